@@ -1,0 +1,204 @@
+"""Find the tensors and arrays reachable from a namespace, with the access paths a user would type.
+
+The walk looks into top-level names, items of lists/tuples/dicts (bounded depth and width),
+parameters and buffers of ``nn.Module``s by qualified name, optimizer state, and ``.grad``.
+Only exact container protocols of the built-in base classes are used (``dict.items(d)``, not
+``d.items()``), so user subclasses and hostile ``__getattr__``/properties cannot run code here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+# Names IPython puts in the user namespace for its own bookkeeping.
+_IPYTHON_NAME = re.compile(r"^(_+|_i+|_i?\d+|_[ioh]h|_dh|In|Out|exit|quit|get_ipython)$")
+
+
+def is_ipython_name(name: str) -> bool:
+    return bool(_IPYTHON_NAME.match(name))
+
+
+@dataclass(frozen=True)
+class WalkLimits:
+    """Bounds that keep one cell's walk cheap; all user-settable."""
+
+    max_depth: int = 3  # `cache["k"][0]` is depth 2; top-level names are depth 0
+    max_items: int = 100_000  # items looked at in one container
+    probe_items: int = 64  # a container whose first items hold no array/container is skipped
+    max_arrays: int = 200_000  # tensors + arrays in one snapshot
+
+
+@dataclass
+class Found:
+    obj: Any
+    names: list[str]
+
+
+@dataclass
+class WalkResult:
+    found: dict[int, Found] = field(default_factory=dict)  # id(obj) -> object and its names
+    truncated: list[str] = field(default_factory=list)  # where a bound cut the walk short
+
+
+_SCALAR_KEY_TYPES = (str, int, float, bool, bytes, type(None))
+
+
+def key_text(key: Any, names_by_id: Mapping[int, Found]) -> str:
+    """How a dict key is written in an access path, without calling user ``__repr__`` code."""
+    if isinstance(key, _SCALAR_KEY_TYPES) and type(key) in _SCALAR_KEY_TYPES:
+        return repr(key)
+    if type(key) is tuple and all(type(k) in _SCALAR_KEY_TYPES for k in key):
+        return repr(key)
+    found = names_by_id.get(id(key))
+    if found is not None and found.names:
+        return found.names[0]
+    return f"<{type(key).__name__}>"
+
+
+class _Walker:
+    def __init__(self, torch: ModuleType | None, np: ModuleType | None, limits: WalkLimits):
+        self.torch = torch
+        self.np = np
+        self.limits = limits
+        self.result = WalkResult()
+        self.seen_containers: set[int] = set()
+        self.kinds: dict[type, str] = {}
+
+    def kind(self, tp: type) -> str:
+        kind = self.kinds.get(tp)
+        if kind is None:
+            kind = self.kinds[tp] = self._classify(tp)
+        return kind
+
+    def _classify(self, tp: type) -> str:
+        torch, np = self.torch, self.np
+        if torch is not None:
+            if issubclass(tp, torch.Tensor):
+                return "array"
+            if issubclass(tp, torch.nn.Module):
+                return "module"
+            if issubclass(tp, torch.optim.Optimizer):
+                return "optimizer"
+        if np is not None and issubclass(tp, np.ndarray):
+            return "array"
+        if issubclass(tp, dict):
+            return "dict"
+        if issubclass(tp, tuple) and hasattr(tp, "_fields"):
+            return "namedtuple"
+        if issubclass(tp, (list, tuple)):
+            return "sequence"
+        return "other"
+
+    def add(self, obj: Any, name: str) -> bool:
+        found = self.result.found.get(id(obj))
+        if found is None:
+            if len(self.result.found) >= self.limits.max_arrays:
+                if not self.result.truncated or not self.result.truncated[-1].startswith("more"):
+                    self.result.truncated.append(
+                        f"more than {self.limits.max_arrays} tensors/arrays: the rest not shown"
+                    )
+                return False
+            self.result.found[id(obj)] = Found(obj, [name])
+        elif name not in found.names:
+            found.names.append(name)
+        return True
+
+    def visit(self, obj: Any, name: str, depth: int) -> None:
+        kind = self.kind(type(obj))
+        if kind == "array":
+            if self.add(obj, name):
+                self.visit_grad(obj, name)
+            return
+        if kind == "other" or depth >= self.limits.max_depth:
+            return
+        if id(obj) in self.seen_containers:
+            return
+        self.seen_containers.add(id(obj))
+        if kind == "dict":
+            self.visit_items(
+                ((f"{name}[{key_text(k, self.result.found)}]", v) for k, v in dict.items(obj)),
+                name, len(obj), depth,
+            )
+        elif kind == "namedtuple":
+            fields = type(obj)._fields
+            self.visit_items(
+                ((f"{name}.{f}", v) for f, v in zip(fields, tuple.__iter__(obj), strict=False)),
+                name, len(fields), depth,
+            )
+        elif kind == "sequence":
+            iterate: Callable[[Any], Any] = list.__iter__ if isinstance(obj, list) else tuple.__iter__
+            self.visit_items(
+                ((f"{name}[{i}]", v) for i, v in enumerate(iterate(obj))), name, len(obj), depth
+            )
+        elif kind == "module":
+            self.visit_module(obj, name)
+        elif kind == "optimizer":
+            self.visit_optimizer(obj, name, depth)
+
+    def visit_items(self, items: Any, name: str, size: int, depth: int) -> None:
+        limits = self.limits
+        interesting = False
+        for i, (item_name, value) in enumerate(items):
+            if i >= limits.max_items:
+                self.result.truncated.append(
+                    f"{name}: only the first {limits.max_items} of {size} items examined"
+                )
+                return
+            if i == limits.probe_items and not interesting:
+                return  # plain data (floats, strings, ...): not worth walking a million items
+            if self.kind(type(value)) != "other":
+                interesting = True
+                self.visit(value, item_name, depth + 1)
+
+    def visit_module(self, module: Any, name: str) -> None:
+        for qual, p in module.named_parameters(remove_duplicate=False):
+            if self.add(p, f"{name}.{qual}"):
+                self.visit_grad(p, f"{name}.{qual}")
+        for qual, b in module.named_buffers(remove_duplicate=False):
+            if b is not None:
+                self.add(b, f"{name}.{qual}")
+
+    def visit_optimizer(self, optimizer: Any, name: str, depth: int) -> None:
+        state = optimizer.state
+        if type(state) is not dict and not isinstance(state, dict):
+            return
+        for param, per_param in dict.items(state):
+            if self.kind(type(per_param)) == "dict":
+                label = f"{name}.state[{key_text(param, self.result.found)}]"
+                self.visit(per_param, label, depth + 1)
+
+    def visit_grad(self, obj: Any, name: str) -> None:
+        torch = self.torch
+        if torch is None or not isinstance(obj, torch.Tensor):
+            return
+        # Only leaves hold a .grad; asking a non-leaf makes torch warn into the user's cell.
+        if not obj.requires_grad or not obj.is_leaf:
+            return
+        grad = obj.grad
+        if grad is not None:
+            self.add(grad, f"{name}.grad")
+
+
+def walk_namespace(
+    namespace: Mapping[str, Any],
+    torch: ModuleType | None,
+    np: ModuleType | None,
+    limits: WalkLimits | None = None,
+    skip: Callable[[str], bool] = is_ipython_name,
+    on_error: Callable[[str, BaseException], None] | None = None,
+) -> WalkResult:
+    """Every tensor/array reachable from ``namespace`` (in first-seen order) with its names."""
+    walker = _Walker(torch, np, limits or WalkLimits())
+    for name, value in list(dict.items(namespace) if isinstance(namespace, dict) else namespace.items()):
+        if type(name) is not str or skip(name):
+            continue
+        try:
+            walker.visit(value, name, 0)
+        except Exception as exc:  # a hostile object: skip it, report once, keep walking
+            if on_error is not None:
+                on_error(name, exc)
+    return walker.result

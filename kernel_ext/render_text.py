@@ -1,0 +1,68 @@
+"""A compact plain-text table of a ``StorageGraph``, for terminal IPython and ``text/plain``."""
+
+from __future__ import annotations
+
+from kernel_ext.graph import StorageGraph, TensorNode
+from kernel_ext.render_dot import format_bytes, format_dims
+
+
+def _row(t: TensorNode, graph: StorageGraph) -> list[str]:
+    notes = []
+    if t.base is not None:
+        notes.append(f"view of {graph.tensor(t.base).label}")
+    if t.is_parameter:
+        notes.append("parameter")
+    if t.self_overlap:
+        notes.append("overlaps itself")
+    if t.layout != "strided":
+        notes.append(f"{t.layout} layout")
+    offset = str(t.offset) if t.offset is not None else f"{t.byte_offset}B"
+    return [
+        ", ".join(t.names) or t.label,
+        f"{t.library} {t.dtype}",
+        format_dims(t.shape),
+        "stride " + format_dims(t.stride),
+        "offset " + offset,
+        "; ".join(notes),
+    ]
+
+
+def _table(rows: list[list[str]], indent: str) -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return [
+        (indent + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True))).rstrip()
+        for r in rows
+    ]
+
+
+def render_text(graph: StorageGraph) -> str:
+    n_s, n_t, n_o = len(graph.storages), len(graph.tensors), len(graph.overlaps)
+    lines = [
+        f"Storage graph: {n_s} storage{'s' if n_s != 1 else ''}, "
+        f"{n_t} tensor{'s' if n_t != 1 else ''}/array{'s' if n_t != 1 else ''}, "
+        f"{n_o} overlap{'s' if n_o != 1 else ''}"
+    ]
+    by_storage: dict[str | None, list[TensorNode]] = {}
+    for t in graph.tensors:
+        by_storage.setdefault(t.storage, []).append(t)
+    devices: dict[str, list[str]] = {}
+    for s in graph.storages:
+        device = f"{s.device} (pinned)" if s.pinned else s.device
+        block = devices.setdefault(device, [])
+        block.append(f"  {s.id}  {format_bytes(s.nbytes)}  {'+'.join(s.libraries)}")
+        block.extend(_table([_row(t, graph) for t in by_storage.get(s.id, [])], "    "))
+    for t in by_storage.get(None, []):
+        devices.setdefault(t.device, []).extend(_table([_row(t, graph)], "  "))
+    for device, block in devices.items():
+        lines.append(device)
+        lines.extend(block)
+    if graph.overlaps:
+        lines.append("overlaps (share at least one element):")
+        for e in graph.overlaps:
+            a, b = graph.tensor(e.a).label, graph.tensor(e.b).label
+            lines.append(f"  {a} <-> {b}" + ("" if e.exact else "  (may overlap: too hard to decide)"))
+    for p in graph.problems:
+        lines.append(f"note: {p}")
+    for p in graph.truncated:
+        lines.append(f"note: {p}")
+    return "\n".join(lines)
