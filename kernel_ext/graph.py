@@ -56,6 +56,27 @@ class TensorNode:
     def logical_nbytes(self) -> int:
         return self.numel * self.itemsize
 
+    def extent(self) -> tuple[int, int]:
+        """Half-open byte range ``[lo, hi)`` it touches, relative to its storage's start."""
+        if self.numel == 0:
+            return (self.byte_offset, self.byte_offset)
+        lo = hi = self.byte_offset
+        for n, s in zip(self.shape, self.stride_bytes, strict=True):
+            if s > 0:
+                hi += s * (n - 1)
+            else:
+                lo += s * (n - 1)
+        return (lo, hi + self.itemsize)
+
+    def contains(self, other: TensorNode) -> bool:
+        """Every byte of ``other`` is a byte of this one (this one has no holes and spans it)."""
+        if self.storage is None or self.storage != other.storage or self.self_overlap:
+            return False
+        lo, hi = self.extent()
+        o_lo, o_hi = other.extent()
+        dense = hi - lo == self.logical_nbytes
+        return dense and lo <= o_lo and o_hi <= hi
+
     @property
     def label(self) -> str:
         return self.names[0] if self.names else f"<{self.id}>"

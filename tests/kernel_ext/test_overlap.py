@@ -1,0 +1,157 @@
+"""Exact overlap: the solver against a brute-force oracle and against numpy.shares_memory."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numpy.lib.stride_tricks import as_strided
+
+from kernel_ext import overlaps
+from kernel_ext.overlap import Layout, has_internal_overlap, layouts_overlap
+
+
+def element_starts(layout: Layout) -> list[int]:
+    if layout.is_empty:
+        return []
+    return [
+        layout.offset + sum(i * s for i, s in zip(idx, layout.strides, strict=True))
+        for idx in itertools.product(*(range(n) for n in layout.shape))
+    ]
+
+
+def bytes_of(layout: Layout) -> set[int]:
+    return {a + p for a in element_starts(layout) for p in range(layout.itemsize)}
+
+
+def oracle_internal(layout: Layout) -> bool:
+    seen: set[int] = set()
+    for a in element_starts(layout):
+        span = set(range(a, a + layout.itemsize))
+        if span & seen:
+            return True
+        seen |= span
+    return False
+
+
+layouts = st.integers(0, 4).flatmap(
+    lambda nd: st.builds(
+        Layout,
+        offset=st.integers(0, 64),
+        shape=st.tuples(*[st.integers(0, 5)] * nd),
+        strides=st.tuples(*[st.integers(-24, 24)] * nd),
+        itemsize=st.sampled_from([1, 2, 4, 8]),
+    )
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(layouts, layouts)
+def test_pair_overlap_matches_brute_force(a: Layout, b: Layout) -> None:
+    result = layouts_overlap(a, b)
+    assert result.exact
+    assert result.may_overlap == bool(bytes_of(a) & bytes_of(b))
+
+
+@settings(max_examples=3000, deadline=None)
+@given(layouts)
+def test_internal_overlap_matches_brute_force(a: Layout) -> None:
+    result = has_internal_overlap(a)
+    assert result.exact
+    assert result.may_overlap == oracle_internal(a)
+
+
+def _random_view(data: st.DataObject, base: np.ndarray) -> np.ndarray:
+    """A basic-indexing view of ``base`` with random starts, stops and (negative) steps."""
+    index = []
+    for n in base.shape:
+        start = data.draw(st.integers(0, n))
+        stop = data.draw(st.integers(0, n))
+        step = data.draw(st.sampled_from([1, 2, 3, -1, -2]))
+        if step < 0:
+            start, stop = max(start, stop), min(start, stop) - 1
+            stop = None if stop < 0 else stop
+        index.append(slice(start, stop, step))
+    view = base[tuple(index)]
+    if data.draw(st.booleans()) and view.ndim > 1:
+        view = view.T
+    return view
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.data())
+def test_numpy_views_match_shares_memory(data: st.DataObject) -> None:
+    shape = data.draw(st.tuples(st.integers(1, 6), st.integers(1, 6)))
+    base = np.zeros(shape, dtype=data.draw(st.sampled_from(["float64", "int16", "uint8"])))
+    a = _random_view(data, base)
+    b = _random_view(data, base)
+    if data.draw(st.booleans()) and b.size and b.flags.c_contiguous and b.nbytes % 4 == 0:
+        b = b.view(np.uint8)  # dtype-reinterpreting view
+    assert overlaps(a, b) == bool(np.shares_memory(a, b, max_work=None))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.data())
+def test_zero_stride_and_empty_numpy_views(data: st.DataObject) -> None:
+    base = np.arange(24, dtype=np.float32)
+    shape = data.draw(st.tuples(st.integers(0, 4), st.integers(0, 4)))
+    strides = data.draw(st.tuples(st.sampled_from([0, 4, 8, 12]), st.sampled_from([0, 4, 16])))
+    reach = sum((n - 1) * s for n, s in zip(shape, strides, strict=True) if n) + 4
+    if reach > base.nbytes:
+        return
+    offset = data.draw(st.integers(0, (base.nbytes - reach) // 4))
+    a = as_strided(base[offset:], shape=shape, strides=strides)
+    b = base[data.draw(st.integers(0, 23)) :: data.draw(st.integers(1, 5))]
+    assert overlaps(a, b) == bool(np.shares_memory(a, b, max_work=None))
+
+
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (lambda x: (x[0], x[1]), False),
+        (lambda x: (x[:, ::2], x[:, 1::2]), False),
+        (lambda x: (x[:, 0], x[1]), True),
+        (lambda x: (x[0], x[0]), True),
+        (lambda x: (x[1:, 1:], x[:2, :2]), True),
+        (lambda x: (x.view(torch.uint8)[0, 1:4], x[0, 0]), True),
+        (lambda x: (x.view(torch.uint8)[0, 4:8], x[0, 0]), False),
+        (lambda x: (x[0].expand(3, 4), x[1]), False),
+        (lambda x: (x[0:0], x), False),
+    ],
+)
+def test_torch_views(make, expected: bool) -> None:  # type: ignore[no-untyped-def]
+    x = torch.arange(12, dtype=torch.float32).reshape(3, 4)
+    a, b = make(x)
+    assert overlaps(a, b) is expected
+
+
+def test_expanded_view_overlaps_itself() -> None:
+    x = torch.rand(4)
+    assert has_internal_overlap(
+        Layout(0, tuple(x.expand(3, 4).shape), (0, 4), 4)
+    ).may_overlap
+    assert not has_internal_overlap(Layout(0, (3, 4), (16, 4), 4)).may_overlap
+
+
+def test_meta_tensors_decided_without_memory() -> None:
+    m = torch.empty(4, 4, device="meta")
+    assert overlaps(m[0], m[:, 0])
+    assert not overlaps(m[0], m[1])
+
+
+def test_numpy_and_torch_sharing_memory() -> None:
+    arr = np.arange(8.0)
+    t = torch.from_numpy(arr)
+    assert overlaps(arr[::-1][:2], t[6:])
+    assert not overlaps(arr[:4], t[4:])
+    back = t.numpy()
+    assert overlaps(back[3:5], arr[4:5])
+
+
+def test_overlaps_rejects_non_arrays() -> None:
+    with pytest.raises(TypeError):
+        overlaps([1, 2], "x")

@@ -1,0 +1,225 @@
+"""The storage graph built from a namespace: storages, names, views, overlaps, safety."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+from collections import OrderedDict, namedtuple
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+from kernel_ext import Snapshotter, snapshot
+from kernel_ext.graph import StorageGraph
+from kernel_ext.namespace_walk import WalkLimits
+
+
+def storage_of(graph: StorageGraph, name: str) -> str | None:
+    t = graph.by_name(name)
+    assert t is not None, name
+    return t.storage
+
+
+def test_seed_example_views_share_storage_but_rows_do_not_overlap() -> None:
+    a = torch.rand(2, 2)
+    b = torch.rand(2, 2)
+    graph = snapshot({"a": a, "b": b, "a0": a[0], "a1": a[1], "b0": b[0]})
+    assert storage_of(graph, "a0") == storage_of(graph, "a") == storage_of(graph, "a1")
+    assert storage_of(graph, "b0") != storage_of(graph, "a")
+    assert graph.overlapping("a", "a0")
+    assert not graph.overlapping("a0", "a1")
+    a1 = graph.by_name("a1")
+    assert a1 is not None
+    assert (a1.shape, a1.stride, a1.offset, a1.dtype) == ((2,), (1,), 2, "float32")
+    assert a1.base == graph.by_name("a").id  # type: ignore[union-attr]
+    (s,) = [s for s in graph.storages if s.id == a1.storage]
+    assert (s.device, s.nbytes, s.libraries) == ("cpu", 16, ("torch",))
+
+
+def test_interleaved_columns_do_not_overlap_and_expand_overlaps_itself() -> None:
+    x = torch.arange(12.0).reshape(3, 4)
+    graph = snapshot({"x": x, "ev": x[:, ::2], "od": x[:, 1::2], "e": x[0].expand(5, 4)})
+    assert not graph.overlapping("ev", "od")
+    assert graph.overlapping("e", "ev")
+    e = graph.by_name("e")
+    assert e is not None and e.self_overlap and e.stride == (0, 1)
+    assert e.logical_nbytes == 5 * 4 * 4
+
+
+def test_numpy_and_torch_on_one_storage() -> None:
+    arr = np.arange(6.0)
+    t = torch.from_numpy(arr)
+    x = torch.zeros(2, 3)
+    n = x.numpy()
+    graph = snapshot({"arr": arr, "t": t, "x": x, "n": n, "tail": arr[3:]})
+    assert storage_of(graph, "arr") == storage_of(graph, "t") == storage_of(graph, "tail")
+    assert storage_of(graph, "x") == storage_of(graph, "n")
+    storages = {s.id: s for s in graph.storages}
+    assert storages[storage_of(graph, "t")].libraries == ("numpy", "torch")  # type: ignore[index]
+    assert graph.by_name("tail").offset == 3  # type: ignore[union-attr]
+    assert not graph.overlapping("x", "arr")
+
+
+def test_negative_strides_and_reinterpreted_dtype() -> None:
+    arr = np.arange(8, dtype=np.int32)
+    rev = arr[::-1]
+    raw = arr.view(np.uint8)
+    graph = snapshot({"arr": arr, "rev": rev, "raw": raw, "bytes_of_1": raw[4:8]})
+    r = graph.by_name("rev")
+    assert r is not None and r.stride == (-1,) and r.offset == 7
+    assert graph.overlapping("bytes_of_1", "rev")
+    assert graph.by_name("raw").dtype == "uint8"  # type: ignore[union-attr]
+
+
+def test_meta_tensors_have_identity_without_pointers() -> None:
+    m1 = torch.empty(3, 4, device="meta")
+    m2 = torch.empty(3, 4, device="meta")
+    graph = snapshot({"m1": m1, "m2": m2, "row": m1[1]})
+    assert storage_of(graph, "row") == storage_of(graph, "m1") != storage_of(graph, "m2")
+    assert {s.device for s in graph.storages} == {"meta"}
+    assert graph.by_name("row").offset == 4  # type: ignore[union-attr]
+
+
+def test_access_paths_into_containers_modules_and_optimizers() -> None:
+    model = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.BatchNorm1d(3))
+    model(torch.rand(4, 2)).sum().backward()
+    opt = torch.optim.Adam(model.parameters())
+    opt.step()
+    Pair = namedtuple("Pair", "k v")
+    cache = {"k": [torch.rand(2)], ("layer", 1): Pair(torch.rand(1), None)}
+    graph = snapshot({"model": model, "cache": cache, "opt": opt, "od": OrderedDict(x=torch.rand(1))})
+    names = {n for t in graph.tensors for n in t.names}
+    assert {
+        "model.0.weight", "model.0.bias", "model.1.running_mean", "model.0.weight.grad",
+        "cache['k'][0]", "cache[('layer', 1)].k", "od['x']",
+        "opt.state[model.0.weight]['exp_avg']",
+    } <= names
+    weight = graph.by_name("model.0.weight")
+    assert weight is not None and weight.is_parameter and weight.requires_grad
+
+
+def test_tied_weights_are_one_tensor_with_two_names() -> None:
+    emb = torch.nn.Embedding(10, 4)
+    head = torch.nn.Linear(4, 10, bias=False)
+    head.weight = emb.weight
+    model = torch.nn.ModuleDict({"emb": emb, "head": head})
+    graph = snapshot({"model": model})
+    tied = graph.by_name("model.emb.weight")
+    assert tied is not None and "model.head.weight" in tied.names
+
+
+def test_ipython_names_are_ignored() -> None:
+    t = torch.rand(1)
+    graph = snapshot({"_": t, "_3": t, "_i3": "x", "Out": {3: t}, "In": ["x"], "t": t})
+    assert [tensor.names for tensor in graph.tensors] == [("t",)]
+
+
+class Hostile:
+    """Properties that raise and a __getattr__ that returns anything."""
+
+    @property
+    def __class__(self) -> Any:  # type: ignore[override]
+        raise RuntimeError("no class for you")
+
+    def __getattr__(self, name: str) -> Any:
+        return torch.rand(2)
+
+    def __len__(self) -> int:
+        raise RuntimeError("no len")
+
+
+class HostileDict(dict):  # type: ignore[type-arg]
+    def items(self) -> Any:
+        raise RuntimeError("boom")
+
+    def __iter__(self) -> Any:
+        raise RuntimeError("boom")
+
+
+def test_hostile_objects_and_cycles_never_raise() -> None:
+    loop: list[Any] = []
+    loop.append(loop)
+    d: dict[str, Any] = {"t": torch.rand(1)}
+    d["self"] = d
+    hd = HostileDict(x=torch.rand(1))
+    graph = snapshot({"h": Hostile(), "loop": loop, "d": d, "hd": hd})
+    assert graph.by_name("d['t']") is not None
+    assert graph.by_name("hd['x']") is not None  # dict.items, not the override
+
+
+def test_unusual_tensors_are_reported_not_raised() -> None:
+    sparse = torch.eye(3).to_sparse()
+    empty = torch.empty(0, 3)
+    q = torch.quantize_per_tensor(torch.rand(3), 0.1, 0, torch.quint8)
+    nested = torch.nested.nested_tensor([torch.rand(2), torch.rand(3)])
+
+    class MyTensor(torch.Tensor):
+        pass
+
+    sub = torch.rand(2).as_subclass(MyTensor)
+    graph = snapshot({"sparse": sparse, "empty": empty, "q": q, "nested": nested, "sub": sub})
+    sp = graph.by_name("sparse")
+    assert sp is not None and sp.storage is None and sp.layout == "sparse_coo"
+    assert graph.by_name("empty").shape == (0, 3)  # type: ignore[union-attr]
+    assert graph.by_name("q").dtype == "quint8"  # type: ignore[union-attr]
+    assert graph.by_name("sub").type_name == "MyTensor"  # type: ignore[union-attr]
+    drawn_or_reported = graph.by_name("nested") is not None or any(
+        p.startswith("nested:") for p in graph.problems
+    )
+    assert drawn_or_reported
+
+
+def test_million_floats_list_is_not_walked() -> None:
+    floats = [0.5] * 1_000_000
+    graph = snapshot({"floats": floats, "t": torch.rand(1)})
+    assert [t.names for t in graph.tensors] == [("t",)]
+
+
+def test_width_bound_is_reported() -> None:
+    graph = snapshot({"ts": [torch.rand(1) for _ in range(20)]}, WalkLimits(max_items=5))
+    assert len(graph.tensors) == 5
+    assert graph.truncated and "first 5 of 20" in graph.truncated[0]
+
+
+def test_no_strong_references_kept() -> None:
+    snap = Snapshotter()
+    ns: dict[str, Any] = {"x": torch.rand(1000), "a": np.zeros(10)}
+    ns["v"] = ns["x"][2:]
+    snap.snapshot(ns)
+    snap.snapshot(ns)
+    refs = [weakref.ref(ns["x"]), weakref.ref(ns["a"])]
+    ns.clear()
+    gc.collect()
+    assert all(r() is None for r in refs)
+
+
+def test_unchanged_namespace_returns_same_graph_and_changes_are_seen() -> None:
+    snap = Snapshotter()
+    x = torch.zeros(4, 4)
+    ns: dict[str, Any] = {"x": x}
+    g1 = snap.snapshot(ns)
+    assert snap.snapshot(ns) is g1
+    x.t_()  # metadata change in place: bumps the version counter
+    g2 = snap.snapshot(ns)
+    assert g2 is not g1
+    ns["y"] = x[0]
+    g3 = snap.snapshot(ns)
+    assert g3.by_name("y") is not None and g3.overlapping("x", "y")
+
+
+def test_subgraph_focuses_on_a_prefix_and_keeps_storage_sharers() -> None:
+    model = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Linear(2, 2))
+    alias = model[1].weight[0]
+    graph = snapshot({"model": model, "alias": alias, "other": torch.rand(1)})
+    sub = graph.subgraph(["model.1"])
+    names = {n for t in sub.tensors for n in t.names}
+    assert names == {"model.1.weight", "model.1.bias", "alias"}
+
+
+@pytest.mark.parametrize("fmt", ["to_json", "to_dot", "to_text"])
+def test_graph_renders_for_every_format(fmt: str) -> None:
+    graph = snapshot({"a": torch.rand(2), "n": np.ones(3)})
+    out = getattr(graph, fmt)()
+    assert "a" in out and len(out) > 20
