@@ -1,0 +1,111 @@
+"""What the server knows about an open `.py` file or notebook: its text, versions and findings.
+
+Plain data and functions, no pygls: the server takes a `Snapshot` of the workspace on its event
+loop, `analyse` runs the rules on it (possibly in a worker thread), and the features read the
+resulting `AnalysedDocument`s, one per file or per notebook cell.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from lsp_server.rules import Finding, find_swap_hazards, find_swap_hazards_in_cells
+
+if TYPE_CHECKING:
+    from lsp_server.features.settings import Settings
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+# `%%time` and friends run the rest of the cell as Python; other cell magics (`%%bash`,
+# `%%html`, `%%writefile`) make the whole cell something else.
+_PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug"})
+_MAGIC_LINE = re.compile(r"^(\s*)[%!]")
+_MAGIC_ASSIGNMENT = re.compile(r"^(\s*[\w.]+\s*=\s*)[%!].*$")
+
+
+@dataclass(frozen=True)
+class Source:
+    """One document's text at one version: a `.py` file or a notebook cell."""
+
+    uri: str
+    version: int | None
+    text: str
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The inputs of one analysis: a file, or the Python cells of one notebook in order."""
+
+    key: str
+    sources: tuple[Source, ...]
+    is_notebook: bool
+    settings: Settings
+
+    @property
+    def stamp(self) -> tuple[object, ...]:
+        """Equal stamps mean equal inputs, so an analysis of one serves the other."""
+        return (self.settings, *((source.uri, source.version) for source in self.sources))
+
+
+@dataclass(frozen=True)
+class AnalysedDocument:
+    """The findings the user should see in one document, with the lines to convert positions."""
+
+    uri: str
+    version: int | None
+    lines: tuple[str, ...]
+    findings: tuple[Finding, ...]
+
+
+def split_lines(text: str) -> tuple[str, ...]:
+    """Lines as LSP counts them (`\\n`, `\\r\\n` and `\\r` end a line; form feeds do not)."""
+    return tuple(_LINE_BREAK.split(text))
+
+
+def blank_magics(cell: str) -> str:
+    """IPython-only lines made harmless for `ast`, keeping every line at its number and column.
+
+    `%magic` and `!shell` lines become `pass` at their indentation (so a block whose only body
+    was a magic still parses); `x = !ls` keeps its target; a non-Python cell magic blanks the cell.
+    """
+    lines = _LINE_BREAK.split(cell)
+    if lines and lines[0].startswith("%%"):
+        name = lines[0][2:].split(maxsplit=1)[0] if lines[0][2:].strip() else ""
+        if name not in _PYTHON_CELL_MAGICS:
+            return "\n" * (len(lines) - 1)
+        lines[0] = ""
+    for index, line in enumerate(lines):
+        if match := _MAGIC_LINE.match(line):
+            lines[index] = f"{match.group(1)}pass"
+        elif match := _MAGIC_ASSIGNMENT.match(line):
+            lines[index] = f"{match.group(1)}None"
+    return "\n".join(lines)
+
+
+def is_visible(finding: Finding, settings: Settings) -> bool:
+    """Whether the user wants to see `finding` ("possible" findings can be switched off)."""
+    if finding.code not in settings.enabled:
+        return False
+    return finding.severity != "information" or settings.possible_severity != "off"
+
+
+def analyse(snapshot: Snapshot) -> tuple[AnalysedDocument, ...]:
+    """Run the rules on a snapshot; a notebook's cells see the types of the cells above them."""
+    enabled = sorted(snapshot.settings.enabled)
+    if snapshot.is_notebook:
+        cells = [blank_magics(source.text) for source in snapshot.sources]
+        per_source = find_swap_hazards_in_cells(cells, enabled=enabled)
+    else:
+        per_source = [
+            find_swap_hazards(source.text, enabled=enabled) for source in snapshot.sources
+        ]
+    return tuple(
+        AnalysedDocument(
+            uri=source.uri,
+            version=source.version,
+            lines=split_lines(source.text),
+            findings=tuple(f for f in findings if is_visible(f, snapshot.settings)),
+        )
+        for source, findings in zip(snapshot.sources, per_source, strict=True)
+    )

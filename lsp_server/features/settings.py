@@ -1,0 +1,137 @@
+"""Settings: `initialize` (initializationOptions) and `workspace/didChangeConfiguration`.
+
+The client sends options under the key `tensorviews`:
+
+    {"tensorviews": {"rules": {"enabled": ["TV001"], "disabled": ["TV002"]},
+                     "possibleSeverity": "information" | "warning" | "hint" | "off"}}
+
+`possibleSeverity` is the severity of findings whose container's type cannot be known statically.
+An invalid option is reported with a `window/showMessage` warning and replaced by its default;
+the valid ones still apply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from lsprotocol import types
+
+from lsp_server.failures import guarded
+from lsp_server.features.diagnostics import schedule_all
+from lsp_server.rules import RULE_CODES
+
+if TYPE_CHECKING:
+    from lsp_server.server import TensorViewsServer
+
+KNOWN_CODES = frozenset(RULE_CODES)
+POSSIBLE_SEVERITIES = ("information", "warning", "hint", "off")
+SECTION = "tensorviews"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the user chose; the defaults report every rule, "possible" findings as information."""
+
+    enabled: frozenset[str] = KNOWN_CODES
+    possible_severity: str = "information"
+
+
+def parse_settings(raw: object) -> tuple[Settings, list[str]]:
+    """Client options -> settings, plus one plain-words problem per invalid option."""
+    if raw is None:
+        return Settings(), []
+    if isinstance(raw, Mapping) and SECTION in raw:
+        raw = raw[SECTION]
+    if raw is None:
+        return Settings(), []
+    if not isinstance(raw, Mapping):
+        return Settings(), [f"`{SECTION}` must be an object, got {_kind(raw)}"]
+    problems = [f"unknown option `{SECTION}.{key}`" for key in raw if key not in _OPTIONS]
+    enabled = _parse_rules(raw.get("rules"), problems)
+    severity = raw.get("possibleSeverity", Settings.possible_severity)
+    if severity not in POSSIBLE_SEVERITIES:
+        problems.append(
+            f"`{SECTION}.possibleSeverity` must be one of {', '.join(POSSIBLE_SEVERITIES)}; "
+            f"got {severity!r}"
+        )
+        severity = Settings.possible_severity
+    return Settings(enabled=enabled, possible_severity=severity), problems
+
+
+_OPTIONS = frozenset({"rules", "possibleSeverity"})
+
+
+def _parse_rules(raw: object, problems: list[str]) -> frozenset[str]:
+    """`rules.enabled` (default: all) minus `rules.disabled`."""
+    if raw is None:
+        return KNOWN_CODES
+    if not isinstance(raw, Mapping):
+        problems.append(f"`{SECTION}.rules` must be an object, got {_kind(raw)}")
+        return KNOWN_CODES
+    problems.extend(f"unknown option `{SECTION}.rules.{key}`" for key in raw if key not in _LISTS)
+    enabled = _codes(raw.get("enabled"), "enabled", problems, default=KNOWN_CODES)
+    disabled = _codes(raw.get("disabled"), "disabled", problems, default=frozenset())
+    return enabled - disabled
+
+
+_LISTS = ("enabled", "disabled")
+
+
+def _codes(
+    raw: object, name: str, problems: list[str], *, default: frozenset[str]
+) -> frozenset[str]:
+    if raw is None:
+        return default
+    if not isinstance(raw, list) or not all(isinstance(code, str) for code in raw):
+        problems.append(f"`{SECTION}.rules.{name}` must be a list of rule codes, got {_kind(raw)}")
+        return default
+    unknown = sorted(set(raw) - KNOWN_CODES)
+    if unknown:
+        problems.append(
+            f"`{SECTION}.rules.{name}` has unknown rule codes {', '.join(unknown)} "
+            f"(known: {', '.join(sorted(KNOWN_CODES))})"
+        )
+        return default
+    return frozenset(raw)
+
+
+def _kind(value: object) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def apply_settings(ls: TensorViewsServer, raw: object) -> None:
+    """Adopt the client's options, warning the user about invalid ones."""
+    settings, problems = parse_settings(raw)
+    if problems:
+        ls.window_show_message(
+            types.ShowMessageParams(
+                type=types.MessageType.Warning,
+                message="Tensor Views: invalid settings, defaults used instead: "
+                + "; ".join(problems),
+            )
+        )
+    if settings != ls.settings:
+        ls.settings = settings
+        schedule_all(ls)  # the documents already open show the new settings
+
+
+@guarded(None)
+def on_initialize(ls: TensorViewsServer, params: types.InitializeParams) -> None:
+    """initialize: adopt `initializationOptions` (showMessage is allowed before the reply)."""
+    apply_settings(ls, params.initialization_options)
+
+
+@guarded(None)
+def on_did_change_configuration(
+    ls: TensorViewsServer, params: types.DidChangeConfigurationParams
+) -> None:
+    """workspace/didChangeConfiguration: adopt the new options and republish diagnostics."""
+    apply_settings(ls, params.settings)
+
+
+def register(ls: TensorViewsServer) -> None:
+    """Attach the settings handlers to `ls`."""
+    ls.feature(types.INITIALIZE)(on_initialize)
+    ls.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)(on_did_change_configuration)

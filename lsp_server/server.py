@@ -1,0 +1,124 @@
+"""The Tensor Views language server: pygls glue between open documents and the pure rules.
+
+`TensorViewsServer` keeps the user's settings, takes snapshots of `.py` files and notebooks,
+caches their analyses and publishes diagnostics after a short debounce. Each LSP feature lives in
+`lsp_server.features.<name>` and registers its handlers in `create_server`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.metadata
+import logging
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+
+from lsp_server.documents import AnalysedDocument, Snapshot, Source, analyse
+from lsp_server.features.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+NAME = "tensorviews"
+NOTEBOOK_SYNC = types.NotebookDocumentSyncOptions(
+    notebook_selector=[
+        types.NotebookDocumentFilterWithCells(
+            notebook="jupyter-notebook", cells=[types.NotebookCellLanguage(language="python")]
+        )
+    ]
+)
+PYTHON_LANGUAGE = "python"
+
+
+def server_version() -> str:
+    """The installed package's version (the source tree's when not installed)."""
+    try:
+        return importlib.metadata.version(NAME)
+    except importlib.metadata.PackageNotFoundError:
+        return "0.1.0"
+
+
+class TensorViewsServer(LanguageServer):
+    """Language server that reports swap-of-views hazards in Python files and notebooks."""
+
+    debounce_s = 0.2
+
+    def __init__(self) -> None:
+        super().__init__(
+            name=NAME,
+            version=server_version(),
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+            notebook_document_sync=NOTEBOOK_SYNC,
+        )
+        self.settings = Settings()
+        self._analyses: dict[str, tuple[tuple[object, ...], tuple[AnalysedDocument, ...]]] = {}
+        # Debounce timers and the URIs last published, per file or notebook (see diagnostics).
+        self.pending: dict[str, asyncio.Task[None]] = {}
+        self.published: dict[str, set[str]] = {}
+
+    @property
+    def encoding(self) -> str:
+        """Position encoding negotiated with the client (UTF-16 unless it asked otherwise)."""
+        return str(self.workspace.position_encoding or types.PositionEncodingKind.Utf16)
+
+    def key_for(self, uri: str) -> str:
+        """The unit of analysis holding `uri`: its notebook for a cell, else the file itself."""
+        notebook = self.workspace.get_notebook_document(cell_uri=uri)
+        return notebook.uri if notebook is not None else uri
+
+    def snapshot(self, key: str) -> Snapshot | None:
+        """The current text of a file, or of a notebook's Python cells; None once closed."""
+        notebook = self.workspace.get_notebook_document(notebook_uri=key)
+        if notebook is not None:
+            cells = [
+                self.workspace.get_text_document(cell.document)
+                for cell in notebook.cells
+                if cell.kind == types.NotebookCellKind.Code
+            ]
+            sources = tuple(
+                Source(uri=cell.uri, version=cell.version, text=cell.source)
+                for cell in cells
+                if (cell.language_id or PYTHON_LANGUAGE) == PYTHON_LANGUAGE
+            )
+            return Snapshot(key=key, sources=sources, is_notebook=True, settings=self.settings)
+        if key not in self.workspace.text_documents:
+            return None
+        document = self.workspace.get_text_document(key)
+        source = Source(uri=document.uri, version=document.version, text=document.source)
+        return Snapshot(key=key, sources=(source,), is_notebook=False, settings=self.settings)
+
+    def remember(self, snapshot: Snapshot, documents: tuple[AnalysedDocument, ...]) -> None:
+        """Cache an analysis for hovers and code actions."""
+        self._analyses[snapshot.key] = (snapshot.stamp, documents)
+
+    def cached(self, snapshot: Snapshot) -> tuple[AnalysedDocument, ...] | None:
+        """The cached analysis of exactly this snapshot's inputs, if there is one."""
+        stamp, documents = self._analyses.get(snapshot.key, ((), ()))
+        return documents if stamp == snapshot.stamp else None
+
+    def document(self, uri: str) -> AnalysedDocument | None:
+        """The up-to-date analysis of one file or cell, analysing now if the cache is stale."""
+        snapshot = self.snapshot(self.key_for(uri))
+        if snapshot is None:
+            return None
+        documents = self.cached(snapshot)
+        if documents is None:
+            documents = analyse(snapshot)
+            self.remember(snapshot, documents)
+        return next((doc for doc in documents if doc.uri == uri), None)
+
+    def forget(self, key: str) -> None:
+        """Drop a closed document's cache and pending work."""
+        self._analyses.pop(key, None)
+        if (task := self.pending.pop(key, None)) is not None:
+            task.cancel()
+
+
+def create_server() -> TensorViewsServer:
+    """A server with every feature registered."""
+    from lsp_server.features import code_actions, diagnostics, hover, notebooks, settings
+
+    ls = TensorViewsServer()
+    for feature in (settings, diagnostics, notebooks, hover, code_actions):
+        feature.register(ls)
+    return ls

@@ -1,0 +1,130 @@
+"""textDocument/codeAction: quick fixes whose edits really repair the swap (run with torch)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from lsprotocol import types
+from pytest_lsp import LanguageClient
+
+from lsp_server.rules import apply_text_edits, find_swap_hazards
+from tests.lsp.conftest import apply_edits, diagnostics_of, file_uri, open_file, replace_text, rng
+
+TWO_TENSORS = "import torch\n\na = torch.zeros(3)\nb = torch.ones(3)\na[0], b[0] = b[0], a[0]\n"
+ONE_TENSOR = "import torch\n\nx = torch.arange(4)\nx[0], x[1] = x[1], x[0]\n"
+ROWS = "import torch\n\nm = torch.arange(6).reshape(3, 2)\nm[0], m[2] = m[2], m[0]\n"
+
+
+async def quick_fixes(
+    client: LanguageClient,
+    uri: str,
+    line: int,
+    diagnostics: list[types.Diagnostic],
+    character: int = 3,
+) -> list[types.CodeAction]:
+    """The code actions for a cursor at (line, character), as an editor's lightbulb asks."""
+    result = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=rng(line, character, line, character),
+            context=types.CodeActionContext(diagnostics=diagnostics),
+        )
+    )
+    assert result is not None
+    return [action for action in result if isinstance(action, types.CodeAction)]
+
+
+def run(source: str) -> dict[str, torch.Tensor]:
+    namespace: dict[str, torch.Tensor] = {}
+    exec(compile(source, "<fixed>", "exec"), namespace)  # the user's own code, fixed
+    return namespace
+
+
+@pytest.mark.asyncio
+async def test_actions_are_quick_fixes_with_the_diagnostic_attached(client: LanguageClient) -> None:
+    uri = file_uri("actions.py")
+    open_file(client, uri, TWO_TENSORS)
+    diagnostics = await diagnostics_of(client, uri, lambda d: len(d) == 1)
+    (finding,) = find_swap_hazards(TWO_TENSORS)
+
+    actions = await quick_fixes(client, uri, 4, diagnostics)
+
+    assert [action.title for action in actions] == [fix.title for fix in finding.fixes]
+    assert all(action.kind == types.CodeActionKind.QuickFix for action in actions)
+    assert [action.is_preferred for action in actions] == [True] + [False] * (len(actions) - 1)
+    assert all(action.diagnostics == tuple(diagnostics) for action in actions)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("source", "line", "check"),
+    [
+        (
+            TWO_TENSORS,
+            4,
+            lambda ns: ns["a"].tolist() == [1, 0, 0] and ns["b"].tolist() == [0, 1, 1],
+        ),
+        (ONE_TENSOR, 3, lambda ns: ns["x"].tolist() == [1, 0, 2, 3]),
+        (ROWS, 3, lambda ns: ns["m"].tolist() == [[4, 5], [2, 3], [0, 1]]),
+    ],
+    ids=["two-tensors", "one-tensor", "rows"],
+)
+async def test_every_fix_clears_the_diagnostic_and_really_swaps(
+    client: LanguageClient, source: str, line: int, check: object
+) -> None:
+    assert callable(check)
+    assert not check(run(source)), "the unfixed code must show the bug"
+    uri = file_uri("fix.py")
+    open_file(client, uri, source)
+    diagnostics = await diagnostics_of(client, uri, lambda d: len(d) == 1)
+    actions = await quick_fixes(client, uri, line, diagnostics)
+    assert actions
+
+    version = 1
+    for action in actions:
+        assert action.edit is not None and action.edit.changes is not None
+        fixed = apply_edits(source, action.edit.changes[uri])
+        version += 1
+        replace_text(client, uri, fixed, version)
+        assert await diagnostics_of(client, uri, lambda d: len(d) == 0) == [], action.title
+        assert check(run(fixed)), f"{action.title!r} did not swap:\n{fixed}"
+        version += 1
+        replace_text(client, uri, source, version)
+        await diagnostics_of(client, uri, lambda d: len(d) == 1)
+
+
+@pytest.mark.asyncio
+async def test_fix_edits_are_in_utf16_on_non_ascii_lines(client: LanguageClient) -> None:
+    source = (
+        "import torch\na = torch.zeros(2)\nb = torch.ones(2)\nä = 'ü😀'; a[0], b[0] = b[0], a[0]\n"
+    )
+    uri = file_uri("fix-unicode.py")
+    open_file(client, uri, source)
+    diagnostics = await diagnostics_of(client, uri, lambda d: len(d) == 1)
+    (finding,) = find_swap_hazards(source)
+
+    (action, *_) = await quick_fixes(client, uri, 3, diagnostics, character=20)
+
+    assert action.edit is not None and action.edit.changes is not None
+    # Applied by UTF-16 units (the client's way) == applied by code points (the rules' way).
+    assert apply_edits(source, action.edit.changes[uri]) == apply_text_edits(
+        source, finding.fixes[0].edits
+    )
+
+
+@pytest.mark.asyncio
+async def test_no_actions_away_from_findings_or_for_other_kinds(client: LanguageClient) -> None:
+    uri = file_uri("no-actions.py")
+    open_file(client, uri, TWO_TENSORS)
+    diagnostics = await diagnostics_of(client, uri, lambda d: len(d) == 1)
+    assert await quick_fixes(client, uri, 2, []) == []
+    refactors = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=rng(4, 3, 4, 3),
+            context=types.CodeActionContext(
+                diagnostics=diagnostics, only=[types.CodeActionKind.Refactor]
+            ),
+        )
+    )
+    assert refactors == ()
