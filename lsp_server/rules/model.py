@@ -7,7 +7,6 @@ nothing here knows about LSP, IPython or the AST.
 from __future__ import annotations
 
 import re
-
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal

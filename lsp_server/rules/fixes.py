@@ -1,0 +1,136 @@
+"""Quick fixes: copy exactly the clobbered items, or swap with advanced indexing.
+
+``.clone()`` is torch's copy and ``.copy()`` numpy's; neither exists on the other library, so
+an item of unknown type gets the copy its module's imports suggest, or both as separate fixes.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Sequence
+
+from lsp_server.rules.model import ContainerKind, Fix, Range, TextEdit, apply_text_edits
+from lsp_server.rules.source_text import SourceText
+from lsp_server.rules.value_types import Scope
+
+# Expressions to which ``.clone()`` can be appended without parentheses.
+_ATOMIC = (ast.Subscript, ast.Call, ast.Attribute, ast.Name, ast.List, ast.Tuple, ast.Constant)
+
+
+def copy_methods(container: ContainerKind, scope: Scope) -> list[str]:
+    """The copy method(s) to offer, preferred first."""
+    if container == "torch":
+        return ["clone"]
+    if container == "numpy":
+        return ["copy"]
+    libraries = scope.root().libraries
+    if libraries == {"torch"}:
+        return ["clone"]
+    if libraries == {"numpy"}:
+        return ["copy"]
+    return ["clone", "copy"]
+
+
+def copy_fixes(
+    statement: ast.stmt,
+    items: Sequence[ast.expr],
+    methods: Sequence[str],
+    text: SourceText,
+) -> list[Fix]:
+    """One fix per copy method, each appending it to every expression in ``items``."""
+    fixes: list[Fix] = []
+    for method in methods:
+        edits: list[TextEdit] = []
+        names: list[str] = []
+        for item in items:
+            span = text.node_range(item)
+            end = Range(span.end_line, span.end_column, span.end_line, span.end_column)
+            if isinstance(item, _ATOMIC):
+                edits.append(TextEdit(end, f".{method}()"))
+            else:
+                start = Range(span.line, span.column, span.line, span.column)
+                edits.append(TextEdit(start, "("))
+                edits.append(TextEdit(end, f").{method}()"))
+            names.append(text.text_of(item))
+        title = f"Add .{method}() to {', '.join(names)}"
+        fixes.append(Fix(title, tuple(edits), fixed_text(statement, edits, text)))
+    return fixes
+
+
+def fixed_text(statement: ast.stmt, edits: Sequence[TextEdit], text: SourceText) -> str:
+    """The statement's text after ``edits`` (which must lie inside the statement)."""
+    span = text.node_range(statement)
+    original = text.text_in(span)
+    relative = [
+        TextEdit(
+            Range(
+                edit.range.line - span.line + 1,
+                edit.range.column - (span.column if edit.range.line == span.line else 0),
+                edit.range.end_line - span.line + 1,
+                edit.range.end_column - (span.column if edit.range.end_line == span.line else 0),
+            ),
+            edit.new_text,
+        )
+        for edit in edits
+    ]
+    return apply_text_edits(original, relative)
+
+
+def advanced_index_fix(statement: ast.Assign, text: SourceText) -> Fix | None:
+    """``x[i], x[j] = x[j], x[i]`` -> ``x[[i, j]] = x[[j, i]]`` (also ``x[:, [0, 1]]``).
+
+    Offered when every item indexes the same array with one subscript, the items differ only
+    on integer-like axes and agree elsewhere. The right side then is an advanced index (a copy
+    made before any store), so the statement is correct for torch and numpy.
+    """
+    target = statement.targets[0]
+    if not isinstance(target, (ast.Tuple, ast.List)) or not isinstance(
+        statement.value, (ast.Tuple, ast.List)
+    ):
+        return None
+    subscripts = [*target.elts, *statement.value.elts]
+    if not all(isinstance(s, ast.Subscript) for s in subscripts):
+        return None
+    items = [_items(s) for s in subscripts if isinstance(s, ast.Subscript)]
+    roots = {ast.dump(s.value) for s in subscripts if isinstance(s, ast.Subscript)}
+    if len(roots) != 1 or len({len(i) for i in items}) != 1:
+        return None
+    first = subscripts[0]
+    assert isinstance(first, ast.Subscript)
+    if isinstance(first.value, ast.Subscript):
+        return None
+    differing: list[int] = []
+    for axis in range(len(items[0])):
+        keys = {ast.dump(i[axis]) for i in items}
+        if len(keys) == 1:
+            continue
+        if any(not _integer_like(i[axis]) for i in items):
+            return None
+        differing.append(axis)
+    if not differing:
+        return None
+    count = len(target.elts)
+
+    def side(group: list[list[ast.expr]]) -> str:
+        parts: list[str] = []
+        for axis in range(len(group[0])):
+            if axis in differing:
+                parts.append("[" + ", ".join(text.text_of(i[axis]) for i in group) + "]")
+            else:
+                parts.append(text.text_of(group[0][axis]))
+        return f"{text.text_of(first.value)}[{', '.join(parts)}]"
+
+    new_text = f"{side(items[:count])} = {side(items[count:])}"
+    edit = TextEdit(text.node_range(statement), new_text)
+    return Fix(f"Swap with advanced indexing: {new_text}", (edit,), new_text)
+
+
+def _items(subscript: ast.Subscript) -> list[ast.expr]:
+    index = subscript.slice
+    return list(index.elts) if isinstance(index, ast.Tuple) else [index]
+
+
+def _integer_like(item: ast.expr) -> bool:
+    if isinstance(item, (ast.Slice, ast.List, ast.Tuple, ast.Starred)):
+        return False
+    return not (isinstance(item, ast.Constant) and (item.value is None or item.value is Ellipsis))

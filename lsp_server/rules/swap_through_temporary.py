@@ -1,0 +1,178 @@
+"""TV002: swap through a temporary view across statements of one block.
+
+``tmp = x[0]`` keeps a view, not a value; a later store into ``x[0]`` changes what ``tmp``
+shows, so a still later read of ``tmp`` (``x[1] = tmp``) gets the new value. The tracker is fed
+the statements of one block in order and reports the statement that reads the stale view.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from lsp_server.rules.fixes import copy_fixes, copy_methods
+from lsp_server.rules.indexing import Access, ViewStatus, access_of, may_overlap
+from lsp_server.rules.markdown_text import code_block, code_span, one_line
+from lsp_server.rules.model import Clobber, Finding
+from lsp_server.rules.source_text import SourceText
+from lsp_server.rules.value_types import Scope
+from lsp_server.rules.views import viewed_access
+
+CODE = "TV002"
+
+
+@dataclass
+class _Temporary:
+    name: str
+    definition: ast.Assign
+    value: ast.expr
+    access: Access
+    status: ViewStatus
+    scope: Scope
+    store: ast.expr | None = None  # the store that made it stale
+    store_statement: ast.stmt | None = None
+
+
+class TemporaryViewTracker:
+    """Follows ``name = <view>`` bindings through the statements of one block."""
+
+    def __init__(self, text: SourceText) -> None:
+        self._text = text
+        self._live: dict[str, _Temporary] = {}
+
+    def feed(self, statement: ast.stmt, scope: Scope) -> Finding | None:
+        """Judge ``statement`` (call before binding its names into ``scope``)."""
+        finding: Finding | None = None
+        if self._live:
+            finding = self._stale_read(statement)
+            self._record_stores(statement)
+            self._forget_rebound(statement)
+        self._start(statement, scope)
+        return finding
+
+    def _stale_read(self, statement: ast.stmt) -> Finding | None:
+        stale = {name: t for name, t in self._live.items() if t.store is not None}
+        if not stale:
+            return None
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in stale:
+                temporary = stale[node.id]
+                del self._live[node.id]
+                return self._finding(statement, node, temporary)
+        return None
+
+    def _record_stores(self, statement: ast.stmt) -> None:
+        if not isinstance(statement, (ast.Assign, ast.AugAssign)):
+            return
+        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+        for target in targets:
+            for store in _flatten(target):
+                if not isinstance(store, ast.Subscript):
+                    continue
+                for temporary in self._live.values():
+                    if temporary.store is not None:
+                        continue
+                    store_access = access_of(store, temporary.scope)
+                    if store_access is not None and may_overlap(store_access, temporary.access):
+                        temporary.store = store
+                        temporary.store_statement = statement
+
+    def _forget_rebound(self, statement: ast.stmt) -> None:
+        bound = _bound_names(statement)
+        for name in list(self._live):
+            temporary = self._live[name]
+            root = temporary.access.root
+            root_name = root.id if isinstance(root, ast.Name) else None
+            if name in bound or (root_name in bound and temporary.store is None):
+                del self._live[name]
+
+    def _start(self, statement: ast.stmt, scope: Scope) -> None:
+        if not isinstance(statement, ast.Assign) or len(statement.targets) != 1:
+            return
+        target, value = statement.targets[0], statement.value
+        pairs: list[tuple[ast.expr, ast.expr]] = [(target, value)]
+        if isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, (ast.Tuple, ast.List)):
+            pairs = list(zip(target.elts, value.elts, strict=False))
+        for name_node, item in pairs:
+            if not isinstance(name_node, ast.Name):
+                continue
+            viewed = viewed_access(item, scope)
+            if viewed is not None:
+                access, status = viewed
+                self._live[name_node.id] = _Temporary(
+                    name_node.id, statement, item, access, status, scope
+                )
+
+    def _finding(self, statement: ast.stmt, read: ast.Name, temporary: _Temporary) -> Finding:
+        text = self._text
+        assert temporary.store is not None and temporary.store_statement is not None
+        certain = temporary.status == "view"
+        container = temporary.access.container.kind
+        fixes = copy_fixes(
+            temporary.definition,
+            [temporary.value],
+            copy_methods(container, temporary.scope),
+            text,
+        )
+        name = code_span(temporary.name)
+        view = code_span(text.text_of(temporary.value))
+        store = code_span(text.text_of(temporary.store))
+        root = code_span(text.text_of(temporary.access.root))
+        prefix = "" if certain else f"possible (type of {root} unknown): "
+        message = one_line(
+            f"{prefix}{name} is a view of {view}, which the store into {store} on line "
+            f"{temporary.store_statement.lineno} overwrote; this reads the new value, not the "
+            f"saved one (fix: {fixes[0].fixed_statement})"
+        )
+        lines = [
+            f"1. {code_span(text.text_of(temporary.definition))} makes {name} a view of {view} "
+            "(no copy): it does not save the values.",
+            f"2. {code_span(text.text_of(temporary.store_statement))} stores into {store} and so "
+            f"changes what {name} shows.",
+            f"3. {code_span(text.text_of(statement))} then reads {name} and gets the new values; "
+            f"the old values of {view} are lost.",
+        ]
+        if not certain:
+            lines.append(
+                f"\nThis is a bug only if {root} is a torch tensor or a numpy array whose item is "
+                "a view; its type is not known here."
+            )
+        lines.append(f"\nFix (copy when saving):\n\n{code_block(fixes[0].fixed_statement)}")
+        return Finding(
+            code=CODE,
+            severity="error" if certain else "information",
+            message=message,
+            range=text.node_range(statement),
+            container=container,
+            clobbers=(
+                Clobber(
+                    temporary.name,
+                    text.node_range(read),
+                    text.text_of(temporary.store),
+                    text.node_range(temporary.store),
+                ),
+            ),
+            fixes=tuple(fixes),
+            explanation="\n".join(lines),
+        )
+
+
+def _flatten(target: ast.expr) -> list[ast.expr]:
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [leaf for element in target.elts for leaf in _flatten(element)]
+    if isinstance(target, ast.Starred):
+        return _flatten(target.value)
+    return [target]
+
+
+def _bound_names(statement: ast.stmt) -> set[str]:
+    """Names a statement (re)binds anywhere inside it, nested blocks included."""
+    names: set[str] = set()
+    for node in ast.walk(statement):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+    return names
