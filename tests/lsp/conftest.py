@@ -47,7 +47,7 @@ async def start(
     )
 
 
-@pytest_lsp.fixture(config=CONFIG)
+@pytest_lsp.fixture(config=CONFIG)  # type: ignore[untyped-decorator]
 async def client(lsp_client: LanguageClient):  # type: ignore[no-untyped-def]
     """A client initialized with VS Code's capabilities plus notebook support."""
     await start(lsp_client)
@@ -55,7 +55,7 @@ async def client(lsp_client: LanguageClient):  # type: ignore[no-untyped-def]
     await lsp_client.shutdown_session()
 
 
-@pytest_lsp.fixture(config=CONFIG)
+@pytest_lsp.fixture(config=CONFIG)  # type: ignore[untyped-decorator]
 async def bare_client(lsp_client: LanguageClient):  # type: ignore[no-untyped-def]
     """A started client that each test initializes itself (to pass its own options)."""
     yield

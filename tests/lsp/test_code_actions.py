@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
-import torch
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
@@ -13,6 +14,9 @@ from tests.lsp.conftest import apply_edits, diagnostics_of, file_uri, open_file,
 TWO_TENSORS = "import torch\n\na = torch.zeros(3)\nb = torch.ones(3)\na[0], b[0] = b[0], a[0]\n"
 ONE_TENSOR = "import torch\n\nx = torch.arange(4)\nx[0], x[1] = x[1], x[0]\n"
 ROWS = "import torch\n\nm = torch.arange(6).reshape(3, 2)\nm[0], m[2] = m[2], m[0]\n"
+TEMPORARY = (
+    "import numpy as np\n\nm = np.arange(6).reshape(3, 2)\ntmp = m[0]\nm[0] = m[2]\nm[2] = tmp\n"
+)
 
 
 async def quick_fixes(
@@ -34,8 +38,8 @@ async def quick_fixes(
     return [action for action in result if isinstance(action, types.CodeAction)]
 
 
-def run(source: str) -> dict[str, torch.Tensor]:
-    namespace: dict[str, torch.Tensor] = {}
+def run(source: str) -> dict[str, Any]:
+    namespace: dict[str, Any] = {}
     exec(compile(source, "<fixed>", "exec"), namespace)  # the user's own code, fixed
     return namespace
 
@@ -66,8 +70,9 @@ async def test_actions_are_quick_fixes_with_the_diagnostic_attached(client: Lang
         ),
         (ONE_TENSOR, 3, lambda ns: ns["x"].tolist() == [1, 0, 2, 3]),
         (ROWS, 3, lambda ns: ns["m"].tolist() == [[4, 5], [2, 3], [0, 1]]),
+        (TEMPORARY, 5, lambda ns: ns["m"].tolist() == [[4, 5], [2, 3], [0, 1]]),
     ],
-    ids=["two-tensors", "one-tensor", "rows"],
+    ids=["two-tensors", "one-tensor", "rows", "numpy-temporary-TV002"],
 )
 async def test_every_fix_clears_the_diagnostic_and_really_swaps(
     client: LanguageClient, source: str, line: int, check: object

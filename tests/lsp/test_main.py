@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from typing import Any
 
 import pytest
 from pytest_lsp import LanguageClient
@@ -93,7 +94,7 @@ def connect(port: int) -> socket.socket:
             time.sleep(0.1)
 
 
-def read_message(connection: socket.socket) -> dict[str, object]:
+def read_message(connection: socket.socket) -> dict[str, Any]:
     data = b""
     while b"\r\n\r\n" not in data:
         data += connection.recv(4096)
@@ -102,7 +103,7 @@ def read_message(connection: socket.socket) -> dict[str, object]:
     length = int(fields[b"Content-Length"])
     while len(body) < length:
         body += connection.recv(4096)
-    message: dict[str, object] = json.loads(body[:length])
+    message: dict[str, Any] = json.loads(body[:length])
     return message
 
 
