@@ -9,12 +9,24 @@ from __future__ import annotations
 import ast
 from collections.abc import Sequence
 
+from lsp_server.rules.inference import infer
 from lsp_server.rules.model import ContainerKind, Fix, Range, TextEdit, apply_text_edits
 from lsp_server.rules.source_text import SourceText
 from lsp_server.rules.value_types import Scope
 
 # Expressions to which ``.clone()`` can be appended without parentheses.
 _ATOMIC = (ast.Subscript, ast.Call, ast.Attribute, ast.Name, ast.List, ast.Tuple, ast.Constant)
+
+
+def copy_methods_for(
+    items: Sequence[ast.expr], container: ContainerKind, scope: Scope
+) -> list[str]:
+    """The copy method(s) for ``items``: their own library wins (``torch.from_numpy(x[0])``
+    needs ``.clone()`` even though ``x`` is a numpy array)."""
+    kinds = {infer(item, scope).kind for item in items}
+    if len(kinds) == 1 and kinds <= {"torch", "numpy"}:
+        return copy_methods(kinds.pop(), scope)  # type: ignore[arg-type]
+    return copy_methods(container, scope)
 
 
 def copy_methods(container: ContainerKind, scope: Scope) -> list[str]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from lsp_server.rules.inference import expr_path, infer
+from lsp_server.rules.library_tables import ALIAS_ATTRIBUTES, ALIAS_METHODS
 from lsp_server.rules.value_types import Scope, ValueType
 
 ItemKind = Literal["int", "slice", "ellipsis", "newaxis", "advanced", "maybe_advanced"]
@@ -56,8 +57,13 @@ def access_of(expr: ast.expr, scope: Scope) -> Access | None:
     while isinstance(node, ast.Subscript):
         chain.append(node)
         node = node.value
-    root_key = expr_path(node) or ast.dump(node)
     levels: list[tuple[IndexItem, ...]] = []
+    base = _aliased_root(node)
+    if base is not None:
+        # x.T[0], x.unbind(0)[1]: some part of x, which part is not worked out.
+        node = base
+        levels.append((_OPAQUE,))
+    root_key = expr_path(node) or ast.dump(node)
     for subscript in reversed(chain):
         items = (
             subscript.slice.elts if isinstance(subscript.slice, ast.Tuple) else [subscript.slice]
@@ -68,6 +74,29 @@ def access_of(expr: ast.expr, scope: Scope) -> Access | None:
         else:
             levels.append(level)
     return Access(node, root_key, tuple(levels), infer(node, scope))
+
+
+_OPAQUE = IndexItem("slice", "opaque")
+_SPLITTING_METHODS = frozenset({"unbind", "split", "chunk", "tensor_split"})
+
+
+def _aliased_root(node: ast.expr) -> ast.expr | None:
+    """The array behind ``x.T``, ``x.view(...)``, ``x.unbind(0)`` (None for anything else)."""
+    current = node
+    found: ast.expr | None = None
+    for _ in range(32):
+        if isinstance(current, ast.Attribute) and current.attr in ALIAS_ATTRIBUTES:
+            current = current.value
+        elif (
+            isinstance(current, ast.Call)
+            and isinstance(current.func, ast.Attribute)
+            and (current.func.attr in ALIAS_METHODS or current.func.attr in _SPLITTING_METHODS)
+        ):
+            current = current.func.value
+        else:
+            break
+        found = current
+    return found
 
 
 def _index_item(item: ast.expr, scope: Scope) -> IndexItem:

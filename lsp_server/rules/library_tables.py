@@ -36,7 +36,7 @@ TORCH_NON_TENSOR = _words(
 NUMPY_NON_ARRAY = _words(
     "shape ndim size isscalar dtype result_type promote_types iinfo finfo allclose array_equal "
     "array_equiv printoptions set_printoptions get_printoptions errstate seterr save savez "
-    "savez_compressed savetxt load can_cast issubdtype array2string array_repr array_str "
+    "savez_compressed savetxt can_cast issubdtype array2string array_repr array_str "
     "base_repr binary_repr broadcast_shapes ndindex ndenumerate nditer vectorize frompyfunc "
     "info may_share_memory shares_memory default_rng RandomState seed get_state set_state "
     "Generator PCG64 SeedSequence float16 float32 float64 int8 int16 int32 int64 uint8 uint16 "
@@ -56,7 +56,7 @@ SCALAR_REDUCTIONS = _words(
 # Shape given by the first argument (an int, or a tuple/list literal of ints).
 SHAPE_CONSTRUCTORS = _words("zeros ones empty full")
 ONE_DIMENSIONAL = _words("arange linspace logspace geomspace randperm bincount")
-TWO_DIMENSIONAL = _words("eye identity column_stack vstack row_stack tril triu outer")
+TWO_DIMENSIONAL = _words("matrix eye identity column_stack vstack row_stack tril triu outer")
 SAME_NDIM_AS_ARG = _words(
     "zeros_like ones_like empty_like full_like copy asarray asanyarray ascontiguousarray array "
     "clone transpose flip fliplr flipud roll abs sqrt exp log sin cos tanh clip round sign "

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from lsp_server.rules.fixes import advanced_index_fix, copy_fixes, copy_methods
+from lsp_server.rules.fixes import advanced_index_fix, copy_fixes, copy_methods_for
 from lsp_server.rules.indexing import Access, ViewStatus, access_of, may_overlap
 from lsp_server.rules.markdown_text import code_block, code_span, one_line
 from lsp_server.rules.model import Clobber, Finding
@@ -80,7 +80,7 @@ def _finding(
     certain = any(c.status == "view" for c in clobbered)
     container = clobbered[0].access.container.kind
     reads = [c.read for c in clobbered]
-    fixes = copy_fixes(statement, reads, copy_methods(container, scope), text)
+    fixes = copy_fixes(statement, reads, copy_methods_for(reads, container, scope), text)
     advanced = advanced_index_fix(statement, text)
     if advanced is not None:
         fixes.append(advanced)

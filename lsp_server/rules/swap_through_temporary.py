@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from lsp_server.rules.fixes import copy_fixes, copy_methods
+from lsp_server.rules.fixes import copy_fixes, copy_methods_for
 from lsp_server.rules.indexing import Access, ViewStatus, access_of, may_overlap
 from lsp_server.rules.markdown_text import code_block, code_span, one_line
 from lsp_server.rules.model import Clobber, Finding
@@ -111,7 +111,7 @@ class TemporaryViewTracker:
         fixes = copy_fixes(
             temporary.definition,
             [temporary.value],
-            copy_methods(container, temporary.scope),
+            copy_methods_for([temporary.value], container, temporary.scope),
             text,
         )
         name = code_span(temporary.name)
