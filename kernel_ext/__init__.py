@@ -5,7 +5,7 @@
 """
 
 from kernel_ext.graph import MIME_TYPE, SCHEMA, OverlapEdge, StorageGraph, StorageNode, TensorNode
-from kernel_ext.snapshot import Snapshotter, overlaps, snapshot
+from kernel_ext.scan import Snapshotter, overlaps, snapshot
 
 
 def load_ipython_extension(ipython: object) -> None:

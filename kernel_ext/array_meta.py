@@ -20,7 +20,7 @@ from typing import Any
 StorageKey = tuple[str, int]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ArrayMeta:
     library: str  # "torch" | "numpy"
     type_name: str  # e.g. "Tensor", "Parameter", "ndarray", "memmap"

@@ -8,18 +8,23 @@ alone. The extension keeps no reference to user objects; graphs are plain data.
 
 from __future__ import annotations
 
+import contextlib
 import shlex
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from kernel_ext.graph import MIME_TYPE, StorageGraph
 from kernel_ext.namespace_walk import is_ipython_name
 from kernel_ext.render_dot import GraphvizMissing
-from kernel_ext.snapshot import Snapshotter
+from kernel_ext.scan import Snapshotter
 
 FORMATS = ("svg", "dot", "json", "text")
 USAGE = "usage: %tensorgraph [NAME ...] [--format svg|dot|json|text]"
 _STATE_ATTR = "_tensorviews_state"
+
+GraphListener = Callable[[StorageGraph], None]
+Subcommand = Callable[[str], None]  # receives the rest of the `%tensorviews <name> ...` line
 
 
 class TensorViews:
@@ -30,6 +35,11 @@ class TensorViews:
         self.snapshotter = Snapshotter()
         self.graph: StorageGraph | None = None
         self.reported: set[str] = set()
+        # Features (guard, live channel, ...) plug in here instead of editing the hook:
+        # listeners get every new graph; subcommands extend the `%tensorviews` magic.
+        self.graph_listeners: list[GraphListener] = []
+        self.subcommands: dict[str, Subcommand] = {}
+        self.uninstallers: list[Callable[[], None]] = []
 
     # --- hook -------------------------------------------------------------------------
     def post_run_cell(self, result: Any = None) -> None:
@@ -38,6 +48,15 @@ class TensorViews:
             self.graph = self.take_snapshot()
         except Exception as exc:  # the extension failing must not fail the user's cell
             self.report(f"storage graph not updated ({type(exc).__name__}: {exc})")
+            return
+        self.notify(self.graph)
+
+    def notify(self, graph: StorageGraph) -> None:
+        for listener in self.graph_listeners:
+            try:
+                listener(graph)
+            except Exception as exc:
+                self.report(f"{_name_of(listener)} failed ({type(exc).__name__}: {exc})")
 
     def take_snapshot(self) -> StorageGraph:
         hidden = getattr(self.shell, "user_ns_hidden", {})
@@ -54,6 +73,18 @@ class TensorViews:
         if line not in self.reported:
             self.reported.add(line)
             print(f"tensorviews: {line}", file=sys.stderr)
+
+    # --- %tensorviews -------------------------------------------------------------------
+    def tensorviews(self, line: str) -> None:
+        """%tensorviews SUBCOMMAND ...: settings of the extension (see each subcommand)."""
+        from IPython.core.error import UsageError
+
+        name, _, rest = line.strip().partition(" ")
+        command = self.subcommands.get(name)
+        if command is None:
+            known = ", ".join(sorted(self.subcommands)) or "none yet"
+            raise UsageError(f"unknown %tensorviews subcommand {name!r} (known: {known})")
+        command(rest.strip())
 
     # --- %tensorgraph -------------------------------------------------------------------
     def tensorgraph(self, line: str) -> None:
@@ -75,7 +106,7 @@ class TensorViews:
             if missing:
                 raise UsageError(f"no tensor or array named {', '.join(missing)}")
             graph = graph.subgraph(names)
-        display(self.bundle(graph, fmt), raw=True)
+        display(self.bundle(graph, fmt), raw=True)  # type: ignore[no-untyped-call]
 
     def bundle(self, graph: StorageGraph, fmt: str | None) -> dict[str, Any]:
         if fmt == "text":
@@ -125,6 +156,15 @@ def parse_tensorgraph_args(line: str) -> tuple[list[str], str | None]:
     return names, fmt
 
 
+def _name_of(obj: object) -> str:
+    return getattr(obj, "__qualname__", type(obj).__name__)
+
+
+# Each feature module has `install(state) -> None`; it may append to graph_listeners,
+# subcommands and uninstallers. Listed here so `%unload_ext` knows every hook.
+FEATURES: list[str] = []
+
+
 def load(shell: Any) -> None:
     if getattr(shell, _STATE_ATTR, None) is not None:
         return  # already loaded: %load_ext twice must not register hooks twice
@@ -132,15 +172,27 @@ def load(shell: Any) -> None:
     setattr(shell, _STATE_ATTR, state)
     shell.events.register("post_run_cell", state.post_run_cell)
     shell.register_magic_function(state.tensorgraph, "line", "tensorgraph")
+    shell.register_magic_function(state.tensorviews, "line", "tensorviews")
+    import importlib
+
+    for module_name in FEATURES:
+        try:
+            importlib.import_module(module_name).install(state)
+        except Exception as exc:
+            state.report(f"{module_name} not loaded ({type(exc).__name__}: {exc})")
 
 
 def unload(shell: Any) -> None:
     state: TensorViews | None = getattr(shell, _STATE_ATTR, None)
     if state is None:
         return
-    try:
+    for uninstall in reversed(state.uninstallers):
+        try:
+            uninstall()
+        except Exception as exc:
+            state.report(f"{_name_of(uninstall)} failed ({type(exc).__name__}: {exc})")
+    with contextlib.suppress(ValueError):  # already removed by the user
         shell.events.unregister("post_run_cell", state.post_run_cell)
-    except ValueError:
-        pass
     shell.magics_manager.magics["line"].pop("tensorgraph", None)
+    shell.magics_manager.magics["line"].pop("tensorviews", None)
     setattr(shell, _STATE_ATTR, None)

@@ -32,7 +32,7 @@ class WalkLimits:
     max_arrays: int = 200_000  # tensors + arrays in one snapshot
 
 
-@dataclass
+@dataclass(slots=True)
 class Found:
     obj: Any
     names: list[str]
@@ -78,7 +78,7 @@ class _Walker:
         torch, np = self.torch, self.np
         if torch is not None:
             if issubclass(tp, torch.Tensor):
-                return "array"
+                return "tensor"
             if issubclass(tp, torch.nn.Module):
                 return "module"
             if issubclass(tp, torch.optim.Optimizer):
@@ -109,9 +109,12 @@ class _Walker:
 
     def visit(self, obj: Any, name: str, depth: int) -> None:
         kind = self.kind(type(obj))
-        if kind == "array":
+        if kind == "tensor":
             if self.add(obj, name):
                 self.visit_grad(obj, name)
+            return
+        if kind == "array":
+            self.add(obj, name)
             return
         if kind == "other" or depth >= self.limits.max_depth:
             return
@@ -119,30 +122,37 @@ class _Walker:
             return
         self.seen_containers.add(id(obj))
         if kind == "dict":
+            found = self.result.found
             self.visit_items(
-                ((f"{name}[{key_text(k, self.result.found)}]", v) for k, v in dict.items(obj)),
-                name, len(obj), depth,
+                dict.items(obj), name, len(obj), depth,
+                lambda k: f"{name}[{key_text(k, found)}]",
             )
         elif kind == "namedtuple":
             fields = type(obj)._fields
             self.visit_items(
-                ((f"{name}.{f}", v) for f, v in zip(fields, tuple.__iter__(obj), strict=False)),
-                name, len(fields), depth,
+                zip(fields, tuple.__iter__(obj), strict=False), name, len(fields), depth,
+                lambda f: f"{name}.{f}",
             )
         elif kind == "sequence":
-            iterate: Callable[[Any], Any] = list.__iter__ if isinstance(obj, list) else tuple.__iter__
+            is_list = isinstance(obj, list)
+            iterate: Callable[[Any], Any] = list.__iter__ if is_list else tuple.__iter__
             self.visit_items(
-                ((f"{name}[{i}]", v) for i, v in enumerate(iterate(obj))), name, len(obj), depth
+                enumerate(iterate(obj)), name, len(obj), depth, lambda i: f"{name}[{i}]"
             )
         elif kind == "module":
             self.visit_module(obj, name)
         elif kind == "optimizer":
             self.visit_optimizer(obj, name, depth)
 
-    def visit_items(self, items: Any, name: str, size: int, depth: int) -> None:
+    def visit_items(
+        self, items: Any, name: str, size: int, depth: int, label: Callable[[Any], str]
+    ) -> None:
+        """Visit ``(key, value)`` pairs; ``label(key)`` (the access path) is built only for
+        values worth recording: this loop runs once per item of every walked container."""
         limits = self.limits
+        kinds = self.kinds
         interesting = False
-        for i, (item_name, value) in enumerate(items):
+        for i, (key, value) in enumerate(items):
             if i >= limits.max_items:
                 self.result.truncated.append(
                     f"{name}: only the first {limits.max_items} of {size} items examined"
@@ -150,9 +160,19 @@ class _Walker:
                 return
             if i == limits.probe_items and not interesting:
                 return  # plain data (floats, strings, ...): not worth walking a million items
-            if self.kind(type(value)) != "other":
-                interesting = True
-                self.visit(value, item_name, depth + 1)
+            tp = type(value)
+            kind = kinds.get(tp) or self.kind(tp)
+            if kind == "other":
+                continue
+            interesting = True
+            if kind == "tensor":
+                item_name = label(key)
+                if self.add(value, item_name):
+                    self.visit_grad(value, item_name)
+            elif kind == "array":
+                self.add(value, label(key))
+            else:
+                self.visit(value, label(key), depth + 1)
 
     def visit_module(self, module: Any, name: str) -> None:
         for qual, p in module.named_parameters(remove_duplicate=False):
@@ -172,9 +192,6 @@ class _Walker:
                 self.visit(per_param, label, depth + 1)
 
     def visit_grad(self, obj: Any, name: str) -> None:
-        torch = self.torch
-        if torch is None or not isinstance(obj, torch.Tensor):
-            return
         # Only leaves hold a .grad; asking a non-leaf makes torch warn into the user's cell.
         if not obj.requires_grad or not obj.is_leaf:
             return
@@ -193,7 +210,8 @@ def walk_namespace(
 ) -> WalkResult:
     """Every tensor/array reachable from ``namespace`` (in first-seen order) with its names."""
     walker = _Walker(torch, np, limits or WalkLimits())
-    for name, value in list(dict.items(namespace) if isinstance(namespace, dict) else namespace.items()):
+    items = dict.items(namespace) if isinstance(namespace, dict) else namespace.items()
+    for name, value in list(items):
         if type(name) is not str or skip(name):
             continue
         try:

@@ -18,7 +18,7 @@ from enum import Enum
 DEFAULT_MAX_WORK = 20_000
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Layout:
     """A strided view of bytes: element ``index`` starts at ``offset + sum(index * strides)``.
 
@@ -159,7 +159,7 @@ def layouts_overlap(a: Layout, b: Layout, max_work: int = DEFAULT_MAX_WORK) -> O
 
 
 def has_internal_overlap(layout: Layout, max_work: int = DEFAULT_MAX_WORK) -> OverlapResult:
-    """Do two different elements of ``layout`` share a byte (``expand``, zero or tangled strides)?"""
+    """Do two different elements of ``layout`` share a byte (``expand``, tangled strides)?"""
     if layout.is_empty:
         return OverlapResult(Overlap.NO)
     dims = sorted(

@@ -60,7 +60,8 @@ def render_text(graph: StorageGraph) -> str:
         lines.append("overlaps (share at least one element):")
         for e in graph.overlaps:
             a, b = graph.tensor(e.a).label, graph.tensor(e.b).label
-            lines.append(f"  {a} <-> {b}" + ("" if e.exact else "  (may overlap: too hard to decide)"))
+            note = "" if e.exact else "  (may overlap: too hard to decide)"
+            lines.append(f"  {a} <-> {b}{note}")
     for p in graph.problems:
         lines.append(f"note: {p}")
     for p in graph.truncated:

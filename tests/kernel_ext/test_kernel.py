@@ -23,9 +23,9 @@ def test_load_ext_tensorgraph_bundle_and_unload() -> None:
             "%tensorgraph",
             "%tensorgraph row --format json",
             "%tensorgraph --format text",
-            "%unload_ext tensorviews\n"
+            "%unload_ext tensorviews\nline_magics = get_ipython().magics_manager.magics['line']\n"
             "print(len(get_ipython().events.callbacks['post_run_cell']) == before,"
-            " 'tensorgraph' in get_ipython().magics_manager.magics['line'])",
+            " 'tensorgraph' in line_magics, 'tensorviews' in line_magics)",
         ]
     )
     (full,) = display_bundles(nb.cells[3])
@@ -46,7 +46,7 @@ def test_load_ext_tensorgraph_bundle_and_unload() -> None:
     (text,) = display_bundles(nb.cells[5])
     assert set(text) == {"text/plain"}
     assert text["text/plain"].startswith("Storage graph: 2 storages, 4 tensors/arrays")
-    assert stream_text(nb.cells[6]).split() == ["True", "False"]
+    assert stream_text(nb.cells[6]).split() == ["True", "False", "False"]
 
 
 def test_kernel_ext_name_loads_too_and_double_load_registers_once() -> None:

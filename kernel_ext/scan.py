@@ -8,6 +8,7 @@ one-shot form (a script, or ``locals()`` in a debugger).
 
 from __future__ import annotations
 
+import gc
 import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from kernel_ext.namespace_walk import WalkLimits, is_ipython_name, walk_namespac
 from kernel_ext.overlap import Layout, has_internal_overlap, layouts_overlap
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Record:
     meta: ArrayMeta
     self_overlap: bool
@@ -69,6 +70,17 @@ class Snapshotter:
         namespace: Mapping[str, Any],
         skip: Callable[[str], bool] = is_ipython_name,
     ) -> StorageGraph:
+        # The walk allocates many small objects while the user's tensors are all alive: left
+        # on, the cyclic collector runs repeatedly over all of them. Paused, then restored.
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._snapshot(namespace, skip)
+        finally:
+            if gc_was_enabled:
+                gc.enable()
+
+    def _snapshot(self, namespace: Mapping[str, Any], skip: Callable[[str], bool]) -> StorageGraph:
         torch, np = loaded_libraries()
         problems: list[str] = []
 
@@ -76,23 +88,41 @@ class Snapshotter:
             problems.append(f"{name}: skipped ({type(exc).__name__}: {_short(exc)})")
 
         walk = walk_namespace(namespace, torch, np, self.limits, skip, report)
-        records: list[tuple[str, tuple[str, ...], _Record]] = []
+        records: list[_Named] = []
+        old_cache = self._cache
         new_cache: dict[int, _CacheEntry] = {}
         changed = False
         storage_nbytes: dict[int, int] = {}
+        tensor_type = torch.Tensor if torch is not None else None
+        storage_id = getattr(torch._C, "_storage_id", None) if torch is not None else None
         for obj_id, found in walk.found.items():
-            names = tuple(found.names)
+            obj = found.obj
             try:
-                record, entry, fresh = self._record(found.obj, torch, np, storage_nbytes)
+                if tensor_type is not None and isinstance(obj, tensor_type):
+                    # Every in-place write or metadata change (resize_, set_, t_) bumps the
+                    # version counter shared by all views; `.data =` swaps the storage.
+                    check: tuple[Any, ...] = (
+                        obj._version, obj.requires_grad, obj.shape,
+                        _storage_token(obj, storage_id),
+                    )
+                else:
+                    check = (obj.shape, obj.strides, obj.dtype)
+                entry = old_cache.get(obj_id)
+                if entry is None or entry.ref() is not obj or entry.check != check:
+                    entry = _CacheEntry(
+                        weakref.ref(obj), check, _read(obj, torch, np, storage_nbytes)
+                    )
+                    changed = True
             except Exception as exc:
-                problems.append(f"{names[0]}: not drawn ({type(exc).__name__}: {_short(exc)})")
+                problems.append(
+                    f"{found.names[0]}: not drawn ({type(exc).__name__}: {_short(exc)})"
+                )
                 changed = True
                 continue
-            changed |= fresh
             new_cache[obj_id] = entry
-            records.append((f"{obj_id}", names, record))
+            records.append((obj_id, tuple(found.names), entry.record))
         self._cache = new_cache
-        signature = [(int(k), n) for k, n, _ in records]
+        signature = [(obj_id, names) for obj_id, names, _ in records]
         if (
             not changed
             and not problems
@@ -106,36 +136,29 @@ class Snapshotter:
         self._last_graph = graph
         return graph
 
-    def _record(
-        self, obj: Any, torch: ModuleType | None, np: ModuleType | None, nbytes: dict[int, int]
-    ) -> tuple[_Record, _CacheEntry, bool]:
-        is_torch = torch is not None and isinstance(obj, torch.Tensor)
-        if is_torch:
-            # Every in-place write or metadata change (resize_, set_, t_) bumps the version
-            # counter shared by all views; `.data =` swaps the storage, hence the storage id.
-            check: tuple[Any, ...] = (
-                obj._version, obj.requires_grad, _storage_token(obj, torch), obj.shape
-            )
-        else:
-            check = (obj.shape, obj.strides, obj.dtype)
-        entry = self._cache.get(id(obj))
-        if entry is not None and entry.ref() is obj and entry.check == check:
-            return entry.record, entry, False
-        if is_torch:
-            meta = torch_meta(obj, torch, nbytes)
-        else:
-            assert np is not None
-            meta = numpy_meta(obj, np)
-        self_overlap = meta.storage_key is not None and has_internal_overlap(_layout(meta)).may_overlap
-        record = _Record(meta, self_overlap)
-        return record, _CacheEntry(weakref.ref(obj), check, record), True
+
+_Named = tuple[int, tuple[str, ...], _Record]  # (id of the object, its names, what was read)
 
 
-def _storage_token(t: Any, torch: ModuleType) -> int:
-    storage_id = getattr(torch._C, "_storage_id", None)
-    if storage_id is None or t.layout != torch.strided:
+def _read(
+    obj: Any, torch: ModuleType | None, np: ModuleType | None, nbytes: dict[int, int]
+) -> _Record:
+    if torch is not None and isinstance(obj, torch.Tensor):
+        meta = torch_meta(obj, torch, nbytes)
+    else:
+        assert np is not None
+        meta = numpy_meta(obj, np)
+    self_overlap = meta.storage_key is not None and has_internal_overlap(_layout(meta)).may_overlap
+    return _Record(meta, self_overlap)
+
+
+def _storage_token(t: Any, storage_id: Callable[[Any], int] | None) -> int:
+    if storage_id is None:
         return 0
-    return int(storage_id(t))
+    try:
+        return storage_id(t)
+    except RuntimeError:  # sparse/nested tensors have no single storage
+        return 0
 
 
 def _short(exc: BaseException, limit: int = 80) -> str:
@@ -143,28 +166,98 @@ def _short(exc: BaseException, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def build_graph(
-    records: list[tuple[str, tuple[str, ...], _Record]],
-    problems: list[str],
-    truncated: list[str],
-) -> StorageGraph:
+def build_graph(records: list[_Named], problems: list[str], truncated: list[str]) -> StorageGraph:
     """Group records into storages (merging memory that numpy and torch share), find overlaps."""
-    uf = _UnionFind()
-    ranges: dict[StorageKey, tuple[str, int, int]] = {}  # key -> (device, lo, hi)
-    for _, _, rec in records:
-        m = rec.meta
-        if m.storage_key is None:
-            continue
+    metas = [rec.meta for _, _, rec in records]
+    ranges: dict[StorageKey, list[Any]] = {}  # key -> [device, lo, hi]
+    for m in metas:
         key = m.storage_key
-        uf.find(key)
+        if key is None:
+            continue
         if m.storage_nbytes is not None:
             lo, hi = m.storage_start, m.storage_start + m.storage_nbytes
         else:
             lo, hi = _layout(m).extent()
-        dev, old_lo, old_hi = ranges.get(key, (m.device, lo, hi))
-        ranges[key] = (dev, min(lo, old_lo), max(hi, old_hi))
-    # Live storages on one device whose bytes intersect are one memory: torch.from_numpy,
-    # .numpy(), numpy arrays over the same external buffer. Null/empty ranges never merge.
+        span = ranges.get(key)
+        if span is None:
+            ranges[key] = [m.device, lo, hi]
+        else:
+            span[1], span[2] = min(lo, span[1]), max(hi, span[2])
+    root_of = _merge_shared_memory(ranges)
+
+    groups: dict[StorageKey, list[int]] = {}
+    for i, m in enumerate(metas):
+        if m.storage_key is not None:
+            key = root_of.get(m.storage_key, m.storage_key)
+            members = groups.get(key)
+            if members is None:
+                groups[key] = [i]
+            else:
+                members.append(i)
+
+    tensor_ids = [f"t{i}" for i in range(len(records))]
+    id_of_obj = {obj_id: tensor_ids[i] for i, (obj_id, _, _) in enumerate(records)}
+    storage_of: dict[int, tuple[str | None, int]] = {}  # index -> (storage id, origin address)
+    storages: list[StorageNode] = []
+    overlaps: list[OverlapEdge] = []
+    for n, members in enumerate(groups.values()):
+        sid = f"s{n}"
+        first = metas[members[0]]
+        if len(members) == 1:
+            _, origin, hi = ranges[first.storage_key]  # type: ignore[index]
+            nbytes = first.storage_nbytes if first.storage_nbytes is not None else hi - origin
+            storages.append(StorageNode(sid, first.device, nbytes, first.pinned, (first.library,)))
+            storage_of[members[0]] = (sid, origin)
+            continue
+        group = [metas[i] for i in members]
+        keys = {m.storage_key for m in group}
+        spans = [ranges[k] for k in keys if k is not None]
+        origin = min(span[1] for span in spans)
+        if len(keys) == 1 and first.storage_nbytes is not None:
+            nbytes = first.storage_nbytes
+        else:
+            nbytes = max(span[2] for span in spans) - origin
+        libraries = tuple(sorted({m.library for m in group}))
+        storages.append(
+            StorageNode(sid, first.device, nbytes, any(m.pinned for m in group), libraries)
+        )
+        for i in members:
+            storage_of[i] = (sid, origin)
+        overlaps.extend(_overlaps_in(members, metas, tensor_ids))
+
+    tensors = []
+    for i, (_, names, rec) in enumerate(records):
+        m = rec.meta
+        sid, origin = storage_of.get(i, (None, m.storage_start))
+        byte_offset = m.start - origin
+        itemsize = m.itemsize
+        tensors.append(
+            TensorNode(
+                id=tensor_ids[i], names=names, library=m.library, type_name=m.type_name,
+                storage=sid, shape=m.shape, stride=_in_elements(m.strides_bytes, itemsize),
+                offset=byte_offset // itemsize if itemsize and not byte_offset % itemsize
+                else None,
+                byte_offset=byte_offset, stride_bytes=m.strides_bytes, dtype=m.dtype,
+                itemsize=itemsize, device=m.device, layout=m.layout,
+                base=id_of_obj.get(m.base_id) if m.base_id is not None else None,
+                requires_grad=m.requires_grad, is_parameter=m.is_parameter,
+                self_overlap=rec.self_overlap,
+            )
+        )
+    return StorageGraph(
+        storages=tuple(storages), tensors=tuple(tensors), overlaps=tuple(overlaps),
+        problems=tuple(problems), truncated=tuple(truncated),
+    )
+
+
+def _merge_shared_memory(ranges: dict[StorageKey, list[Any]]) -> dict[StorageKey, StorageKey]:
+    """Storages on one device whose byte ranges intersect are one memory (torch.from_numpy,
+    .numpy(), numpy arrays over one external buffer): map each merged key to its group's key.
+
+    Every storage is alive while a snapshot is taken, so live address ranges cannot collide
+    by accident. Null and empty ranges (meta tensors, empty storages) never merge.
+    """
+    uf = _UnionFind()
     by_device: dict[str, list[tuple[int, int, StorageKey]]] = {}
     for key, (dev, lo, hi) in ranges.items():
         if lo != 0 and hi > lo:
@@ -177,63 +270,7 @@ def build_graph(
                 uf.union(reach_key, key)
             if hi > reach_hi:
                 reach_hi, reach_key = hi, key
-
-    groups: dict[StorageKey, list[int]] = {}
-    for i, (_, _, rec) in enumerate(records):
-        if rec.meta.storage_key is not None:
-            groups.setdefault(uf.find(rec.meta.storage_key), []).append(i)
-
-    tensor_ids = [f"t{i}" for i in range(len(records))]
-    id_of_obj = {obj_id: tensor_ids[i] for i, (obj_id, _, _) in enumerate(records)}
-    storage_of: dict[int, tuple[str, int]] = {}  # record index -> (storage id, origin address)
-    storages: list[StorageNode] = []
-    overlaps: list[OverlapEdge] = []
-    for n, (root, members) in enumerate(groups.items()):
-        sid = f"s{n}"
-        keys = {records[i][2].meta.storage_key for i in members}
-        spans = [ranges[k] for k in keys if k is not None]
-        origin = min(lo for _, lo, _ in spans)
-        metas = [records[i][2].meta for i in members]
-        nbytes: int | None
-        if len(keys) == 1 and metas[0].storage_nbytes is not None:
-            nbytes = metas[0].storage_nbytes
-        else:
-            nbytes = max(hi for _, _, hi in spans) - origin
-        storages.append(
-            StorageNode(
-                id=sid, device=metas[0].device, nbytes=nbytes,
-                pinned=any(m.pinned for m in metas),
-                libraries=tuple(sorted({m.library for m in metas})),
-            )
-        )
-        del root
-        for i in members:
-            storage_of[i] = (sid, origin)
-        if len(members) > 1:
-            overlaps.extend(_overlaps_in(members, records, tensor_ids))
-
-    tensors = []
-    for i, (_, names, rec) in enumerate(records):
-        m = rec.meta
-        sid, origin = storage_of.get(i, (None, m.storage_start))
-        byte_offset = m.start - origin
-        tensors.append(
-            TensorNode(
-                id=tensor_ids[i], names=names, library=m.library, type_name=m.type_name,
-                storage=sid, shape=m.shape, stride=_in_elements(m.strides_bytes, m.itemsize),
-                offset=byte_offset // m.itemsize if m.itemsize and byte_offset % m.itemsize == 0
-                else None,
-                byte_offset=byte_offset, stride_bytes=m.strides_bytes, dtype=m.dtype,
-                itemsize=m.itemsize, device=m.device, layout=m.layout,
-                base=id_of_obj.get(str(m.base_id)) if m.base_id is not None else None,
-                requires_grad=m.requires_grad, is_parameter=m.is_parameter,
-                self_overlap=rec.self_overlap,
-            )
-        )
-    return StorageGraph(
-        storages=tuple(storages), tensors=tuple(tensors), overlaps=tuple(overlaps),
-        problems=tuple(problems), truncated=tuple(truncated),
-    )
+    return {key: uf.find(key) for key in uf.parent}
 
 
 def _in_elements(strides_bytes: tuple[int, ...], itemsize: int) -> tuple[int, ...] | None:
@@ -243,14 +280,12 @@ def _in_elements(strides_bytes: tuple[int, ...], itemsize: int) -> tuple[int, ..
 
 
 def _overlaps_in(
-    members: list[int],
-    records: list[tuple[str, tuple[str, ...], _Record]],
-    tensor_ids: list[str],
+    members: list[int], metas: list[ArrayMeta], tensor_ids: list[str]
 ) -> list[OverlapEdge]:
     """Exact overlaps among the views of one storage, testing only pairs whose extents meet."""
     spans = []
     for i in members:
-        layout = _layout(records[i][2].meta)
+        layout = _layout(metas[i])
         if not layout.is_empty:
             lo, hi = layout.extent()
             spans.append((lo, hi, i, layout))
