@@ -87,7 +87,7 @@ def torch_meta(t: Any, torch: ModuleType, storage_nbytes: dict[int, int]) -> Arr
             nbytes = storage_nbytes[sid] = t.untyped_storage().nbytes()
         start = t.data_ptr() if device.type != "meta" else offset_bytes
         storage_start = start - offset_bytes
-        pinned = device.type == "cpu" and _is_pinned(t)
+        pinned = device.type == "cpu" and _is_pinned(t, torch)
         return ArrayMeta(
             library="torch", type_name=type_name, layout="strided", shape=shape,
             strides_bytes=strides_bytes, itemsize=itemsize,
@@ -106,7 +106,12 @@ def _storage_id(t: Any, torch: ModuleType) -> int:
     return int(t.untyped_storage()._cdata)
 
 
-def _is_pinned(t: Any) -> bool:
+def _is_pinned(t: Any, torch: ModuleType) -> bool:
+    # Asking an uninitialised CUDA runtime would start it (seconds, GPU memory); and nothing
+    # can be pinned before it started.
+    cuda = getattr(torch, "cuda", None)
+    if cuda is None or not cuda.is_initialized():
+        return False
     try:
         return bool(t.is_pinned())
     except Exception:  # CPU-only builds may refuse to ask an accelerator runtime
