@@ -162,7 +162,7 @@ def _name_of(obj: object) -> str:
 
 # Each feature module has `install(state) -> None`; it may append to graph_listeners,
 # subcommands and uninstallers. Listed here so `%unload_ext` knows every hook.
-FEATURES: list[str] = []
+FEATURES: list[str] = ["kernel_ext.live"]
 
 
 def load(shell: Any) -> None:

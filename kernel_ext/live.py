@@ -1,0 +1,205 @@
+"""Live channel, kernel side: after each cell, the graph and a name -> type summary go to a file.
+
+A graph listener of the extension writes ``kernel-<id>.json`` in the runtime dir's
+``tensorviews/`` folder (see ``runtime_files``) for the language server and the jupyter-server
+extension. The write is skipped when neither the graph (the snapshotter hands back the same
+object when nothing changed) nor the kinds of the other top-level names changed, so an idle cell
+costs one pass over the namespace's names. ``%tensorviews live on|off|status`` controls it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import os
+import sys
+import time
+import types
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kernel_ext.graph import StorageGraph
+from kernel_ext.namespace_walk import is_ipython_name
+from kernel_ext.runtime_files import (
+    SNAPSHOT_SCHEMA,
+    ensure_private_dir,
+    remove_dead,
+    snapshot_dir,
+    snapshot_path,
+    write_atomic,
+)
+
+if TYPE_CHECKING:
+    from kernel_ext.extension import TensorViews
+
+CLEANUP_EVERY_S = 30.0
+_OTHER_TYPES = (
+    tuple, dict, str, bytes, bytearray, int, float, complex, bool, type(None), set, frozenset,
+    range,
+)
+# Not data: never the container of a subscript swap, and noisy in a summary.
+_NOT_DATA = (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, type)
+
+
+def kernel_identity() -> str:
+    """The kernel id from the connection file name (``kernel-<id>.json``), else ``pid-<pid>``."""
+    with contextlib.suppress(Exception):  # not in a kernel, or ipykernel missing
+        from ipykernel.connect import get_connection_file
+
+        name = os.path.basename(get_connection_file())
+        if name.startswith("kernel-") and name.endswith(".json"):
+            return name[len("kernel-") : -len(".json")]
+    return f"pid-{os.getpid()}"
+
+
+def notebook_path(namespace: Mapping[str, Any]) -> str | None:
+    """The notebook (or file) the front end says this kernel runs, when it says."""
+    vscode = namespace.get("__vsc_ipynb_file__")
+    if isinstance(vscode, str) and vscode:
+        return vscode
+    return os.environ.get("JPY_SESSION_NAME") or None
+
+
+def kind_of(value: object) -> str:
+    """The rules' ContainerKind of a top-level value that is not in the graph."""
+    if isinstance(value, list):
+        return "list"
+    module = type(value).__module__.split(".", 1)[0]
+    if module == "torch" and hasattr(value, "untyped_storage"):
+        return "torch"
+    if module == "numpy":
+        np = sys.modules.get("numpy")
+        if np is not None and isinstance(value, np.ndarray):
+            return "numpy"
+        if np is not None and isinstance(value, np.generic):
+            return "other"
+    if isinstance(value, _OTHER_TYPES):
+        return "other"
+    if any(
+        hasattr(value, attr)
+        for attr in ("__array_interface__", "__cuda_array_interface__", "__dlpack__")
+    ):
+        return "array"
+    return "unknown"
+
+
+def other_kinds(namespace: Mapping[str, Any], skip: Any) -> dict[str, tuple[str, str]]:
+    """name -> (kind, type name) for the top-level names worth telling the language server."""
+    kinds: dict[str, tuple[str, str]] = {}
+    for name, value in list(namespace.items()):
+        if name.startswith("__") or skip(name) or isinstance(value, _NOT_DATA):
+            continue
+        kinds[name] = (kind_of(value), type(value).__name__)
+    return kinds
+
+
+def summarize(graph: StorageGraph, kinds: Mapping[str, tuple[str, str]]) -> dict[str, Any]:
+    """The ``names`` part of a snapshot file: arrays from the graph, other kinds from the walk."""
+    names: dict[str, Any] = {
+        name: {"kind": kind, "type": type_name} for name, (kind, type_name) in kinds.items()
+    }
+    for t in graph.tensors:
+        for name in t.names:
+            if name.isidentifier():
+                names[name] = {
+                    "kind": t.library, "type": t.type_name, "library": t.library,
+                    "shape": list(t.shape), "ndim": len(t.shape), "dtype": t.dtype,
+                    "device": t.device, "storage": t.storage, "offset": t.offset,
+                    "tensor": t.id,
+                }
+    return names
+
+
+class LiveChannel:
+    """Writes this kernel's snapshot file; removes it on unload and at exit."""
+
+    def __init__(self, state: TensorViews, folder: Path | None = None) -> None:
+        self.state = state
+        self.folder = folder if folder is not None else snapshot_dir()
+        self.kernel_id = kernel_identity()
+        self.path = snapshot_path(self.folder, self.kernel_id)
+        self.enabled = True
+        self.seq = 0
+        self._last_graph: StorageGraph | None = None
+        self._last_kinds: dict[str, tuple[str, str]] | None = None
+        self._last_cleanup = -CLEANUP_EVERY_S
+
+    def skip(self, name: str) -> bool:
+        hidden = getattr(self.state.shell, "user_ns_hidden", {})
+        return name in hidden or is_ipython_name(name)
+
+    def on_graph(self, graph: StorageGraph) -> None:
+        """Graph listener: write the snapshot file when something changed."""
+        if not self.enabled:
+            return
+        namespace = self.state.shell.user_ns
+        kinds = other_kinds(namespace, self.skip)
+        if graph is self._last_graph and kinds == self._last_kinds:
+            return
+        self.write(graph, kinds, namespace)
+        self._last_graph, self._last_kinds = graph, kinds
+
+    def write(
+        self,
+        graph: StorageGraph,
+        kinds: Mapping[str, tuple[str, str]],
+        namespace: Mapping[str, Any],
+    ) -> None:
+        ensure_private_dir(self.folder)
+        now = time.time()
+        if now - self._last_cleanup >= CLEANUP_EVERY_S:
+            self._last_cleanup = now
+            remove_dead(self.folder, keep=self.path)
+        self.seq += 1
+        document = {
+            "schema": SNAPSHOT_SCHEMA,
+            "kernelId": self.kernel_id,
+            "pid": os.getpid(),
+            "notebookPath": notebook_path(namespace),
+            "time": now,
+            "seq": self.seq,
+            "names": summarize(graph, kinds),
+            "graph": graph.to_dict(),
+        }
+        write_atomic(self.path, json.dumps(document))
+
+    def remove(self) -> None:
+        """Delete this kernel's file (unload, exit, ``live off``)."""
+        with contextlib.suppress(OSError):
+            self.path.unlink()
+        self._last_graph = self._last_kinds = None
+
+    def command(self, rest: str) -> None:
+        """``%tensorviews live [on|off|status]``."""
+        word = rest.strip() or "status"
+        if word == "on":
+            self.enabled = True
+            if self.state.graph is not None:
+                self.on_graph(self.state.graph)
+        elif word == "off":
+            self.enabled = False
+            self.remove()
+        elif word != "status":
+            from IPython.core.error import UsageError
+
+            raise UsageError("usage: %tensorviews live [on|off|status]")
+        state = "on" if self.enabled else "off"
+        print(f"tensorviews live: {state}, kernel {self.kernel_id}, file {self.path},"
+              f" seq {self.seq}")
+
+    def uninstall(self) -> None:
+        atexit.unregister(self.remove)
+        self.remove()
+        with contextlib.suppress(ValueError):
+            self.state.graph_listeners.remove(self.on_graph)
+
+
+def install(state: TensorViews) -> None:
+    """Feature entry point: write snapshot files after every cell."""
+    channel = LiveChannel(state)
+    state.graph_listeners.append(channel.on_graph)
+    state.subcommands["live"] = channel.command
+    state.uninstallers.append(channel.uninstall)
+    atexit.register(channel.remove)
