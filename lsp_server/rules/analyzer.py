@@ -206,8 +206,13 @@ class _Walker:
             if positional and not _is_static(node):
                 local.self_name = positional[0].arg
                 local.class_attrs = scope.class_attrs
-        self.parameters(node.args, local, parent)
-        self.block(node.body, local)
+        if _may_hold_a_swap(node.body):
+            self.parameters(node.args, local, parent)
+            self.block(node.body, local)
+        else:
+            # Nothing to judge inside: parameters only shadow outer names for the return type.
+            every = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
+            local.bindings.update(dict.fromkeys((arg.arg for arg in every), UNKNOWN))
         scope.bind(node.name, ValueType("other", returns=_returned_type(node, local)))
 
     def parameters(self, args: ast.arguments, local: Scope, parent: Scope) -> None:
@@ -249,7 +254,7 @@ class _Walker:
             self_name = positional[0].arg
             local = Scope(parent=outer)
             self.parameters(item.args, local, outer)
-            for statement in ast.walk(item):
+            for statement in _own_statements(item.body):
                 if not isinstance(statement, (ast.Assign, ast.AnnAssign)):
                     continue
                 targets = (
@@ -267,6 +272,52 @@ class _Walker:
                         attrs[target.attr] = (
                             found if previous is None or previous == found else UNKNOWN
                         )
+
+
+def _may_hold_a_swap(body: list[ast.stmt]) -> bool:
+    """Cheap syntactic pre-check: could any statement here (nested ones included) start a
+    TV001 or TV002 finding? Bodies without one are not analysed statement by statement, which
+    is most of the rules' speed on large files."""
+    pending = list(body)
+    while pending:
+        statement = pending.pop()
+        if isinstance(statement, ast.Assign):
+            value = statement.value
+            if isinstance(value, (ast.Tuple, ast.List)):
+                if any(_reads_subscript(item) for item in value.elts):
+                    return True
+            elif _reads_subscript(value):
+                return True
+            continue
+        for field in (*_BLOCK_FIELDS, "handlers", "cases"):
+            for child in getattr(statement, field, ()) or ():
+                if isinstance(child, ast.stmt):
+                    pending.append(child)
+                elif isinstance(child, (ast.ExceptHandler, ast.match_case)):
+                    pending.extend(child.body)
+    return False
+
+
+def _reads_subscript(expr: ast.expr) -> bool:
+    """Is ``expr`` a subscript, possibly behind attribute/method/unary-plus/call wrappers?"""
+    node = expr
+    for _ in range(16):
+        if isinstance(node, ast.Subscript):
+            return True
+        if isinstance(node, (ast.Attribute, ast.Starred)):
+            node = node.value
+        elif isinstance(node, ast.UnaryOp):
+            node = node.operand
+        elif isinstance(node, ast.Call):
+            if isinstance(node.func, ast.Attribute):
+                node = node.func.value
+            elif node.args:
+                node = node.args[0]
+            else:
+                return False
+        else:
+            return False
+    return False
 
 
 def _enclosing_non_class(scope: Scope) -> Scope:

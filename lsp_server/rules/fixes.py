@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Sequence
 
+from lsp_server.rules.indexing import node_key
 from lsp_server.rules.inference import infer
 from lsp_server.rules.model import ContainerKind, Fix, Range, TextEdit, apply_text_edits
 from lsp_server.rules.source_text import SourceText
@@ -104,7 +105,7 @@ def advanced_index_fix(statement: ast.Assign, text: SourceText) -> Fix | None:
     if not all(isinstance(s, ast.Subscript) for s in subscripts):
         return None
     items = [_items(s) for s in subscripts if isinstance(s, ast.Subscript)]
-    roots = {ast.dump(s.value) for s in subscripts if isinstance(s, ast.Subscript)}
+    roots = {node_key(s.value) for s in subscripts if isinstance(s, ast.Subscript)}
     if len(roots) != 1 or len({len(i) for i in items}) != 1:
         return None
     first = subscripts[0]
@@ -113,7 +114,7 @@ def advanced_index_fix(statement: ast.Assign, text: SourceText) -> Fix | None:
         return None
     differing: list[int] = []
     for axis in range(len(items[0])):
-        keys = {ast.dump(i[axis]) for i in items}
+        keys = {node_key(i[axis]) for i in items}
         if len(keys) == 1:
             continue
         if any(not _integer_like(i[axis]) for i in items):

@@ -63,7 +63,7 @@ def access_of(expr: ast.expr, scope: Scope) -> Access | None:
         # x.T[0], x.unbind(0)[1]: some part of x, which part is not worked out.
         node = base
         levels.append((_OPAQUE,))
-    root_key = expr_path(node) or ast.dump(node)
+    root_key = expr_path(node) or node_key(node)
     for subscript in reversed(chain):
         items = (
             subscript.slice.elts if isinstance(subscript.slice, ast.Tuple) else [subscript.slice]
@@ -99,8 +99,17 @@ def _aliased_root(node: ast.expr) -> ast.expr | None:
     return found
 
 
+def node_key(node: ast.expr) -> str:
+    """A string equal for structurally equal expressions (cheap for the common leaves)."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Constant):
+        return f"={node.value!r}"
+    return ast.dump(node)
+
+
 def _index_item(item: ast.expr, scope: Scope) -> IndexItem:
-    key = ast.dump(item)
+    key = node_key(item)
     if isinstance(item, ast.Slice):
         return IndexItem("slice", key, bounds=_slice_bounds(item))
     if isinstance(item, ast.Constant):

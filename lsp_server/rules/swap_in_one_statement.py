@@ -50,20 +50,30 @@ def check_tuple_swap(statement: ast.Assign, scope: Scope, text: SourceText) -> F
     target = statement.targets[0]
     value = statement.value
     assert isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, (ast.Tuple, ast.List))
-    stores: list[tuple[ast.expr, Access]] = []
+    # In-place stores, by position; lists and other containers never alias.
+    store_accesses = [access_of(store, scope) for store in target.elts]
+    in_place = [
+        access if access is not None and access.container.kind not in ("list", "other") else None
+        for access in store_accesses
+    ]
+    if not any(in_place[:-1]):
+        return None
     clobbered: list[_Clobbered] = []
-    for position, (store, item) in enumerate(zip(target.elts, value.elts, strict=False)):
-        if position:
-            viewed = viewed_access(item, scope)
-            if viewed is not None:
-                access, status = viewed
-                for earlier, earlier_access in stores:
-                    if may_overlap(earlier_access, access):
-                        clobbered.append(_Clobbered(item, position, earlier, status, access))
-                        break
-        store_access = access_of(store, scope)
-        if store_access is not None and store_access.container.kind not in ("list", "other"):
-            stores.append((store, store_access))
+    for position in range(1, len(value.elts)):
+        earlier_stores = [
+            (target.elts[m], access) for m, access in enumerate(in_place[:position]) if access
+        ]
+        if not earlier_stores:
+            continue
+        item = value.elts[position]
+        viewed = viewed_access(item, scope)
+        if viewed is None:
+            continue
+        access, status = viewed
+        for earlier, earlier_access in earlier_stores:
+            if may_overlap(earlier_access, access):
+                clobbered.append(_Clobbered(item, position, earlier, status, access))
+                break
     if not clobbered:
         return None
     return _finding(statement, target.elts, value.elts, clobbered, scope, text)

@@ -167,6 +167,19 @@ def _flatten(target: ast.expr) -> list[ast.expr]:
 
 def _bound_names(statement: ast.stmt) -> set[str]:
     """Names a statement (re)binds anywhere inside it, nested blocks included."""
+    if isinstance(statement, ast.Assign):
+        simple = [leaf for target in statement.targets for leaf in _flatten(target)]
+    elif isinstance(statement, (ast.AugAssign, ast.AnnAssign)):
+        simple = _flatten(statement.target)
+    elif isinstance(statement, (ast.Expr, ast.Return, ast.Pass, ast.Raise, ast.Assert)):
+        simple = []
+    else:
+        simple = None
+    if simple is not None and not isinstance(
+        getattr(statement, "value", None), (ast.NamedExpr, ast.Lambda)
+    ):
+        # Simple statements bind only their targets (cheap path: no walk).
+        return {leaf.id for leaf in simple if isinstance(leaf, ast.Name)}
     names: set[str] = set()
     for node in ast.walk(statement):
         if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):

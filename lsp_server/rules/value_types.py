@@ -68,6 +68,7 @@ class Scope:
     class_attrs: dict[str, ValueType] | None = None
     star_modules: list[str] = field(default_factory=list)
     libraries: set[str] = field(default_factory=set)
+    dotted: dict[str, set[str]] = field(default_factory=dict)  # name -> its bound x.attr paths
 
     def lookup(self, path: str) -> ValueType | None:
         scope: Scope | None = self
@@ -86,12 +87,13 @@ class Scope:
 
     def bind(self, path: str, value: ValueType) -> None:
         self.bindings[path] = value
+        root, dot, _ = path.partition(".")
+        if dot:
+            self.dotted.setdefault(root, set()).add(path)
+            return
         # Rebinding a name invalidates what we knew about its attributes (x.buf, ...).
-        if "." not in path:
-            prefix = path + "."
-            stale = [key for key in self.bindings if key.startswith(prefix)]
-            for key in stale:
-                del self.bindings[key]
+        for key in self.dotted.pop(root, ()):
+            self.bindings.pop(key, None)
 
     def root(self) -> Scope:
         scope = self

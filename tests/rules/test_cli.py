@@ -26,11 +26,13 @@ def check(*args: str | Path) -> subprocess.CompletedProcess[str]:
 
 
 def write_notebook(path: Path, cells: list[str]) -> None:
-    notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_markdown_cell("# Swaps")] + [
-        nbformat.v4.new_code_cell(source) for source in cells
+    # nbformat has no type hints.
+    notebook = nbformat.v4.new_notebook()  # type: ignore[no-untyped-call]
+    notebook.cells = [nbformat.v4.new_markdown_cell("# Swaps")] + [  # type: ignore[no-untyped-call]
+        nbformat.v4.new_code_cell(source)  # type: ignore[no-untyped-call]
+        for source in cells
     ]
-    nbformat.write(notebook, str(path))
+    nbformat.write(notebook, str(path))  # type: ignore[no-untyped-call]
 
 
 def test_python_file_json(tmp_path: Path) -> None:

@@ -100,9 +100,7 @@ def test_rebinding_with_copies_is_followed() -> None:
 def test_cells_pass_types_forward() -> None:
     cells = ["import torch\n", "x = torch.zeros(3)\n", SWAP, "x = [1, 2]\n", SWAP]
     per_cell = find_swap_hazards_in_cells(cells)
-    assert [[f.severity for f in findings] for findings in per_cell] == [
-        [], [], ["error"], [], []
-    ]
+    assert [[f.severity for f in findings] for findings in per_cell] == [[], [], ["error"], [], []]
     assert per_cell[2][0].range.line == 1
 
 
@@ -135,8 +133,7 @@ def test_unknown_type_offers_both_copies_without_import_evidence() -> None:
 
 def test_temporary_rebound_before_read_is_fine() -> None:
     source = (
-        "import torch\nx = torch.zeros(3, 2)\n"
-        "t = x[0]\nt = x[0].clone()\nx[0] = x[1]\nx[1] = t\n"
+        "import torch\nx = torch.zeros(3, 2)\nt = x[0]\nt = x[0].clone()\nx[0] = x[1]\nx[1] = t\n"
     )
     assert find_swap_hazards(source) == []
 

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 
 from lsp_server.rules import find_swap_hazards, find_swap_hazards_in_cells
 
-MODULE = '''import numpy as np
+MODULE = """import numpy as np
 import torch
 
 
@@ -27,12 +27,48 @@ def rotate(x: np.ndarray) -> np.ndarray:
     x[1] = tmp
     x[:, 0], x[:, 1] = x[:, 1], x[:, 0].copy()
     return x
-'''
+"""
 
 FRAGMENTS = st.sampled_from(
-    ["x", "[", "]", "(", ")", ",", " = ", "\n", "    ", ":", "0", "i", ".clone()", "torch",
-     "np", "import ", "def f(", "class C:", "'", '"""', "\\", "...", "None", "é", "\t", "#",
-     "lambda", "for ", " in ", "if ", "else", "*", "@", "%", "!", "\x00", "\r"]
+    [
+        "x",
+        "[",
+        "]",
+        "(",
+        ")",
+        ",",
+        " = ",
+        "\n",
+        "    ",
+        ":",
+        "0",
+        "i",
+        ".clone()",
+        "torch",
+        "np",
+        "import ",
+        "def f(",
+        "class C:",
+        "'",
+        '"""',
+        "\\",
+        "...",
+        "None",
+        "é",
+        "\t",
+        "#",
+        "lambda",
+        "for ",
+        " in ",
+        "if ",
+        "else",
+        "*",
+        "@",
+        "%",
+        "!",
+        "\x00",
+        "\r",
+    ]
 )
 
 
@@ -75,22 +111,27 @@ def test_broken_line_in_the_middle_keeps_findings_on_both_sides() -> None:
 
 def test_broken_line_inside_a_function_keeps_the_rest_of_the_body() -> None:
     source = (
-        "import torch\ndef f():\n    x = torch.zeros(3)\n    y = \n"
-        "    x[0], x[1] = x[1], x[0]\n"
+        "import torch\ndef f():\n    x = torch.zeros(3)\n    y = \n    x[0], x[1] = x[1], x[0]\n"
     )
     assert [f.range.line for f in find_swap_hazards(source)] == [5]
 
 
 def test_columns_count_characters_in_non_ascii_text() -> None:
-    source = "import torch\nγ = torch.zeros(3)\nnote = 'é'; γ[0], γ[1] = γ[1], γ[0]\n"
+    swap = "données[0], données[1] = données[1], données[0]"
+    source = f"import torch\ndonnées = torch.zeros(3)\nnote = 'é'; {swap}\n"
     (finding,) = find_swap_hazards(source)
     assert (finding.range.line, finding.range.column) == (3, 12)
-    assert finding.range.end_column == len("note = 'é'; γ[0], γ[1] = γ[1], γ[0]")
+    assert finding.range.end_column == len(
+        "note = 'é'; données[0], données[1] = données[1], données[0]"
+    )
     (clobber,) = finding.clobbers
     line = source.splitlines()[2]
-    assert line[clobber.read_range.column : clobber.read_range.end_column] == "γ[0]"
-    assert clobber.read_range.column == line.rindex("γ[0]")
-    assert finding.fixes[0].fixed_statement == "γ[0], γ[1] = γ[1], γ[0].clone()"
+    assert line[clobber.read_range.column : clobber.read_range.end_column] == "données[0]"
+    assert clobber.read_range.column == line.rindex("données[0]")
+    assert (
+        finding.fixes[0].fixed_statement
+        == "données[0], données[1] = données[1], données[0].clone()"
+    )
 
 
 def test_astral_characters_and_crlf_line_ends() -> None:

@@ -41,71 +41,233 @@ def safe(name: str, source: str) -> Row:
 
 ROWS = [
     # --- outcome table ---
-    bug("torch seed", T + "a = torch.arange(3.)\nb = torch.arange(3.) + 10\na[0], b[0] = b[0], a[0]\n", 4),
+    bug(
+        "torch seed",
+        T + "a = torch.arange(3.)\nb = torch.arange(3.) + 10\na[0], b[0] = b[0], a[0]\n",
+        4,
+    ),
     bug("torch 1-D elements", T + "x = torch.arange(4)\nx[0], x[1] = x[1], x[0]\n", 3),
-    bug("torch 2-D elements", T + "m = torch.arange(4).reshape(2, 2)\nm[0, 1], m[1, 0] = m[1, 0], m[0, 1]\n", 3),
-    safe("numpy seed (scalars)", N + "a = np.arange(3.)\nb = np.arange(3.) + 10\na[0], b[0] = b[0], a[0]\n"),
+    bug(
+        "torch 2-D elements",
+        T + "m = torch.arange(4).reshape(2, 2)\nm[0, 1], m[1, 0] = m[1, 0], m[0, 1]\n",
+        3,
+    ),
+    safe(
+        "numpy seed (scalars)",
+        N + "a = np.arange(3.)\nb = np.arange(3.) + 10\na[0], b[0] = b[0], a[0]\n",
+    ),
     safe("numpy 1-D elements", N + "x = np.arange(4)\nx[0], x[1] = x[1], x[0]\n"),
-    safe("numpy 2-D elements", N + "m = np.arange(4).reshape(2, 2)\nm[0, 1], m[1, 0] = m[1, 0], m[0, 1]\n"),
+    safe(
+        "numpy 2-D elements",
+        N + "m = np.arange(4).reshape(2, 2)\nm[0, 1], m[1, 0] = m[1, 0], m[0, 1]\n",
+    ),
     bug("numpy rows", N + "x = np.arange(6).reshape(3, 2)\nx[0], x[1] = x[1], x[0]\n", 3),
-    bug("numpy columns", N + "x = np.arange(6).reshape(2, 3)\nx[:, 0], x[:, 1] = x[:, 1], x[:, 0]\n", 3),
+    bug(
+        "numpy columns",
+        N + "x = np.arange(6).reshape(2, 3)\nx[:, 0], x[:, 1] = x[:, 1], x[:, 0]\n",
+        3,
+    ),
     bug("numpy slices", N + "x = np.arange(9)\nx[0:3], x[3:6] = x[3:6], x[0:3]\n", 3),
     bug("torch rows", T + "x = torch.arange(6).reshape(3, 2)\nx[0], x[1] = x[1], x[0]\n", 3),
-    bug("torch columns", T + "x = torch.arange(6).reshape(2, 3)\nx[:, 0], x[:, 1] = x[:, 1], x[:, 0]\n", 3),
+    bug(
+        "torch columns",
+        T + "x = torch.arange(6).reshape(2, 3)\nx[:, 0], x[:, 1] = x[:, 1], x[:, 0]\n",
+        3,
+    ),
     bug("torch slices", T + "x = torch.arange(9)\nx[0:3], x[3:6] = x[3:6], x[0:3]\n", 3),
-    bug("torch rotation", T + "x = torch.arange(6).reshape(3, 2)\nx[0], x[1], x[2] = x[1], x[2], x[0]\n", 3),
-    bug("numpy rotation", N + "x = np.arange(6).reshape(3, 2)\nx[0], x[1], x[2] = x[1], x[2], x[0]\n", 3),
-    safe("copy on second item", N + "x = np.arange(6).reshape(2, 3)\nx[:, 0], x[:, 1] = x[:, 1], x[:, 0].copy()\n"),
-    bug("copy on first item only", N + "x = np.arange(6).reshape(2, 3)\nx[:, 0], x[:, 1] = x[:, 1].copy(), x[:, 0]\n", 3),
+    bug(
+        "torch rotation",
+        T + "x = torch.arange(6).reshape(3, 2)\nx[0], x[1], x[2] = x[1], x[2], x[0]\n",
+        3,
+    ),
+    bug(
+        "numpy rotation",
+        N + "x = np.arange(6).reshape(3, 2)\nx[0], x[1], x[2] = x[1], x[2], x[0]\n",
+        3,
+    ),
+    safe(
+        "copy on second item",
+        N + "x = np.arange(6).reshape(2, 3)\nx[:, 0], x[:, 1] = x[:, 1], x[:, 0].copy()\n",
+    ),
+    bug(
+        "copy on first item only",
+        N + "x = np.arange(6).reshape(2, 3)\nx[:, 0], x[:, 1] = x[:, 1].copy(), x[:, 0]\n",
+        3,
+    ),
     safe("advanced rows", N + "x = np.arange(6).reshape(3, 2)\nx[[0, 1]] = x[[1, 0]]\n"),
-    safe("advanced columns", T + "x = torch.arange(6).reshape(2, 3)\nx[:, [0, 1]] = x[:, [1, 0]]\n"),
+    safe(
+        "advanced columns", T + "x = torch.arange(6).reshape(2, 3)\nx[:, [0, 1]] = x[:, [1, 0]]\n"
+    ),
     safe("torch item", T + "t = torch.arange(4)\nt[0], t[1] = t[1].item(), t[0].item()\n"),
     bug("torch unary plus", T + "t = torch.arange(4)\nt[0], t[1] = t[1], +t[0]\n", 3),
     safe("torch times one", T + "t = torch.arange(4)\nt[0], t[1] = t[1], t[0] * 1\n"),
-    bug("torch temporary", T + "x = torch.arange(6).reshape(3, 2)\ntmp = x[0]\nx[0] = x[1]\nx[1] = tmp\n", 5, "TV002"),
-    bug("numpy temporary row", N + "x = np.arange(6).reshape(3, 2)\ntmp = x[0]\nx[0] = x[1]\nx[1] = tmp\n", 5, "TV002"),
+    bug(
+        "torch temporary",
+        T + "x = torch.arange(6).reshape(3, 2)\ntmp = x[0]\nx[0] = x[1]\nx[1] = tmp\n",
+        5,
+        "TV002",
+    ),
+    bug(
+        "numpy temporary row",
+        N + "x = np.arange(6).reshape(3, 2)\ntmp = x[0]\nx[0] = x[1]\nx[1] = tmp\n",
+        5,
+        "TV002",
+    ),
     safe("numpy temporary element", N + "x = np.arange(6)\ntmp = x[0]\nx[0] = x[1]\nx[1] = tmp\n"),
     safe("list seed", "a = [0, 1]\nb = [2, 3]\na[0], b[0] = b[0], a[0]\n"),
     safe("list rotation", "x = [[0], [1], [2]]\nx[0], x[1], x[2] = x[1], x[2], x[0]\n"),
     safe("list slices", "x = list(range(9))\nx[0:3], x[3:6] = x[3:6], x[0:3]\n"),
     safe("list temporary", "x = [[0], [1]]\ntmp = x[0]\nx[0] = x[1]\nx[1] = tmp\n"),
-    safe("disjoint regions", T + "a = torch.arange(3.)\nb = torch.arange(3.) + 10\na[0], b[0] = b[1], a[1]\n"),
-    Row("same index at run time (harmless, still wrong)",
-        T + "x = torch.arange(4)\ni = j = 1\nx[i], x[j] = x[j], x[i]\n", (("TV001", 4, "error"),), False),
+    safe(
+        "disjoint regions",
+        T + "a = torch.arange(3.)\nb = torch.arange(3.) + 10\na[0], b[0] = b[1], a[1]\n",
+    ),
+    Row(
+        "same index at run time (harmless, still wrong)",
+        T + "x = torch.arange(4)\ni = j = 1\nx[i], x[j] = x[j], x[i]\n",
+        (("TV001", 4, "error"),),
+        False,
+    ),
     # --- view table ---
-    bug("numpy x[i, ...] 0-d view", N + "x = np.arange(4)\nx[0, ...], x[1, ...] = x[1, ...], x[0, ...]\n", 3),
-    bug("numpy x[..., k]", N + "x = np.arange(6).reshape(2, 3)\nx[..., 0], x[..., 2] = x[..., 2], x[..., 0]\n", 3),
-    bug("torch x[i, ...]", T + "x = torch.arange(6).reshape(3, 2)\nx[0, ...], x[1, ...] = x[1, ...], x[0, ...]\n", 3),
-    safe("torch tensor index", T + "x = torch.arange(6).reshape(3, 2)\ni0 = torch.tensor([0])\ni1 = torch.tensor([1])\nx[i0], x[i1] = x[i1], x[i0]\n"),
-    safe("numpy mask index", N + "x = np.arange(6)\nlow = x < 2\nhigh = x > 3\nx[low], x[high] = x[high], x[low]\n"),
-    safe("numpy clone by np.array", N + "x = np.arange(6).reshape(3, 2)\nx[0], x[1] = x[1], np.array(x[0])\n"),
+    bug(
+        "numpy x[i, ...] 0-d view",
+        N + "x = np.arange(4)\nx[0, ...], x[1, ...] = x[1, ...], x[0, ...]\n",
+        3,
+    ),
+    bug(
+        "numpy x[..., k]",
+        N + "x = np.arange(6).reshape(2, 3)\nx[..., 0], x[..., 2] = x[..., 2], x[..., 0]\n",
+        3,
+    ),
+    bug(
+        "torch x[i, ...]",
+        T + "x = torch.arange(6).reshape(3, 2)\nx[0, ...], x[1, ...] = x[1, ...], x[0, ...]\n",
+        3,
+    ),
+    safe(
+        "torch tensor index",
+        T
+        + "x = torch.arange(6).reshape(3, 2)\ni0 = torch.tensor([0])\ni1 = torch.tensor([1])\n"
+        + "x[i0], x[i1] = x[i1], x[i0]\n",
+    ),
+    safe(
+        "numpy mask index",
+        N + "x = np.arange(6)\nlow = x < 2\nhigh = x > 3\nx[low], x[high] = x[high], x[low]\n",
+    ),
+    safe(
+        "numpy clone by np.array",
+        N + "x = np.arange(6).reshape(3, 2)\nx[0], x[1] = x[1], np.array(x[0])\n",
+    ),
     safe("torch tolist", T + "t = torch.arange(4)\nt[0], t[1] = t[1].tolist(), t[0].tolist()\n"),
     safe("torch clone", T + "x = torch.arange(6).reshape(3, 2)\nx[0], x[1] = x[1], x[0].clone()\n"),
-    bug("torch detach", T + "x = torch.arange(6.).reshape(3, 2)\nx[0], x[1] = x[1], x[0].detach()\n", 3),
-    bug("torch view", T + "x = torch.arange(6).reshape(3, 2)\nx[0], x[1] = x[1], x[0].view(2)\n", 3),
-    bug("torch reshape", T + "x = torch.arange(6).reshape(3, 2)\nx[0], x[1] = x[1], x[0].reshape(2)\n", 3),
-    bug("torch contiguous", T + "x = torch.arange(6).reshape(3, 2)\nx[0], x[1] = x[1], x[0].contiguous()\n", 3),
-    bug("torch to same device", T + "x = torch.arange(6).reshape(3, 2)\nx[0], x[1] = x[1], x[0].to('cpu')\n", 3),
+    bug(
+        "torch detach",
+        T + "x = torch.arange(6.).reshape(3, 2)\nx[0], x[1] = x[1], x[0].detach()\n",
+        3,
+    ),
+    bug(
+        "torch view", T + "x = torch.arange(6).reshape(3, 2)\nx[0], x[1] = x[1], x[0].view(2)\n", 3
+    ),
+    bug(
+        "torch reshape",
+        T + "x = torch.arange(6).reshape(3, 2)\nx[0], x[1] = x[1], x[0].reshape(2)\n",
+        3,
+    ),
+    bug(
+        "torch contiguous",
+        T + "x = torch.arange(6).reshape(3, 2)\nx[0], x[1] = x[1], x[0].contiguous()\n",
+        3,
+    ),
+    bug(
+        "torch to same device",
+        T + "x = torch.arange(6).reshape(3, 2)\nx[0], x[1] = x[1], x[0].to('cpu')\n",
+        3,
+    ),
     bug("torch .T", T + "x = torch.arange(8).reshape(2, 2, 2)\nx[0], x[1] = x[1], x[0].T\n", 3),
     bug("torch .t()", T + "x = torch.arange(8).reshape(2, 2, 2)\nx[0], x[1] = x[1], x[0].t()\n", 3),
-    bug("torch transpose", T + "x = torch.arange(8).reshape(2, 2, 2)\nx[0], x[1] = x[1], x[0].transpose(0, 1)\n", 3),
-    bug("torch permute", T + "x = torch.arange(8).reshape(2, 2, 2)\nx[0], x[1] = x[1], x[0].permute(1, 0)\n", 3),
-    bug("torch squeeze/unsqueeze", T + "x = torch.arange(6).reshape(2, 1, 3)\nx[0], x[1] = x[1], x[0].squeeze(0).unsqueeze(0)\n", 3),
-    bug("torch narrow", T + "x = torch.arange(6).reshape(3, 2)\nx[0], x[1] = x[1], x[0].narrow(0, 0, 2)\n", 3),
-    bug("torch select", T + "x = torch.arange(6).reshape(3, 2)\nx[0], x[1] = x[1], x[0:1].select(0, 0)\n", 3),
-    bug("torch expand", T + "x = torch.arange(6).reshape(3, 2)\nx[0], x[1] = x[1], x[0, :1].expand(2)\n", 3),
-    bug("torch diagonal", T + "x = torch.arange(8).reshape(2, 2, 2)\nx[0, 0], x[1, 0] = x[1, 0], x[0].diagonal()\n", 3),
-    bug("torch unbind item", T + "x = torch.arange(6).reshape(3, 2)\nx[0], x[1] = x[1], x.unbind(0)[0]\n", 3),
-    bug("torch split item", T + "x = torch.arange(6).reshape(3, 2)\nx[0], x[1] = x[1], x.split(1)[0][0]\n", 3),
-    bug("torch chunk item", T + "x = torch.arange(6).reshape(3, 2)\nx[0], x[1] = x[1], x.chunk(3)[0][0]\n", 3),
-    bug("torch real", T + "z = torch.complex(torch.arange(4.), torch.ones(4)).reshape(2, 2)\nz[0], z[1] = z[1], z[0].real\n", 3),
-    bug("torch numpy()", T + "x = torch.arange(6).reshape(3, 2)\nx[0], x[1] = x[1], torch.as_tensor(x[0].numpy())\n", 3),
-    bug("torch.from_numpy", N + T + "x = np.arange(6).reshape(3, 2)\nx[0], x[1] = x[1], torch.from_numpy(x[0])\n", 4),
+    bug(
+        "torch transpose",
+        T + "x = torch.arange(8).reshape(2, 2, 2)\nx[0], x[1] = x[1], x[0].transpose(0, 1)\n",
+        3,
+    ),
+    bug(
+        "torch permute",
+        T + "x = torch.arange(8).reshape(2, 2, 2)\nx[0], x[1] = x[1], x[0].permute(1, 0)\n",
+        3,
+    ),
+    bug(
+        "torch squeeze/unsqueeze",
+        T
+        + "x = torch.arange(6).reshape(2, 1, 3)\nx[0], x[1] = x[1], x[0].squeeze(0).unsqueeze(0)\n",
+        3,
+    ),
+    bug(
+        "torch narrow",
+        T + "x = torch.arange(6).reshape(3, 2)\nx[0], x[1] = x[1], x[0].narrow(0, 0, 2)\n",
+        3,
+    ),
+    bug(
+        "torch select",
+        T + "x = torch.arange(6).reshape(3, 2)\nx[0], x[1] = x[1], x[0:1].select(0, 0)\n",
+        3,
+    ),
+    bug(
+        "torch expand",
+        T + "x = torch.arange(6).reshape(3, 2)\nx[0], x[1] = x[1], x[0, :1].expand(2)\n",
+        3,
+    ),
+    bug(
+        "torch diagonal",
+        T + "x = torch.arange(8).reshape(2, 2, 2)\nx[0, 0], x[1, 0] = x[1, 0], x[0].diagonal()\n",
+        3,
+    ),
+    bug(
+        "torch unbind item",
+        T + "x = torch.arange(6).reshape(3, 2)\nx[0], x[1] = x[1], x.unbind(0)[0]\n",
+        3,
+    ),
+    bug(
+        "torch split item",
+        T + "x = torch.arange(6).reshape(3, 2)\nx[0], x[1] = x[1], x.split(1)[0][0]\n",
+        3,
+    ),
+    bug(
+        "torch chunk item",
+        T + "x = torch.arange(6).reshape(3, 2)\nx[0], x[1] = x[1], x.chunk(3)[0][0]\n",
+        3,
+    ),
+    bug(
+        "torch real",
+        T
+        + "z = torch.complex(torch.arange(4.), torch.ones(4)).reshape(2, 2)\n"
+        + "z[0], z[1] = z[1], z[0].real\n",
+        3,
+    ),
+    bug(
+        "torch numpy()",
+        T + "x = torch.arange(6).reshape(3, 2)\nx[0], x[1] = x[1], torch.as_tensor(x[0].numpy())\n",
+        3,
+    ),
+    bug(
+        "torch.from_numpy",
+        N + T + "x = np.arange(6).reshape(3, 2)\nx[0], x[1] = x[1], torch.from_numpy(x[0])\n",
+        4,
+    ),
     bug("numpy .T", N + "x = np.arange(8).reshape(2, 2, 2)\nx[0], x[1] = x[1], x[0].T\n", 3),
-    bug("numpy reshape", N + "x = np.arange(6).reshape(3, 2)\nx[0], x[1] = x[1], x[0].reshape(2)\n", 3),
+    bug(
+        "numpy reshape",
+        N + "x = np.arange(6).reshape(3, 2)\nx[0], x[1] = x[1], x[0].reshape(2)\n",
+        3,
+    ),
     bug("numpy ravel", N + "x = np.arange(6).reshape(3, 2)\nx[0], x[1] = x[1], x[0].ravel()\n", 3),
-    bug("np.asarray", N + "x = np.arange(6).reshape(3, 2)\nx[0], x[1] = x[1], np.asarray(x[0])\n", 3),
-    bug("numpy object rows", N + "x = np.array([[1, 2], [3, 4]], dtype=object)\nx[0], x[1] = x[1], x[0]\n", 3),
+    bug(
+        "np.asarray", N + "x = np.arange(6).reshape(3, 2)\nx[0], x[1] = x[1], np.asarray(x[0])\n", 3
+    ),
+    bug(
+        "numpy object rows",
+        N + "x = np.array([[1, 2], [3, 4]], dtype=object)\nx[0], x[1] = x[1], x[0]\n",
+        3,
+    ),
     bug("numpy matrix rows", N + "x = np.matrix([[1, 2], [3, 4]])\nx[0], x[1] = x[1], x[0]\n", 3),
 ]
 
