@@ -11,7 +11,12 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from lsp_server.rules import Finding, find_swap_hazards, find_swap_hazards_in_cells
+from lsp_server.rules import (
+    ContainerKind,
+    Finding,
+    find_swap_hazards,
+    find_swap_hazards_in_cells,
+)
 
 if TYPE_CHECKING:
     from lsp_server.features.settings import Settings
@@ -41,11 +46,19 @@ class Snapshot:
     sources: tuple[Source, ...]
     is_notebook: bool
     settings: Settings
+    # Real types of top-level names from a live kernel running this document (name, kind).
+    known_types: tuple[tuple[str, ContainerKind], ...] = ()
+    known_ndims: tuple[tuple[str, int], ...] = ()
 
     @property
     def stamp(self) -> tuple[object, ...]:
         """Equal stamps mean equal inputs, so an analysis of one serves the other."""
-        return (self.settings, *((source.uri, source.version) for source in self.sources))
+        return (
+            self.settings,
+            self.known_types,
+            self.known_ndims,
+            *((source.uri, source.version) for source in self.sources),
+        )
 
 
 @dataclass(frozen=True)
@@ -93,12 +106,16 @@ def is_visible(finding: Finding, settings: Settings) -> bool:
 def analyse(snapshot: Snapshot) -> tuple[AnalysedDocument, ...]:
     """Run the rules on a snapshot; a notebook's cells see the types of the cells above them."""
     enabled = sorted(snapshot.settings.enabled)
+    kinds, ndims = dict(snapshot.known_types), dict(snapshot.known_ndims)
     if snapshot.is_notebook:
         cells = [blank_magics(source.text) for source in snapshot.sources]
-        per_source = find_swap_hazards_in_cells(cells, enabled=enabled)
+        per_source = find_swap_hazards_in_cells(
+            cells, enabled=enabled, known_types=kinds, known_ndims=ndims
+        )
     else:
         per_source = [
-            find_swap_hazards(source.text, enabled=enabled) for source in snapshot.sources
+            find_swap_hazards(source.text, enabled=enabled, known_types=kinds, known_ndims=ndims)
+            for source in snapshot.sources
         ]
     return tuple(
         AnalysedDocument(

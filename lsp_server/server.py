@@ -16,6 +16,7 @@ from pygls.lsp.server import LanguageServer
 
 from lsp_server.documents import AnalysedDocument, Snapshot, Source, analyse
 from lsp_server.features.settings import Settings
+from lsp_server.live_state import LiveKernels, known_types
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +56,9 @@ class TensorViewsServer(LanguageServer):
         # Debounce timers and the URIs last published, per file or notebook (see diagnostics).
         self.pending: dict[str, asyncio.Task[None]] = {}
         self.published: dict[str, set[str]] = {}
+        # Running kernels' snapshot files (see features.live_kernels), polled after `initialized`.
+        self.live = LiveKernels()
+        self.live_task: asyncio.Task[None] | None = None
 
     @property
     def encoding(self) -> str:
@@ -67,7 +71,11 @@ class TensorViewsServer(LanguageServer):
         return notebook.uri if notebook is not None else uri
 
     def snapshot(self, key: str) -> Snapshot | None:
-        """The current text of a file, or of a notebook's Python cells; None once closed."""
+        """The current text of a file, or of a notebook's Python cells, with the real types of
+        its live kernel's names when one runs it; None once closed."""
+        kinds, ndims = known_types(self.live.match(key))
+        known = tuple(sorted(kinds.items()))
+        dims = tuple(sorted(ndims.items()))
         notebook = self.workspace.get_notebook_document(notebook_uri=key)
         if notebook is not None:
             cells = [
@@ -80,12 +88,18 @@ class TensorViewsServer(LanguageServer):
                 for cell in cells
                 if (cell.language_id or PYTHON_LANGUAGE) == PYTHON_LANGUAGE
             )
-            return Snapshot(key=key, sources=sources, is_notebook=True, settings=self.settings)
+            return Snapshot(
+                key=key, sources=sources, is_notebook=True, settings=self.settings,
+                known_types=known, known_ndims=dims,
+            )
         if key not in self.workspace.text_documents:
             return None
         document = self.workspace.get_text_document(key)
         source = Source(uri=document.uri, version=document.version, text=document.source)
-        return Snapshot(key=key, sources=(source,), is_notebook=False, settings=self.settings)
+        return Snapshot(
+            key=key, sources=(source,), is_notebook=False, settings=self.settings,
+            known_types=known, known_ndims=dims,
+        )
 
     def remember(self, snapshot: Snapshot, documents: tuple[AnalysedDocument, ...]) -> None:
         """Cache an analysis for hovers and code actions."""
@@ -116,9 +130,16 @@ class TensorViewsServer(LanguageServer):
 
 def create_server() -> TensorViewsServer:
     """A server with every feature registered."""
-    from lsp_server.features import code_actions, diagnostics, hover, notebooks, settings
+    from lsp_server.features import (
+        code_actions,
+        diagnostics,
+        hover,
+        live_kernels,
+        notebooks,
+        settings,
+    )
 
     ls = TensorViewsServer()
-    for feature in (settings, diagnostics, notebooks, hover, code_actions):
+    for feature in (settings, diagnostics, notebooks, hover, code_actions, live_kernels):
         feature.register(ls)
     return ls

@@ -43,9 +43,28 @@ def hover_for(
 
 @guarded(None)
 def on_hover(ls: TensorViewsServer, params: types.HoverParams) -> types.Hover | None:
-    """textDocument/hover: explain the flagged statement under the cursor."""
+    """textDocument/hover: explain the flagged statement, and live facts of the name, under
+    the cursor."""
+    from lsp_server.features.live_kernels import live_hover_text
+
     document = ls.document(params.text_document.uri)
-    return None if document is None else hover_for(document, params.position, ls.encoding)
+    if document is None:
+        return None
+    hover = hover_for(document, params.position, ls.encoding)
+    live = live_hover_text(ls, document, params.position, ls.encoding)
+    if live is None:
+        return hover
+    if hover is None:
+        return types.Hover(
+            contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=live)
+        )
+    assert isinstance(hover.contents, types.MarkupContent)
+    return types.Hover(
+        contents=types.MarkupContent(
+            kind=types.MarkupKind.Markdown, value=f"{live}\n\n---\n\n{hover.contents.value}"
+        ),
+        range=hover.range,
+    )
 
 
 def register(ls: TensorViewsServer) -> None:

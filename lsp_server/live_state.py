@@ -1,0 +1,177 @@
+"""What the server knows about running kernels, from their snapshot files. No pygls here.
+
+`LiveKernels.scan()` re-reads only the files whose size or modification time changed and drops
+kernels whose process is gone; `match(uri)` finds the kernel running a document (by notebook
+path); `known_types` and `describe` turn a kernel's name summary into rule inputs and hover text.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, cast
+from urllib.parse import unquote, urlparse
+
+from kernel_ext.runtime_files import (
+    KernelSnapshot,
+    pid_alive,
+    read_snapshot,
+    snapshot_dir,
+    snapshot_files,
+)
+from lsp_server.rules import ContainerKind
+
+RULE_KINDS = frozenset({"torch", "numpy", "array", "list", "other"})
+_DOTTED_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
+_MAX_SHARERS = 5
+
+
+def uri_path(uri: str) -> str | None:
+    """The file system path of a `file:` URI, else None."""
+    parsed = urlparse(uri)
+    if parsed.scheme != "file":
+        return None
+    return os.path.normpath(unquote(parsed.path))
+
+
+def path_matches(kernel_path: str, document_path: str) -> bool:
+    """Is the kernel's notebook path this document? Relative kernel paths (Jupyter Server's
+    `JPY_SESSION_NAME` is relative to its root) match as a suffix of whole path parts."""
+    kernel_path = os.path.normpath(kernel_path)
+    if os.path.isabs(kernel_path):
+        return kernel_path == document_path or os.path.realpath(kernel_path) == os.path.realpath(
+            document_path
+        )
+    return document_path == kernel_path or document_path.endswith(os.sep + kernel_path)
+
+
+@dataclass
+class LiveKernels:
+    """The live kernels in one snapshot folder, refreshed by `scan`."""
+
+    folder: Path = field(default_factory=snapshot_dir)
+    kernels: dict[Path, KernelSnapshot] = field(default_factory=dict)
+    _seen: dict[Path, tuple[int, int]] = field(default_factory=dict)
+
+    def scan(self) -> tuple[list[KernelSnapshot], list[KernelSnapshot]]:
+        """Refresh from disk; return (new or updated kernels, kernels that went away)."""
+        updated: list[KernelSnapshot] = []
+        present = set()
+        for path in snapshot_files(self.folder):
+            present.add(path)
+            try:
+                info = path.stat()
+            except OSError:
+                continue
+            stamp = (info.st_mtime_ns, info.st_size)
+            if self._seen.get(path) == stamp:
+                continue
+            snapshot = read_snapshot(path)
+            self._seen[path] = stamp
+            if snapshot is not None:
+                self.kernels[path] = snapshot
+                updated.append(snapshot)
+        gone = [
+            snap
+            for path, snap in list(self.kernels.items())
+            if path not in present or not pid_alive(snap.pid)
+        ]
+        for snap in gone:
+            self.kernels.pop(snap.path, None)
+            if snap.path not in present:
+                self._seen.pop(snap.path, None)
+        updated = [snap for snap in updated if snap.path in self.kernels]
+        return updated, gone
+
+    def match(self, uri: str) -> KernelSnapshot | None:
+        """The most recently updated kernel whose notebook is the document at `uri`."""
+        path = uri_path(uri)
+        if path is None:
+            return None
+        found = [
+            snap
+            for snap in self.kernels.values()
+            if snap.notebook_path and path_matches(snap.notebook_path, path)
+        ]
+        return max(found, key=lambda snap: snap.time, default=None)
+
+    def latest(self) -> KernelSnapshot | None:
+        """The most recently updated kernel of all."""
+        return max(self.kernels.values(), key=lambda snap: snap.time, default=None)
+
+
+def known_types(
+    snapshot: KernelSnapshot | None,
+) -> tuple[dict[str, ContainerKind], dict[str, int]]:
+    """Rule inputs: name -> ContainerKind (known kinds only) and name -> ndim for arrays."""
+    if snapshot is None:
+        return {}, {}
+    kinds: dict[str, ContainerKind] = {}
+    ndims: dict[str, int] = {}
+    for name, fact in snapshot.names.items():
+        kind = fact.get("kind") if isinstance(fact, dict) else None
+        if kind in RULE_KINDS:
+            kinds[name] = cast(ContainerKind, kind)
+            if isinstance(fact.get("ndim"), int):
+                ndims[name] = fact["ndim"]
+    return kinds, ndims
+
+
+def name_at(line: str, column: int) -> list[str]:
+    """Candidate names under a cursor: the dotted path up to the hovered part, then its root."""
+    for match in _DOTTED_NAME.finditer(line):
+        if match.start() <= column <= match.end():
+            parts = match.group().split(".")
+            offset = match.start()
+            for index, part in enumerate(parts):
+                offset += len(part)
+                if column <= offset:
+                    path = ".".join(parts[: index + 1])
+                    return [path] if index == 0 else [path, parts[0]]
+                offset += 1
+    return []
+
+
+def describe(snapshot: KernelSnapshot, name: str) -> str | None:
+    """One line of live facts about `name`, or None when the kernel does not know it."""
+    tensors: list[dict[str, Any]] = [
+        t for t in snapshot.graph.get("tensors", []) if isinstance(t, dict)
+    ]
+    tensor = next((t for t in tensors if name in t.get("names", [])), None)
+    if tensor is None:
+        fact = snapshot.names.get(name)
+        if not isinstance(fact, dict):
+            return None
+        return f"{name}: {fact.get('type', fact.get('kind', 'object'))}"
+    shape = ", ".join(str(n) for n in tensor.get("shape", []))
+    dtype = f"{tensor.get('library')}.{tensor.get('dtype')}"
+    line = f"{name}: {dtype} [{shape}] on {tensor.get('device')}"
+    storage = tensor.get("storage")
+    if storage is None:
+        return f"{line}, no strided storage"
+    sharers = [
+        (t.get("names") or [t.get("id")])[0]
+        for t in tensors
+        if t.get("storage") == storage and t is not tensor
+    ]
+    if sharers:
+        shown = ", ".join(str(s) for s in sharers[:_MAX_SHARERS])
+        more = len(sharers) - _MAX_SHARERS
+        line += f", shares storage {storage} with {shown}"
+        line += f" and {more} more" if more > 0 else ""
+    else:
+        line += f", storage {storage}"
+    offset = tensor.get("offset")
+    return line + ("" if offset is None else f", offset {offset}")
+
+
+def graph_message(uri: str | None, snapshot: KernelSnapshot) -> dict[str, Any]:
+    """The params of `tensorviews/graph` and the answer of `tensorviews/latestGraph`."""
+    return {
+        "uri": uri,
+        "kernelId": snapshot.kernel_id,
+        "notebookPath": snapshot.notebook_path,
+        "graph": snapshot.graph,
+    }
