@@ -1,0 +1,133 @@
+"""HTTP handlers of the jupyter-server extension: kernel list, one kernel's graph, the page.
+
+Every handler is behind the server's own authentication (`web.authenticated`) and authorization
+(`authorized`, resource `tensorviews`): without a token the API answers 403, and the page
+redirects to the login page. Kernel ids not known to the server answer 404.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from importlib.resources import files
+from typing import Any
+
+from jupyter_server.auth.decorator import authorized
+from jupyter_server.base.handlers import APIHandler, JupyterHandler
+from tornado import web
+from traitlets import Float
+from traitlets.config import Configurable
+
+from kernel_ext.runtime_files import read_snapshot, snapshot_dir, snapshot_path
+from tensorviews_server.kernel_query import (
+    FORMAT_METHODS,
+    KernelBusy,
+    KernelQueryError,
+    query_graph,
+)
+
+AUTH_RESOURCE = "tensorviews"
+CONTENT_TYPES = {
+    "json": "application/json",
+    "dot": "text/vnd.graphviz; charset=UTF-8",
+    "svg": "image/svg+xml",
+}
+
+
+class TensorViews(Configurable):  # type: ignore[misc]
+    """Settings of the extension (`--TensorViews.kernel_timeout=2`)."""
+
+    kernel_timeout = Float(
+        5.0, config=True, help="Seconds to wait for a busy kernel before answering 503."
+    )
+
+
+class KernelsHandler(APIHandler):  # type: ignore[misc]
+    """GET /tensorviews/api/kernels: the running kernels, with their live snapshot if any."""
+
+    auth_resource = AUTH_RESOURCE
+
+    @web.authenticated  # type: ignore[untyped-decorator]
+    @authorized  # type: ignore[untyped-decorator]
+    async def get(self) -> None:
+        paths = {
+            session["kernel"]["id"]: session.get("path")
+            for session in await self.session_manager.list_sessions()  # type: ignore[no-untyped-call]
+            if session.get("kernel")
+        }
+        folder = snapshot_dir()
+        kernels = []
+        for kernel in self.kernel_manager.list_kernels():  # type: ignore[no-untyped-call]
+            snapshot = read_snapshot(snapshot_path(folder, kernel["id"]))
+            live = None
+            if snapshot is not None:
+                live = {
+                    "seq": snapshot.seq,
+                    "time": snapshot.time,
+                    "tensors": len(snapshot.graph.get("tensors", [])),
+                    "storages": len(snapshot.graph.get("storages", [])),
+                }
+            kernels.append(
+                {
+                    "id": kernel["id"],
+                    "name": kernel.get("name"),
+                    "executionState": kernel.get("execution_state"),
+                    "notebookPath": paths.get(kernel["id"])
+                    or (snapshot.notebook_path if snapshot else None),
+                    "live": live,
+                }
+            )
+        self.finish(json.dumps({"kernels": kernels}))
+
+
+class GraphHandler(APIHandler):  # type: ignore[misc]
+    """GET /tensorviews/api/kernels/<id>/graph[?format=json|svg|dot]: asked of the kernel."""
+
+    auth_resource = AUTH_RESOURCE
+
+    @web.authenticated  # type: ignore[untyped-decorator]
+    @authorized  # type: ignore[untyped-decorator]
+    async def get(self, kernel_id: str) -> None:
+        fmt = self.get_argument("format", "json")
+        if fmt not in FORMAT_METHODS:
+            raise web.HTTPError(400, f"unknown format {fmt!r} (json, svg or dot)")
+        if kernel_id not in self.kernel_manager:
+            raise web.HTTPError(404, "no such kernel")
+        timeout: float = self.settings["tensorviews"].kernel_timeout
+        try:
+            text = await query_graph(self.kernel_manager, kernel_id, fmt, timeout)
+        except KernelBusy as busy:
+            self.set_status(503)
+            self.set_header("Retry-After", str(max(1, math.ceil(timeout))))
+            self.finish(json.dumps({"message": f"{busy}; try again later", "reason": "busy"}))
+            return
+        except KernelQueryError as error:
+            raise web.HTTPError(500, str(error)) from None
+        self.set_header("Cache-Control", "no-store")
+        self.finish(text, set_content_type=CONTENT_TYPES[fmt])
+
+
+class PageHandler(JupyterHandler):  # type: ignore[misc]
+    """GET /tensorviews/: the page that lists kernels and draws the chosen one's graph."""
+
+    auth_resource = AUTH_RESOURCE
+
+    @web.authenticated  # type: ignore[untyped-decorator]
+    @authorized  # type: ignore[untyped-decorator]
+    def get(self) -> None:
+        page = files("tensorviews_server").joinpath("page.html").read_text(encoding="utf-8")
+        self.set_header("Content-Type", "text/html; charset=UTF-8")
+        self.set_header("Cache-Control", "no-store")
+        self.finish(page)
+
+
+def handlers(base_url: str) -> list[tuple[str, Any]]:
+    """URL patterns under the server's base URL."""
+    from jupyter_server.utils import url_path_join
+
+    root = url_path_join(base_url, "tensorviews")
+    return [
+        (url_path_join(root, "api", "kernels"), KernelsHandler),
+        (url_path_join(root, "api", "kernels", r"(?P<kernel_id>[\w-]+)", "graph"), GraphHandler),
+        (root + "/?", PageHandler),
+    ]
