@@ -13,5 +13,6 @@ echo "== types: mypy"
 $py -m mypy
 echo "== tests: fast suite"
 $py -m pytest -q -m "not editor and not slow"
+scripts/setup-browser.sh || echo "browser test dependencies missing: its test will skip"
 echo "== tests: end-to-end stage (real editors)"
 $py -m pytest -q -m "editor or slow"
