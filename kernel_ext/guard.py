@@ -1,0 +1,261 @@
+"""The kernel guard: swap-of-views statements caught before (and while) a cell runs.
+
+``%tensorviews guard warn|error|fix|off`` (``warn`` by default; no argument prints the mode).
+
+How it hooks into IPython, and why:
+- An ``input_transformers_post`` function sees the exact Python text IPython will parse (magics
+  already turned into calls, so ``%``/``!``/``%%`` lines never break the analysis). It remembers
+  that text and, in ``fix`` mode, returns it with the rules' first fix applied to each certain
+  finding. It has no other side effect: ipykernel transforms a cell twice.
+- An ``ast_transformers`` entry runs once per execution, on the tree parsed from that text
+  (checked by a fingerprint of the top-level statements, so ``%timeit``'s setup or a silent
+  request is never mistaken for the cell). There it shows the warnings (``warn``), announces
+  rewrites (``fix``), or rejects the cell (``error``: an ``InputRejected`` whose
+  ``_render_traceback_`` is our one message, so nothing runs, no traceback, and "run all"
+  stops like on any error), and instruments the "possible" TV001 statements
+  (``guard_instrument``) so that ``guard_runtime`` reports an actual clobber once, when it
+  happens. TV002 "possible" findings are not confirmed at run time (they show nothing).
+- Types: the names the cell uses, looked up in the live namespace (``guard_types``); names the
+  cell assigns itself are what the rules infer. Certain findings (severity error) warn before
+  the run; possible ones are left to the run-time check, so a list or a numpy scalar swap
+  inside an unannotated function never warns.
+- A syntax error gives no analysis: the user sees Python's own error. Any failure of the guard
+  becomes one ``state.report`` line and the cell runs as written.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from IPython.core.error import InputRejected, UsageError
+
+from kernel_ext.extension import TensorViews
+from kernel_ext.guard_instrument import SwapInstrumenter, instrumentable
+from kernel_ext.guard_render import blocked_lines, rewrite_bundle, runtime_bundle, warning_bundle
+from kernel_ext.guard_runtime import RuntimeClobber, Site, installed_runtime
+from kernel_ext.guard_types import namespace_facts, used_paths
+from lsp_server.rules import Finding, apply_text_edits, find_swap_hazards_in_cells
+
+MODES = ("warn", "error", "fix", "off")
+Fingerprint = tuple[tuple[str, int, int, int | None, int | None], ...]
+
+
+class SwapBlocked(InputRejected):  # type: ignore[misc]
+    """``error`` mode: the cell holds a swap of views and was not run."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+    def _render_traceback_(self) -> list[str]:
+        return self.lines  # shown instead of a traceback, in terminals and notebooks alike
+
+
+@dataclass
+class Analysis:
+    """The rules' verdict on one cell text."""
+
+    fingerprint: Fingerprint
+    certain: list[Finding]
+    possible: list[Finding]
+    rewrites: list[tuple[int, str, Finding]] = field(default_factory=list)  # fix mode
+
+
+def fingerprint(tree: ast.Module) -> Fingerprint:
+    return tuple(
+        (type(s).__name__, s.lineno, s.col_offset, s.end_lineno, s.end_col_offset)
+        for s in tree.body
+    )
+
+
+class Guard:
+    """Per-shell guard: mode, the two IPython hooks, and the run-time listener."""
+
+    def __init__(self, state: TensorViews) -> None:
+        self.state = state
+        self.shell = state.shell
+        self.mode = "warn"
+        self.runtime = installed_runtime()
+        self.ast_hook = _AstHook(self)
+        self._captured: tuple[str, int] | None = None  # (text IPython will parse, In [n])
+        self._analysed: tuple[tuple[str, int], Analysis | None] | None = None
+
+    # --- hooks ------------------------------------------------------------------------
+    def install(self) -> None:
+        self.shell.input_transformers_post.append(self.capture)
+        self.shell.ast_transformers.append(self.ast_hook)
+        self.runtime.on_clobber = self.on_clobber
+        self.runtime.on_problem = self.state.report
+        self.state.subcommands["guard"] = self.command
+        self.state.uninstallers.append(self.uninstall)
+
+    def uninstall(self) -> None:
+        if self.capture in self.shell.input_transformers_post:
+            self.shell.input_transformers_post.remove(self.capture)
+        if self.ast_hook in self.shell.ast_transformers:
+            self.shell.ast_transformers.remove(self.ast_hook)
+        if self.runtime.on_clobber == self.on_clobber:
+            self.runtime.on_clobber = None  # instrumented functions keep running, unchecked
+            self.runtime.on_problem = None
+        self.state.subcommands.pop("guard", None)
+
+    def capture(self, lines: list[str]) -> list[str]:
+        """Input transformer (last): remember the text; in fix mode, return it fixed."""
+        if self.mode == "off":
+            return lines
+        try:
+            source = "".join(lines)
+            count = int(getattr(self.shell, "execution_count", 0) or 0)
+            self._captured = (source, count)
+            if self.mode != "fix":
+                return lines
+            analysis = self.analyse(source, count)
+            if analysis is None or not analysis.rewrites:
+                return lines
+            fixed = _apply_fixes(source, analysis)
+            fixed_analysis = self.analyse(fixed, count)
+            if fixed_analysis is None:
+                return lines  # a fix must never turn a cell into a syntax error
+            fixed_analysis.rewrites = analysis.rewrites
+            self._captured = (fixed, count)
+            return fixed.splitlines(keepends=True)
+        except Exception as exc:
+            self.state.report(f"guard skipped a cell ({type(exc).__name__}: {exc})")
+            self._captured = None
+            return lines
+
+    def transform(self, node: ast.AST) -> ast.AST:
+        """AST transformer: warn / reject / announce, then instrument possible swaps."""
+        captured, self._captured = self._captured, None
+        if self.mode == "off" or captured is None or not isinstance(node, ast.Module):
+            return node
+        try:
+            analysis = self.analyse(*captured)
+            if analysis is None or analysis.fingerprint != fingerprint(node):
+                return node
+            cell = f"In [{captured[1]}]"
+            if self.mode == "error" and analysis.certain:
+                blocked = SwapBlocked(blocked_lines(analysis.certain, cell))
+            else:
+                blocked = None
+                self.show(analysis, cell)
+            if blocked is None:
+                return self.instrument(node, analysis, captured[0], cell)
+        except Exception as exc:
+            self.state.report(f"guard skipped a cell ({type(exc).__name__}: {exc})")
+            return node
+        raise blocked
+
+    # --- analysis ---------------------------------------------------------------------
+    def analyse(self, source: str, count: int) -> Analysis | None:
+        """The rules on ``source`` with the namespace's types (cached: one text per run)."""
+        key = (source, count)
+        if self._analysed is not None and self._analysed[0] == key:
+            return self._analysed[1]
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError, OverflowError, MemoryError, RecursionError):
+            result: Analysis | None = None  # Python reports it; we say nothing
+        else:
+            facts = namespace_facts(used_paths(tree), self.shell.user_ns)
+            cells = ["\n".join(facts.prelude), source]
+            findings = find_swap_hazards_in_cells(
+                cells, known_types=facts.known_types, known_ndims=facts.known_ndims
+            )[1]
+            certain = [f for f in findings if f.severity != "information"]
+            possible = [f for f in findings if f.severity == "information" and f.code == "TV001"]
+            rewrites = [(f.fixes[0].edits[0].range.line, f.fixes[0].fixed_statement, f)
+                        for f in certain if f.fixes and f.fixes[0].edits]
+            result = Analysis(fingerprint(tree), certain, possible, rewrites)
+        self._analysed = (key, result)
+        return result
+
+    def show(self, analysis: Analysis, cell: str) -> None:
+        from IPython.display import display
+
+        if self.mode == "fix":
+            for line, fixed, finding in analysis.rewrites:
+                display(rewrite_bundle(line, fixed, finding), raw=True)  # type: ignore[no-untyped-call]
+        for finding in analysis.certain:  # in fix mode: what the fixes could not repair
+            display(warning_bundle(finding, cell), raw=True)  # type: ignore[no-untyped-call]
+
+    def instrument(self, node: ast.Module, analysis: Analysis, source: str, cell: str) -> ast.AST:
+        if not analysis.possible:
+            return node
+        lines = source.splitlines()
+        statements = {(s.lineno, s.col_offset): s for s in ast.walk(node)
+                      if isinstance(s, ast.Assign) and instrumentable(s)}
+        sites: dict[tuple[int, int], int] = {}
+        for finding in analysis.possible:
+            start = finding.range
+            text = lines[start.line - 1] if start.line <= len(lines) else ""
+            position = (start.line, len(text[: start.column].encode("utf-8")))  # AST: bytes
+            statement = statements.get(position)
+            if statement is None:
+                continue
+            target, value = statement.targets[0], statement.value
+            assert isinstance(target, (ast.Tuple, ast.List))
+            assert isinstance(value, (ast.Tuple, ast.List))
+            site = Site(cell, start.line, ast.get_source_segment(source, statement) or "",
+                        finding, tuple(ast.unparse(t) for t in target.elts),
+                        tuple(ast.unparse(v) for v in value.elts))
+            sites[position] = self.runtime.add_site(site)
+        return SwapInstrumenter(sites).visit(node) if sites else node
+
+    # --- run time -----------------------------------------------------------------------
+    def on_clobber(self, event: RuntimeClobber) -> None:
+        from IPython.display import display
+
+        site = event.site
+
+        def text(texts: tuple[str, ...], index: int) -> str:
+            return texts[index] if index < len(texts) else "?"
+
+        names = (text(site.items, event.read), text(site.targets, event.written),
+                 text(site.targets, event.read))
+        bundle = runtime_bundle(site.finding, site.cell, site.line, site.statement, names,
+                                event.library)
+        display(bundle, raw=True)  # type: ignore[no-untyped-call]
+
+    # --- %tensorviews guard ---------------------------------------------------------------
+    def command(self, rest: str) -> None:
+        """%tensorviews guard [warn|error|fix|off]: set (or show) what the guard does."""
+        mode = rest.strip()
+        if not mode:
+            print(f"tensorviews guard: {self.mode}")
+            return
+        if mode not in MODES:
+            raise UsageError(f"unknown guard mode {mode!r} (one of: {', '.join(MODES)})")
+        self.mode = mode
+        self._captured = None
+
+
+class _AstHook:
+    """What IPython calls (``visit``); a separate object so IPython can list and remove it."""
+
+    def __init__(self, guard: Guard) -> None:
+        self.guard = guard
+
+    def visit(self, node: ast.AST) -> ast.AST:
+        return self.guard.transform(node)
+
+
+def _apply_fixes(source: str, analysis: Analysis) -> str:
+    edits = []
+    taken: list[tuple[tuple[int, int], tuple[int, int]]] = []
+    for finding in analysis.certain:
+        if not finding.fixes:
+            continue
+        fix_edits = finding.fixes[0].edits
+        spans = [((e.range.line, e.range.column), (e.range.end_line, e.range.end_column))
+                 for e in fix_edits]
+        if any(a < d and c < b for a, b in spans for c, d in taken):
+            continue  # two fixes for one spot: keep the first
+        taken += spans
+        edits += list(fix_edits)
+    return apply_text_edits(source, edits)
+
+
+def install(state: TensorViews) -> None:
+    Guard(state).install()

@@ -1,0 +1,178 @@
+"""AST rewriting of "possible" swap statements so that ``guard_runtime`` can confirm them.
+
+A flagged ``T0, T1 = E0, E1`` becomes (names shortened)::
+
+    v0 = E0; v1 = E1                       # the right-hand side, once, in order
+    if v1.__class__ in PLAIN:              # fast path: no later item can be a view
+        T0 = v0; T1 = v1                   # the same stores as the unpacking did
+    else:
+        s = GUARD.begin(site, (v0, v1))
+        c = A0; k = K0; s.before(0, c, k); c[k] = v0      # target A0[K0], evaluated once
+        c = A1; k = K1; s.before(1, c, k); c[k] = v1
+    del v0, v1, ...
+
+Evaluation order and counts are those of the original: every right-hand item once, left to
+right, then per target its container, its key, its store. ``x[a:b]`` keys are rebuilt with
+``slice(a, b, None)`` (what ``BUILD_SLICE`` makes). All new nodes carry the statement's
+location, so tracebacks point at the user's line. At module and class level the temporaries
+live in a namespace, so the statement is wrapped in ``try/finally`` that drops them; in
+functions they are locals and a ``del`` suffices. Statements whose shape is not a plain
+``tuple = tuple`` of the same length (starred items, nested targets, chained ``=``) are left
+alone.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+from collections.abc import Mapping
+
+from kernel_ext.guard_runtime import PLAIN_NAME, RUNTIME_NAME
+
+_V = "__tv_v{}__"
+_CHECK = "__tv_s__"
+_CONTAINER = "__tv_c__"
+_KEY = "__tv_k__"
+
+
+def instrumentable(node: ast.stmt) -> bool:
+    """Is ``node`` a ``T0, ..., Tn = E0, ..., En`` this module knows how to instrument?"""
+    if not isinstance(node, ast.Assign) or len(node.targets) != 1:
+        return False
+    target, value = node.targets[0], node.value
+    sequences = (ast.Tuple, ast.List)
+    if not isinstance(target, sequences) or not isinstance(value, sequences):
+        return False
+    if len(target.elts) != len(value.elts) or len(value.elts) < 2:
+        return False
+    if any(isinstance(e, ast.Starred) for e in (*target.elts, *value.elts)):
+        return False
+    return all(isinstance(t, (ast.Subscript, ast.Name, ast.Attribute)) for t in target.elts)
+
+
+class SwapInstrumenter(ast.NodeTransformer):
+    """Instrument the statements that start at the given (line, column) positions."""
+
+    def __init__(self, sites: Mapping[tuple[int, int], int]) -> None:
+        self.sites = dict(sites)  # (line, column) -> site id
+        self.in_function = False
+        self.instrumented = 0
+
+    def _scoped(self, node: ast.AST, in_function: bool) -> ast.AST:
+        outer = self.in_function
+        self.in_function = in_function
+        try:
+            return self.generic_visit(node)
+        finally:
+            self.in_function = outer
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
+        return self._scoped(node, True)
+
+    def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> ast.AST:
+        return self._scoped(node, True)
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> ast.AST:
+        return self._scoped(node, False)
+
+    def visit_Assign(self, node: ast.Assign) -> ast.AST | list[ast.stmt]:
+        site = self.sites.get((node.lineno, node.col_offset))
+        if site is None or not instrumentable(node):
+            return node
+        self.instrumented += 1
+        statements = _instrument(node, site, self.in_function)
+        for statement in statements:
+            for child in ast.walk(statement):
+                if isinstance(child, (ast.stmt, ast.expr)) and not hasattr(child, "lineno"):
+                    ast.copy_location(child, node)  # new nodes: the user's line in tracebacks
+        return statements
+
+
+def _name(identifier: str, ctx: ast.expr_context | None = None) -> ast.Name:
+    return ast.Name(id=identifier, ctx=ctx or ast.Load())
+
+
+def _assign(identifier: str, value: ast.expr) -> ast.Assign:
+    return ast.Assign(targets=[_name(identifier, ast.Store())], value=value)
+
+
+def _call(func: ast.expr, *args: ast.expr) -> ast.Call:
+    return ast.Call(func=func, args=list(args), keywords=[])
+
+
+def _method(obj: str, name: str, *args: ast.expr) -> ast.Expr:
+    return ast.Expr(value=_call(ast.Attribute(value=_name(obj), attr=name, ctx=ast.Load()), *args))
+
+
+def _key_expression(key: ast.expr) -> ast.expr:
+    """The subscript key as an ordinary expression (slices only exist inside ``[...]``)."""
+    if isinstance(key, ast.Slice):
+        parts = [part if part is not None else ast.Constant(value=None)
+                 for part in (key.lower, key.upper, key.step)]
+        slice_type = ast.Attribute(value=_name(RUNTIME_NAME), attr="slice", ctx=ast.Load())
+        return _call(slice_type, *parts)
+    if isinstance(key, ast.Tuple):
+        return ast.Tuple(elts=[_key_expression(e) for e in key.elts], ctx=ast.Load())
+    return key
+
+
+def _store_as_is(target: ast.expr, value_name: str) -> ast.Assign:
+    return ast.Assign(targets=[target], value=_name(value_name))
+
+
+def _instrument(node: ast.Assign, site: int, in_function: bool) -> list[ast.stmt]:
+    target_tuple = node.targets[0]
+    value_tuple = node.value
+    assert isinstance(target_tuple, (ast.Tuple, ast.List))
+    assert isinstance(value_tuple, (ast.Tuple, ast.List))
+    targets, items = target_tuple.elts, value_tuple.elts
+    names = [_V.format(i) for i in range(len(items))]
+
+    evaluate: list[ast.stmt] = [_assign(n, item) for n, item in zip(names, items, strict=True)]
+    plain = _name(PLAIN_NAME)
+    checks: list[ast.expr] = [
+        ast.Compare(
+            left=ast.Attribute(value=_name(n), attr="__class__", ctx=ast.Load()),
+            ops=[ast.In()], comparators=[plain],
+        )
+        for n in names[1:]
+    ]
+    test: ast.expr = checks[0] if len(checks) == 1 else ast.BoolOp(op=ast.And(), values=checks)
+    fast: list[ast.stmt] = [_store_as_is(t, n) for t, n in zip(targets, names, strict=True)]
+
+    begin = _call(
+        ast.Attribute(value=_name(RUNTIME_NAME), attr="begin", ctx=ast.Load()),
+        ast.Constant(value=site),
+        ast.Tuple(elts=[_name(n) for n in names], ctx=ast.Load()),
+    )
+    checked: list[ast.stmt] = [_assign(_CHECK, begin)]
+    for index, (target, value_name) in enumerate(zip(targets, names, strict=True)):
+        position = ast.Constant(value=index)
+        if isinstance(target, ast.Subscript):
+            checked += [
+                # Copies: the originals also serve the fast path, and a tree must not share nodes.
+                _assign(_CONTAINER, copy.deepcopy(target.value)),
+                _assign(_KEY, _key_expression(copy.deepcopy(target.slice))),
+                _method(_CHECK, "before", position, _name(_CONTAINER), _name(_KEY)),
+                ast.Assign(
+                    targets=[ast.Subscript(value=_name(_CONTAINER), slice=_name(_KEY),
+                                           ctx=ast.Store())],
+                    value=_name(value_name),
+                ),
+            ]
+        else:
+            none = ast.Constant(value=None)
+            checked += [_method(_CHECK, "before", position, none, none),
+                        _store_as_is(target, value_name)]
+    scratch = (_CHECK, _CONTAINER, _KEY) if _has_subscript(targets) else (_CHECK,)
+    checked.append(ast.Delete(targets=[_name(n, ast.Del()) for n in scratch]))
+    body: list[ast.stmt] = [*evaluate, ast.If(test=test, body=fast, orelse=checked)]
+    if in_function:
+        body.append(ast.Delete(targets=[_name(n, ast.Del()) for n in names]))
+        return body
+    release = _method(RUNTIME_NAME, "release")
+    return [ast.Try(body=body, handlers=[], orelse=[], finalbody=[release])]
+
+
+def _has_subscript(targets: list[ast.expr]) -> bool:
+    return any(isinstance(t, ast.Subscript) for t in targets)
