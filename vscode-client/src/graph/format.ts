@@ -1,0 +1,59 @@
+/** Human-readable sizes, tuples and one-line summaries of graph nodes, shared by DOT and the DOM. */
+
+import type { StorageNode, TensorNode } from './model';
+
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+
+export function formatBytes(n: number | null): string {
+  if (n === null) return '? B';
+  let value = n;
+  let unit = 0;
+  while (Math.abs(value) >= 1024 && unit < UNITS.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  const digits = unit === 0 || value >= 100 ? 0 : value >= 10 ? 1 : 2;
+  return `${value.toFixed(digits).replace(/\.0+$|(\.\d*?)0+$/, '$1')} ${UNITS[unit]}`;
+}
+
+/** Python tuple spelling, so shapes read as the user wrote them: `(3,)`, `(2, 2)`, `()`. */
+export function formatTuple(values: readonly number[] | null): string {
+  if (values === null) return '?';
+  return values.length === 1 ? `(${values[0]},)` : `(${values.join(', ')})`;
+}
+
+export function tensorTitle(tensor: TensorNode): string {
+  return tensor.names[0] ?? `<${tensor.id}>`;
+}
+
+/** Every fact about a tensor, one `key: value` line each (tooltips and the details pane). */
+export function tensorDetails(tensor: TensorNode): string[] {
+  const lines = [
+    `names: ${tensor.names.length ? tensor.names.join(', ') : '(unnamed)'}`,
+    `type: ${tensor.library}${tensor.type ? `.${tensor.type}` : ''}`,
+    `dtype: ${tensor.dtype}${tensor.itemsize === null ? '' : ` (${tensor.itemsize} B/elem)`}`,
+    `shape: ${formatTuple(tensor.shape)}`,
+    `stride: ${formatTuple(tensor.stride)} elements`,
+    `offset: ${tensor.offset ?? '?'} elements${tensor.byteOffset === null ? '' : ` (${tensor.byteOffset} B)`}`,
+    `device: ${tensor.device}`,
+    `layout: ${tensor.layout}`,
+    `storage: ${tensor.storage ?? '(none)'}`,
+    `size: ${formatBytes(tensor.logicalNbytes)}`,
+  ];
+  if (tensor.base) lines.push(`view of: ${tensor.base}`);
+  if (tensor.requiresGrad) lines.push('requires_grad: True');
+  if (tensor.isParameter) lines.push('parameter: yes');
+  if (tensor.selfOverlap) lines.push('self-overlapping: some of its own elements share memory');
+  return lines;
+}
+
+export function storageDetails(storage: StorageNode, viewCount: number): string[] {
+  const lines = [
+    `storage: ${storage.id}`,
+    `device: ${storage.device}${storage.pinned ? ' (pinned)' : ''}`,
+    `size: ${formatBytes(storage.nbytes)}`,
+    `libraries: ${storage.libraries.join(', ') || '?'}`,
+    `views: ${viewCount}`,
+  ];
+  return lines;
+}

@@ -1,0 +1,40 @@
+/**
+ * Notebook output renderer for `application/vnd.tensorviews.graph+json`: the same interactive
+ * graph as the panel, inside a notebook output (wheel zoom needs Ctrl/Cmd so the page scrolls).
+ */
+
+import type { ActivationFunction, OutputItem } from 'vscode-notebook-renderer';
+import css from './graph.css';
+import { parseGraph } from '../graph/model';
+import { GraphView } from './graphView';
+
+function ensureStyles(doc: Document): void {
+  if (doc.getElementById('tensorviews-graph-styles')) return;
+  const style = doc.createElement('style');
+  style.id = 'tensorviews-graph-styles';
+  style.textContent = css;
+  doc.head.append(style);
+}
+
+export function renderGraphOutput(item: Pick<OutputItem, 'json'>, element: HTMLElement): Promise<void> {
+  ensureStyles(element.ownerDocument);
+  const host = element.ownerDocument.createElement('div');
+  host.className = 'tv-notebook';
+  element.replaceChildren(host);
+  const view = new GraphView(host, { wheelZoom: 'modifier' });
+  try {
+    return view.show(parseGraph(item.json()));
+  } catch (error) {
+    view.showMessage(`Tensor Views: this output is not a storage graph: ${(error as Error).message}`, true);
+    return Promise.resolve();
+  }
+}
+
+export const activate: ActivationFunction = () => ({
+  renderOutputItem(item, element) {
+    return renderGraphOutput(item, element);
+  },
+  disposeOutputItem() {
+    // Views hold no resources beyond their DOM, which VS Code removes.
+  },
+});
