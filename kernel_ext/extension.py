@@ -9,18 +9,22 @@ alone. The extension keeps no reference to user objects; graphs are plain data.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import shlex
 import sys
 from collections.abc import Callable
 from typing import Any
 
 from kernel_ext.graph import MIME_TYPE, StorageGraph
-from kernel_ext.namespace_walk import is_ipython_name
+from kernel_ext.graph_view import DEFAULT_MAX_NODES, capped_view, interesting_view
+from kernel_ext.insight import DEFAULT_MIN_WASTE, GraphChanges, annotate, diff_graphs
+from kernel_ext.namespace_walk import WalkLimits, is_ipython_name
 from kernel_ext.render_dot import GraphvizMissing
 from kernel_ext.scan import Snapshotter
 
 FORMATS = ("svg", "dot", "json", "text")
-USAGE = "usage: %tensorgraph [NAME ...] [--format svg|dot|json|text]"
+USAGE = "usage: %tensorgraph [NAME ...] [--all] [--max-nodes N] [--format svg|dot|json|text]"
+AUTO_MODES = ("off", "scan", "on")
 _STATE_ATTR = "_tensorviews_state"
 
 GraphListener = Callable[[StorageGraph], None]
@@ -28,28 +32,58 @@ Subcommand = Callable[[str], None]  # receives the rest of the `%tensorviews <na
 
 
 class TensorViews:
-    """Per-shell state: the snapshotter (weak caches only) and the last graph."""
+    """Per-shell state: the snapshotter (weak caches only), the last graph, the settings.
+
+    ``auto`` says what happens after each cell: ``off`` nothing (graphs only on request),
+    ``scan`` (default) the graph is rebuilt, which keeps diffs and the live channel current
+    and costs little because unchanged objects are not read again, ``on`` also draws what
+    changed (new sharing, storages created or released) under the cell when something did.
+    """
 
     def __init__(self, shell: Any) -> None:
         self.shell = shell
         self.snapshotter = Snapshotter()
         self.graph: StorageGraph | None = None
+        self.changes: GraphChanges | None = None
         self.reported: set[str] = set()
+        self.auto = "scan"
+        self.max_nodes = DEFAULT_MAX_NODES
+        self.min_waste = DEFAULT_MIN_WASTE
         # Features (guard, live channel, ...) plug in here instead of editing the hook:
         # listeners get every new graph; subcommands extend the `%tensorviews` magic.
         self.graph_listeners: list[GraphListener] = []
         self.subcommands: dict[str, Subcommand] = {}
         self.uninstallers: list[Callable[[], None]] = []
+        self.subcommands["auto"] = self.set_auto
+        self.subcommands["config"] = self.configure
 
     # --- hook -------------------------------------------------------------------------
     def post_run_cell(self, result: Any = None) -> None:
         """Rebuild the graph after each cell; never raise, report problems once."""
+        if self.auto == "off":
+            return
         try:
-            self.graph = self.take_snapshot()
+            graph = self.update()
+            if self.auto == "on" and self.changes and self.changes.sharing_changed:
+                from IPython.display import display
+
+                shown, _ = annotate(interesting_view(graph, self.changes, []), self.changes)
+                display(self.bundle(shown, None), raw=True)  # type: ignore[no-untyped-call]
         except Exception as exc:  # the extension failing must not fail the user's cell
             self.report(f"storage graph not updated ({type(exc).__name__}: {exc})")
             return
-        self.notify(self.graph)
+        self.notify(graph)
+
+    def update(self) -> StorageGraph:
+        """Take a snapshot; remember what changed since the previous one."""
+        previous = self.graph
+        graph = self.take_snapshot()
+        if graph is previous:
+            self.changes = None  # nothing changed since the last look
+        else:
+            self.changes = diff_graphs(previous, graph) if previous is not None else None
+            self.graph = graph
+        return graph
 
     def notify(self, graph: StorageGraph) -> None:
         for listener in self.graph_listeners:
@@ -86,27 +120,69 @@ class TensorViews:
             raise UsageError(f"unknown %tensorviews subcommand {name!r} (known: {known})")
         command(rest.strip())
 
+    def set_auto(self, rest: str) -> None:
+        """%tensorviews auto [off|scan|on]: what happens after each cell (no value: show it)."""
+        from IPython.core.error import UsageError
+
+        if not rest:
+            print(f"tensorviews auto: {self.auto}")
+            return
+        if rest not in AUTO_MODES:
+            raise UsageError(f"%tensorviews auto takes one of {', '.join(AUTO_MODES)}")
+        self.auto = rest
+
+    def configure(self, rest: str) -> None:
+        """%tensorviews config [KEY=VALUE ...]: walk bounds and drawing limits."""
+        from IPython.core.error import UsageError
+
+        try:
+            settings = parse_config(rest)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        limits = dataclasses.asdict(self.snapshotter.limits)
+        for key, value in settings.items():
+            if key in limits:
+                limits[key] = value
+            elif key == "max_nodes":
+                self.max_nodes = value
+            elif key == "min_waste_bytes":
+                self.min_waste = value
+        self.snapshotter.limits = WalkLimits(**limits)
+        self.snapshotter.invalidate()
+        current = {**limits, "max_nodes": self.max_nodes, "min_waste_bytes": self.min_waste}
+        print("tensorviews config: " + " ".join(f"{k}={v}" for k, v in current.items()))
+
     # --- %tensorgraph -------------------------------------------------------------------
     def tensorgraph(self, line: str) -> None:
-        """%tensorgraph [NAME ...] [--format svg|dot|json|text]: draw the storage graph."""
+        """%tensorgraph [NAME ...] [--all] [--max-nodes N] [--format F]: draw the graph.
+
+        By default only what is interesting is drawn (shared storages, overlaps, memory pinned
+        by small views, new sharing); names focus on access-path prefixes; ``--all`` draws
+        everything, folding whatever is past ``--max-nodes`` into "N more" groups.
+        """
         from IPython.core.error import UsageError
         from IPython.display import display
 
         try:
-            names, fmt = parse_tensorgraph_args(line)
+            args = parse_tensorgraph_args(line)
         except ValueError as exc:
             raise UsageError(f"{exc}. {USAGE}") from None
         try:
-            graph = self.graph = self.take_snapshot()
+            self.snapshotter.invalidate()  # asked for: no shortcut, every object looked at
+            graph = self.update()
         except Exception as exc:
             self.report(f"storage graph failed ({type(exc).__name__}: {exc})")
             return
-        if names:
-            missing = [n for n in names if not graph.subgraph([n]).tensors]
+        if args.names:
+            missing = [n for n in args.names if not graph.subgraph([n]).tensors]
             if missing:
                 raise UsageError(f"no tensor or array named {', '.join(missing)}")
-            graph = graph.subgraph(names)
-        display(self.bundle(graph, fmt), raw=True)  # type: ignore[no-untyped-call]
+            graph = graph.subgraph(args.names)
+        graph, waste = annotate(graph, self.changes, self.min_waste)
+        if not args.show_all and not args.names:
+            graph = interesting_view(graph, self.changes, waste)
+        graph = capped_view(graph, args.max_nodes or self.max_nodes)
+        display(self.bundle(graph, args.fmt), raw=True)  # type: ignore[no-untyped-call]
 
     def bundle(self, graph: StorageGraph, fmt: str | None) -> dict[str, Any]:
         if fmt == "text":
@@ -126,34 +202,64 @@ class TensorViews:
         return bundle
 
 
-def parse_tensorgraph_args(line: str) -> tuple[list[str], str | None]:
-    """Split ``%tensorgraph`` arguments into names and the format (None: the full bundle)."""
+@dataclasses.dataclass
+class TensorgraphArgs:
+    names: list[str]
+    fmt: str | None = None  # None: the full bundle (SVG + graph JSON + text)
+    show_all: bool = False
+    max_nodes: int | None = None
+
+
+def parse_tensorgraph_args(line: str) -> TensorgraphArgs:
+    """Parse ``%tensorgraph`` arguments; ``ValueError`` says what is wrong in one line."""
     try:
         words = shlex.split(line)
     except ValueError as exc:
         raise ValueError(f"cannot parse arguments ({exc})") from None
-    names: list[str] = []
-    fmt: str | None = None
+    args = TensorgraphArgs(names=[])
     i = 0
     while i < len(words):
         word = words[i]
-        if word.startswith("--format"):
-            if "=" in word:
-                value = word.split("=", 1)[1]
-            elif i + 1 < len(words):
+        option, has_value, value = word.partition("=")
+        if option in ("--format", "--max-nodes"):
+            if not has_value:
+                if i + 1 >= len(words):
+                    raise ValueError(f"{option} needs a value")
                 i += 1
                 value = words[i]
+            if option == "--format":
+                if value not in FORMATS:
+                    raise ValueError(f"unknown format {value!r}")
+                args.fmt = value
             else:
-                raise ValueError("--format needs a value")
-            if value not in FORMATS:
-                raise ValueError(f"unknown format {value!r}")
-            fmt = value
+                if not value.isdigit() or int(value) < 1:
+                    raise ValueError("--max-nodes takes a positive whole number")
+                args.max_nodes = int(value)
+        elif word == "--all":
+            args.show_all = True
         elif word.startswith("-"):
             raise ValueError(f"unknown option {word!r}")
         else:
-            names.append(word)
+            args.names.append(word)
         i += 1
-    return names, fmt
+    return args
+
+
+CONFIG_KEYS = ("max_depth", "max_items", "probe_items", "max_arrays", "max_nodes",
+               "min_waste_bytes")
+
+
+def parse_config(text: str) -> dict[str, int]:
+    """``KEY=VALUE`` pairs of whole numbers, keys from ``CONFIG_KEYS``."""
+    settings: dict[str, int] = {}
+    for word in text.split():
+        key, has_value, value = word.partition("=")
+        if key not in CONFIG_KEYS:
+            raise ValueError(f"unknown setting {key!r} (known: {', '.join(CONFIG_KEYS)})")
+        if not has_value or not value.isdigit():
+            raise ValueError(f"{key} takes a whole number: {key}=N")
+        settings[key] = int(value)
+    return settings
 
 
 def _name_of(obj: object) -> str:
@@ -162,7 +268,7 @@ def _name_of(obj: object) -> str:
 
 # Each feature module has `install(state) -> None`; it may append to graph_listeners,
 # subcommands and uninstallers. Listed here so `%unload_ext` knows every hook.
-FEATURES: list[str] = ["kernel_ext.live"]
+FEATURES: list[str] = ["kernel_ext.live", "kernel_ext.guard"]
 
 
 def load(shell: Any) -> None:

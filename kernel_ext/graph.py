@@ -46,6 +46,7 @@ class TensorNode:
     requires_grad: bool = False
     is_parameter: bool = False
     self_overlap: bool = False  # two of its own elements share memory (expand, zero strides)
+    uid: int = 0  # the snapshotter's serial number for the object: matches it across cells
 
     @property
     def numel(self) -> int:
@@ -91,6 +92,17 @@ class OverlapEdge:
     exact: bool = True  # False: the work bound was reached and "may overlap" is reported
 
 
+@dataclass(slots=True)
+class GroupNode:
+    """Tensors folded into one node when a drawing is capped ("model.layers.3.*")."""
+
+    id: str
+    label: str
+    device: str
+    count: int
+    nbytes: int
+
+
 @dataclass(frozen=True)
 class StorageGraph:
     storages: tuple[StorageNode, ...] = ()
@@ -98,6 +110,9 @@ class StorageGraph:
     overlaps: tuple[OverlapEdge, ...] = ()
     problems: tuple[str, ...] = ()  # one short line per object that could not be read
     truncated: tuple[str, ...] = ()  # where a walk bound cut the graph short
+    notes: tuple[str, ...] = ()  # insights and what a view left out, one line each
+    groups: tuple[GroupNode, ...] = ()
+    marks: tuple[tuple[str, str], ...] = ()  # (node id, why it is highlighted)
     _index: dict[str, TensorNode] = field(default_factory=dict, compare=False, repr=False)
 
     def tensor(self, tensor_id: str) -> TensorNode:
@@ -150,6 +165,13 @@ class StorageGraph:
             "overlaps": [{"a": e.a, "b": e.b, "exact": e.exact} for e in self.overlaps],
             "problems": list(self.problems),
             "truncated": list(self.truncated),
+            "notes": list(self.notes),
+            "groups": [
+                {"id": g.id, "label": g.label, "device": g.device, "count": g.count,
+                 "nbytes": g.nbytes}
+                for g in self.groups
+            ],
+            "marks": [{"id": node, "why": why} for node, why in self.marks],
         }
 
     def to_json(self, indent: int | None = None) -> str:
@@ -189,4 +211,6 @@ class StorageGraph:
             overlaps=tuple(e for e in self.overlaps if e.a in keep_ids and e.b in keep_ids),
             problems=self.problems,
             truncated=self.truncated,
+            notes=self.notes,
+            marks=tuple(m for m in self.marks if m[0] in keep_ids or m[0] in storages),
         )

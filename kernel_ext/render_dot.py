@@ -13,7 +13,7 @@ import html
 import shutil
 import subprocess
 
-from kernel_ext.graph import StorageGraph, StorageNode, TensorNode
+from kernel_ext.graph import GroupNode, StorageGraph, StorageNode, TensorNode
 
 MAX_NAMES_SHOWN = 3
 
@@ -85,15 +85,43 @@ def tensor_label(t: TensorNode) -> str:
     return '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0">' + "".join(rows) + "</TABLE>>"
 
 
-def storage_label(s: StorageNode, views: int) -> str:
+def storage_label(s: StorageNode, views: int, logical: int, marks: list[str]) -> str:
     libs = "+".join(s.libraries)
+    size = format_bytes(s.nbytes)
+    if s.nbytes is not None and logical > s.nbytes:
+        size += f" ({format_bytes(logical)} logical)"
+    rows = [
+        f"<TR><TD><B>storage {_h(s.id)}</B></TD></TR>",
+        f"<TR><TD>{_h(size)} · {_h(libs)}</TD></TR>",
+        f"<TR><TD>{views} view{'s' if views != 1 else ''}</TD></TR>",
+    ]
+    rows += [f'<TR><TD><FONT COLOR="{MARK_COLORS.get(m, "#000")}">{_h(m)}</FONT></TD></TR>'
+             for m in marks]
+    return '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0">' + "".join(rows) + "</TABLE>>"
+
+
+MARK_COLORS = {"new": "#2e7d32", "new sharing": "#2e7d32", "pinned by small views": "#e65100"}
+
+
+def group_label(g: GroupNode) -> str:
     return (
         '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0">'
-        f"<TR><TD><B>storage {_h(s.id)}</B></TD></TR>"
-        f"<TR><TD>{_h(format_bytes(s.nbytes))} · {_h(libs)}</TD></TR>"
-        f"<TR><TD>{views} view{'s' if views != 1 else ''}</TD></TR>"
+        f"<TR><TD><B>{_h(g.label)}</B></TD></TR>"
+        f"<TR><TD>{g.count} more · {_h(format_bytes(g.nbytes))}</TD></TR>"
         "</TABLE>>"
     )
+
+
+def notes_label(notes: list[str]) -> str:
+    rows = "".join(f'<TR><TD ALIGN="LEFT">{_h(n)}</TD></TR>' for n in notes)
+    return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0">{rows}</TABLE>>'
+
+
+def _marks_by_node(graph: StorageGraph) -> dict[str, list[str]]:
+    marks: dict[str, list[str]] = {}
+    for node, why in graph.marks:
+        marks.setdefault(node, []).append(why)
+    return marks
 
 
 def tensor_tooltip(t: TensorNode) -> str:
@@ -115,24 +143,38 @@ def render_dot(graph: StorageGraph) -> str:
     cluster_names: dict[str, str] = {}
     storage_cluster: dict[str, str] = {}
     views: dict[str, int] = {}
+    logical: dict[str, int] = {}
     for t in graph.tensors:
         if t.storage is not None:
             views[t.storage] = views.get(t.storage, 0) + 1
+            # An expanded view can be far larger than its storage: show the largest view.
+            logical[t.storage] = max(logical.get(t.storage, 0), t.logical_nbytes)
+    marks = _marks_by_node(graph)
     for s in graph.storages:
         key = cluster_key(s.device, s.pinned)
         storage_cluster[s.id] = key
         cluster_names[key] = cluster_label(s.device, s.pinned)
+        s_marks = marks.get(s.id, [])
+        fill = "#ffe0b2" if "pinned by small views" in s_marks else "#eceff1"
+        pen = ', color="#2e7d32", penwidth=2' if "new" in s_marks else ""
+        label = storage_label(s, views.get(s.id, 0), logical.get(s.id, 0), s_marks)
         clusters.setdefault(key, []).append(
-            f"    {s.id} [shape=box3d, style=filled, fillcolor=\"#eceff1\", "
-            f"label={storage_label(s, views.get(s.id, 0))}];"
+            f'    {s.id} [shape=box3d, style=filled, fillcolor="{fill}"{pen}, label={label}];'
         )
     for t in graph.tensors:
         key = storage_cluster.get(t.storage or "", cluster_key(t.device, False))
         cluster_names.setdefault(key, cluster_label(t.device, False))
         color = "#c62828" if t.self_overlap else ("#1565c0" if t.library == "torch" else "#2e7d32")
+        pen = ", penwidth=3" if "new sharing" in marks.get(t.id, []) else ""
         clusters.setdefault(key, []).append(
-            f"    {t.id} [shape=box, style=rounded, color=\"{color}\", "
+            f"    {t.id} [shape=box, style=rounded, color=\"{color}\"{pen}, "
             f"label={tensor_label(t)}, tooltip={_quoted(tensor_tooltip(t))}];"
+        )
+    for g in graph.groups:
+        key = cluster_key(g.device, False)
+        cluster_names.setdefault(key, cluster_label(g.device, False))
+        clusters.setdefault(key, []).append(
+            f'    {g.id} [shape=folder, color="#90a4ae", label={group_label(g)}];'
         )
     for n, (key, body) in enumerate(clusters.items()):
         lines.append(f"  subgraph cluster_{n} {{")
@@ -158,6 +200,9 @@ def render_dot(graph: StorageGraph) -> str:
             f'  {e.a} -> {e.b} [dir=both, color="#c62828", penwidth=2, style=bold, '
             f'label="{label}", fontcolor="#c62828", fontsize=9, constraint=false];'
         )
+    notes = list(graph.notes) + list(graph.truncated)
+    if notes:
+        lines.append(f"  label={notes_label(notes)}; labeljust=l; labelloc=b;")
     lines.append("}")
     return "\n".join(lines) + "\n"
 

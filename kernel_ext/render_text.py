@@ -17,12 +17,13 @@ def _row(t: TensorNode, graph: StorageGraph) -> list[str]:
     if t.layout != "strided":
         notes.append(f"{t.layout} layout")
     offset = str(t.offset) if t.offset is not None else f"{t.byte_offset}B"
+    strided = t.layout == "strided"
     return [
         ", ".join(t.names) or t.label,
         f"{t.library} {t.dtype}",
         format_dims(t.shape),
-        "stride " + format_dims(t.stride),
-        "offset " + offset,
+        "stride " + format_dims(t.stride) if strided else "",
+        "offset " + offset if strided else "",
         "; ".join(notes),
     ]
 
@@ -46,13 +47,26 @@ def render_text(graph: StorageGraph) -> str:
     for t in graph.tensors:
         by_storage.setdefault(t.storage, []).append(t)
     devices: dict[str, list[str]] = {}
+    marks: dict[str, list[str]] = {}
+    for node, why in graph.marks:
+        marks.setdefault(node, []).append(why)
     for s in graph.storages:
         device = f"{s.device} (pinned)" if s.pinned else s.device
         block = devices.setdefault(device, [])
-        block.append(f"  {s.id}  {format_bytes(s.nbytes)}  {'+'.join(s.libraries)}")
-        block.extend(_table([_row(t, graph) for t in by_storage.get(s.id, [])], "    "))
+        views = by_storage.get(s.id, [])
+        size = format_bytes(s.nbytes)
+        logical = max((t.logical_nbytes for t in views), default=0)
+        if s.nbytes is not None and logical > s.nbytes:
+            size += f" ({format_bytes(logical)} logical)"
+        flags = "".join(f"  [{m}]" for m in marks.get(s.id, []))
+        block.append(f"  {s.id}  {size}  {'+'.join(s.libraries)}{flags}")
+        block.extend(_table([_row(t, graph) for t in views], "    "))
     for t in by_storage.get(None, []):
         devices.setdefault(t.device, []).extend(_table([_row(t, graph)], "  "))
+    for g in graph.groups:
+        devices.setdefault(g.device, []).append(
+            f"  ... {g.label}: {g.count} more ({format_bytes(g.nbytes)})"
+        )
     for device, block in devices.items():
         lines.append(device)
         lines.extend(block)
@@ -62,8 +76,6 @@ def render_text(graph: StorageGraph) -> str:
             a, b = graph.tensor(e.a).label, graph.tensor(e.b).label
             note = "" if e.exact else "  (may overlap: too hard to decide)"
             lines.append(f"  {a} <-> {b}{note}")
-    for p in graph.problems:
-        lines.append(f"note: {p}")
-    for p in graph.truncated:
+    for p in (*graph.notes, *graph.problems, *graph.truncated):
         lines.append(f"note: {p}")
     return "\n".join(lines)

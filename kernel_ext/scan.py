@@ -16,6 +16,7 @@ from types import ModuleType
 from typing import Any
 
 from kernel_ext.array_meta import ArrayMeta, StorageKey, loaded_libraries, numpy_meta, torch_meta
+from kernel_ext.fingerprint import Fingerprinter
 from kernel_ext.graph import OverlapEdge, StorageGraph, StorageNode, TensorNode
 from kernel_ext.namespace_walk import WalkLimits, is_ipython_name, walk_namespace
 from kernel_ext.overlap import Layout, has_internal_overlap, layouts_overlap
@@ -32,6 +33,7 @@ class _CacheEntry:
     ref: weakref.ReferenceType[Any]
     check: tuple[Any, ...]
     record: _Record
+    uid: int  # serial number of the live object: stable across cells, never reused
 
 
 def _layout(meta: ArrayMeta) -> Layout:
@@ -64,6 +66,9 @@ class Snapshotter:
         self._cache: dict[int, _CacheEntry] = {}
         self._last_signature: list[tuple[int, tuple[str, ...]]] | None = None
         self._last_graph: StorageGraph | None = None
+        self._next_uid = 1
+        self._last_fingerprint: tuple[Any, ...] | None = None
+        self._something_died = True  # set by weak reference callbacks of cached objects
 
     def snapshot(
         self,
@@ -80,8 +85,28 @@ class Snapshotter:
             if gc_was_enabled:
                 gc.enable()
 
+    def invalidate(self) -> None:
+        """Make the next snapshot a full walk (an explicit request, or new limits)."""
+        self._last_fingerprint = None
+
+    def _died(self, ref: weakref.ReferenceType[Any]) -> None:
+        self._something_died = True
+
     def _snapshot(self, namespace: Mapping[str, Any], skip: Callable[[str], bool]) -> StorageGraph:
         torch, np = loaded_libraries()
+        try:
+            fingerprint = Fingerprinter(torch, np).namespace(namespace, skip)
+        except Exception:  # a hostile object: no shortcut, the careful walk below copes
+            fingerprint = None
+        if (
+            fingerprint is not None
+            and not self._something_died
+            and fingerprint == self._last_fingerprint
+            and self._last_graph is not None
+        ):
+            return self._last_graph
+        self._last_fingerprint = fingerprint
+        self._something_died = False
         problems: list[str] = []
 
         def report(name: str, exc: BaseException) -> None:
@@ -108,10 +133,15 @@ class Snapshotter:
                 else:
                     check = (obj.shape, obj.strides, obj.dtype)
                 entry = old_cache.get(obj_id)
-                if entry is None or entry.ref() is not obj or entry.check != check:
-                    entry = _CacheEntry(
-                        weakref.ref(obj), check, _read(obj, torch, np, storage_nbytes)
-                    )
+                same_object = entry is not None and entry.ref() is obj
+                if entry is None or not same_object or entry.check != check:
+                    if entry is not None and same_object:
+                        uid = entry.uid
+                    else:
+                        uid = self._next_uid
+                        self._next_uid += 1
+                    record = _read(obj, torch, np, storage_nbytes)
+                    entry = _CacheEntry(weakref.ref(obj, self._died), check, record, uid)
                     changed = True
             except Exception as exc:
                 problems.append(
@@ -120,9 +150,9 @@ class Snapshotter:
                 changed = True
                 continue
             new_cache[obj_id] = entry
-            records.append((obj_id, tuple(found.names), entry.record))
+            records.append((obj_id, tuple(found.names), entry.record, entry.uid))
         self._cache = new_cache
-        signature = [(obj_id, names) for obj_id, names, _ in records]
+        signature = [(obj_id, names) for obj_id, names, _, _ in records]
         if (
             not changed
             and not problems
@@ -137,7 +167,8 @@ class Snapshotter:
         return graph
 
 
-_Named = tuple[int, tuple[str, ...], _Record]  # (id of the object, its names, what was read)
+# (id of the object, its names, what was read, its serial number)
+_Named = tuple[int, tuple[str, ...], _Record, int]
 
 
 def _read(
@@ -168,7 +199,7 @@ def _short(exc: BaseException, limit: int = 80) -> str:
 
 def build_graph(records: list[_Named], problems: list[str], truncated: list[str]) -> StorageGraph:
     """Group records into storages (merging memory that numpy and torch share), find overlaps."""
-    metas = [rec.meta for _, _, rec in records]
+    metas = [rec.meta for _, _, rec, _ in records]
     ranges: dict[StorageKey, list[Any]] = {}  # key -> [device, lo, hi]
     for m in metas:
         key = m.storage_key
@@ -196,7 +227,7 @@ def build_graph(records: list[_Named], problems: list[str], truncated: list[str]
                 members.append(i)
 
     tensor_ids = [f"t{i}" for i in range(len(records))]
-    id_of_obj = {obj_id: tensor_ids[i] for i, (obj_id, _, _) in enumerate(records)}
+    id_of_obj = {obj_id: tensor_ids[i] for i, (obj_id, _, _, _) in enumerate(records)}
     storage_of: dict[int, tuple[str | None, int]] = {}  # index -> (storage id, origin address)
     storages: list[StorageNode] = []
     overlaps: list[OverlapEdge] = []
@@ -226,22 +257,23 @@ def build_graph(records: list[_Named], problems: list[str], truncated: list[str]
         overlaps.extend(_overlaps_in(members, metas, tensor_ids))
 
     tensors = []
-    for i, (_, names, rec) in enumerate(records):
+    for i, (_, names, rec, uid) in enumerate(records):
         m = rec.meta
-        sid, origin = storage_of.get(i, (None, m.storage_start))
+        storage_id, origin = storage_of.get(i, (None, m.storage_start))
         byte_offset = m.start - origin
         itemsize = m.itemsize
         tensors.append(
             TensorNode(
                 id=tensor_ids[i], names=names, library=m.library, type_name=m.type_name,
-                storage=sid, shape=m.shape, stride=_in_elements(m.strides_bytes, itemsize),
+                storage=storage_id, shape=m.shape,
+                stride=_in_elements(m.strides_bytes, itemsize),
                 offset=byte_offset // itemsize if itemsize and not byte_offset % itemsize
                 else None,
                 byte_offset=byte_offset, stride_bytes=m.strides_bytes, dtype=m.dtype,
                 itemsize=itemsize, device=m.device, layout=m.layout,
                 base=id_of_obj.get(m.base_id) if m.base_id is not None else None,
                 requires_grad=m.requires_grad, is_parameter=m.is_parameter,
-                self_overlap=rec.self_overlap,
+                self_overlap=rec.self_overlap, uid=uid,
             )
         )
     return StorageGraph(

@@ -92,7 +92,7 @@ def test_hostile_namespace_never_breaks_a_cell_and_problems_are_reported_once() 
             "%load_ext tensorviews",
             "import warnings\nwarnings.simplefilter('ignore')\n" + HOSTILE_SETUP,
             "41 + 1",
-            "%tensorgraph --format text",
+            "%tensorgraph --all --format text",
             "'still fine'",
         ]
     )

@@ -223,3 +223,31 @@ def test_graph_renders_for_every_format(fmt: str) -> None:
     graph = snapshot({"a": torch.rand(2), "n": np.ones(3)})
     out = getattr(graph, fmt)()
     assert "a" in out and len(out) > 20
+
+
+def test_fingerprint_shortcut_sees_every_change_to_a_big_list() -> None:
+    snap = Snapshotter()
+    ts = [torch.zeros(3) for _ in range(1000)]
+    ns: dict[str, Any] = {"ts": ts, "model": torch.nn.Linear(2, 2)}
+    first = snap.snapshot(ns)
+    assert snap.snapshot(ns) is first  # nothing changed: the same graph, no walk
+    ts[500] = ts[499][1:]  # an item replaced by a view of its neighbour
+    second = snap.snapshot(ns)
+    assert second is not first and second.overlapping("ts[499]", "ts[500]")
+    ts[10].resize_(7)  # in-place metadata change: version counter
+    third = snap.snapshot(ns)
+    assert third.by_name("ts[10]").shape == (7,)  # type: ignore[union-attr]
+    ts[20].data = ts[21]  # swaps the storage without a version bump
+    assert snap.snapshot(ns).by_name("ts[20]").storage == snap.snapshot(ns).by_name(  # type: ignore[union-attr]
+        "ts[21]"
+    ).storage  # type: ignore[union-attr]
+
+
+def test_fingerprint_shortcut_is_dropped_when_an_object_dies() -> None:
+    snap = Snapshotter()
+    ns: dict[str, Any] = {}
+    exec("x = torch.zeros(3)", {"torch": torch}, ns)
+    snap.snapshot(ns)
+    # The old tensor dies before the new one is made: it may take the same address.
+    exec("del x\nx = torch.zeros(5)", {"torch": torch}, ns)
+    assert snap.snapshot(ns).by_name("x").shape == (5,)  # type: ignore[union-attr]

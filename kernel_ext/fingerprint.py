@@ -1,0 +1,155 @@
+"""Cheap fingerprints of a namespace: when nothing changed, the last graph is reused whole.
+
+After most cells the tensors a user holds are exactly those of the cell before. Walking them
+again costs about a microsecond per tensor in Python; a fingerprint built with C-level loops
+(``map(id, items)``, ``map(version, items)``) costs a tenth of that, so a list of 10,000
+tensors is checked in about a millisecond.
+
+A fingerprint covers identity, torch's version counter (bumped by every in-place write and
+by ``resize_``/``set_``/``t_``) and storage identity (``.data =`` swaps it) of every tensor,
+and shape/strides of numpy arrays. Equal ids only mean equal objects while the objects stay
+alive: the snapshotter drops the shortcut as soon as any object it saw has died (weak
+reference callbacks), since a new object may then sit at the old address.
+
+What it does not see, by design, for tensors inside containers: ``requires_grad_()`` and a
+``.grad`` appearing. Both show at the next change of that container, and always in
+``%tensorgraph``, which asks for a full walk.
+Anything without a cheap fingerprint (large dicts, mixed lists, user objects with tensors)
+returns ``None`` and the full walk runs.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Mapping
+from types import ModuleType
+from typing import Any
+
+MAX_DICT_ITEMS = 256  # dicts larger than this are walked, not fingerprinted
+
+_version = operator.attrgetter("_version")
+
+
+class Fingerprinter:
+    def __init__(self, torch: ModuleType | None, np: ModuleType | None) -> None:
+        self.torch = torch
+        self.np = np
+        self.tensor_type: type | None = torch.Tensor if torch is not None else None
+        self.array_type: type | None = np.ndarray if np is not None else None
+        self.storage_id: Callable[[Any], int] | None = (
+            getattr(torch._C, "_storage_id", None) if torch is not None else None
+        )
+        self.plain_types = frozenset({int, float, complex, str, bytes, bool, type(None)})
+        self.leaf_tensor_types: frozenset[type] = (
+            frozenset({torch.Tensor, torch.nn.Parameter}) if torch is not None else frozenset()
+        )
+
+    def namespace(
+        self, namespace: Mapping[str, Any], skip: Callable[[str], bool]
+    ) -> tuple[Any, ...] | None:
+        if not isinstance(namespace, dict):
+            return None
+        parts: list[Any] = []
+        for name, value in dict.items(namespace):
+            if type(name) is not str or skip(name):
+                continue
+            fp = self.value(value, 0)
+            if fp is None:
+                return None
+            parts.append((name, fp))
+        return tuple(parts)
+
+    def value(self, value: Any, depth: int) -> Any:
+        tp = type(value)
+        if tp in self.plain_types:
+            return 0
+        if tp in self.leaf_tensor_types:
+            grad = value.grad if value.requires_grad and value.is_leaf else None
+            grad_id = id(grad) if grad is not None else 0
+            return (self._tensors((value,)), value.requires_grad, grad_id)
+        if self.array_type is not None and tp is self.array_type:
+            return (id(value), value.shape, value.strides)
+        if tp is list or tp is tuple:
+            return self._sequence(value, depth)
+        if tp is dict and len(value) <= MAX_DICT_ITEMS and depth < 3:
+            parts = []
+            for k, v in dict.items(value):
+                if type(k) not in self.plain_types:
+                    return None
+                fp = self.value(v, depth + 1)
+                if fp is None:
+                    return None
+                parts.append((k, fp))
+            return (id(value), tuple(parts))
+        torch = self.torch
+        if torch is not None and isinstance(value, torch.nn.Module):
+            return self._module(value)
+        if torch is not None and isinstance(value, torch.optim.Optimizer):
+            return self._optimizer(value)
+        if self._may_hold_arrays(tp):
+            return None
+        return ("other", id(value))
+
+    def _may_hold_arrays(self, tp: type) -> bool:
+        """Types the walk looks into (subclasses of containers, optimizers, arrays)."""
+        if issubclass(tp, (list, tuple, dict)):
+            return True
+        if self.tensor_type is not None and issubclass(tp, self.tensor_type):
+            return True
+        if self.array_type is not None and issubclass(tp, self.array_type):
+            return True
+        torch = self.torch
+        return torch is not None and issubclass(tp, torch.optim.Optimizer)
+
+    def _tensors(self, items: Any) -> Any:
+        storage_id = self.storage_id
+        if storage_id is None:
+            return None
+        try:
+            return (
+                tuple(map(id, items)),
+                tuple(map(_version, items)),
+                tuple(map(storage_id, items)),
+            )
+        except RuntimeError:  # a sparse/nested tensor has no storage id: walk instead
+            return None
+
+    def _sequence(self, items: list[Any] | tuple[Any, ...], depth: int) -> Any:
+        types = set(map(type, items))
+        if not types or types <= self.plain_types:
+            return (id(items), len(items))
+        if self.tensor_type is not None and types == {self.tensor_type}:
+            fp = self._tensors(items)
+            return None if fp is None else (id(items), fp)
+        if len(items) > MAX_DICT_ITEMS or depth >= 3:
+            return None
+        parts = []
+        for item in items:
+            fp = self.value(item, depth + 1)
+            if fp is None:
+                return None
+            parts.append(fp)
+        return (id(items), tuple(parts))
+
+    def _module(self, module: Any) -> Any:
+        params = [p for _, p in module.named_parameters(remove_duplicate=False)]
+        buffers = [b for _, b in module.named_buffers(remove_duplicate=False) if b is not None]
+        grads = tuple(id(p.grad) if p.grad is not None else 0 for p in params)
+        tensors = self._tensors(params + buffers)
+        return None if tensors is None else (id(module), tensors, grads)
+
+    def _optimizer(self, optimizer: Any) -> Any:
+        state = optimizer.state
+        if not isinstance(state, dict):
+            return None
+        tensors = []
+        for per_param in dict.values(state):
+            if type(per_param) is not dict:
+                return None
+            for v in dict.values(per_param):
+                if type(v) in self.leaf_tensor_types:
+                    tensors.append(v)
+                elif type(v) not in self.plain_types:
+                    return None
+        fp = self._tensors(tensors)
+        return None if fp is None else (id(optimizer), tuple(map(id, state)), fp)

@@ -1,0 +1,152 @@
+"""Model-scale features: pinned waste, diffs between cells, readable views, bounds, freeing."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+from typing import Any
+
+import numpy as np
+import torch
+
+from kernel_ext import Snapshotter, snapshot
+from kernel_ext.extension import parse_config, parse_tensorgraph_args
+from kernel_ext.graph_view import capped_view, interesting_view
+from kernel_ext.insight import annotate, diff_graphs, find_pinned_waste
+from tests.kernel_ext.notebook_runner import display_bundles, run_cells, stream_text
+
+
+def test_small_view_pinning_a_big_storage_is_flagged_with_sizes_and_fix() -> None:
+    logits = torch.zeros(64, 8192)
+    last = logits[:, -1]
+    del logits
+    graph = snapshot({"last": last, "ok": torch.zeros(1024, 1024)[:512]})
+    (waste,) = find_pinned_waste(graph)
+    assert graph.tensor(waste.views[0]).names == ("last",)
+    assert (waste.used_bytes, waste.storage_bytes) == (64 * 4, 64 * 8192 * 4)
+    annotated, _ = annotate(graph, None)
+    (note,) = annotated.notes
+    assert note.startswith("last (256 B) keeps storage") and "`last = last.clone()`" in note
+    assert "torch.save" in note and "2.0 MiB" in note
+    assert ("s0", "pinned by small views") in annotated.marks or any(
+        why == "pinned by small views" for _, why in annotated.marks
+    )
+
+
+def test_numpy_waste_suggests_copy() -> None:
+    big = np.zeros((1000, 1000))
+    graph = snapshot({"corner": big[:2, :2]})
+    del big
+    annotated, waste = annotate(graph, None)
+    assert waste and "`corner = corner.copy()`" in annotated.notes[0]
+    assert "torch.save" not in annotated.notes[0]
+
+
+def test_expanded_view_reports_logical_over_physical() -> None:
+    one_row = torch.zeros(1, 256)
+    graph = snapshot({"one_row": one_row, "wide": one_row.expand(4096, 256)})
+    text = graph.to_text()
+    assert "1.0 KiB (4.0 MiB logical)" in text
+    assert "4.0 MiB logical" in graph.to_dot()
+
+
+def test_diff_between_cells_names_new_and_ended_sharing() -> None:
+    snap = Snapshotter()
+    ns: dict[str, Any] = {"x": torch.zeros(4, 4), "y": torch.zeros(2)}
+    before = snap.snapshot(ns)
+    ns["row"] = ns["x"][1]
+    ns["y2"] = ns["y"]  # same object, second name: not new sharing between tensors
+    del ns["y"]
+    after = snap.snapshot(ns)
+    changes = diff_graphs(before, after)
+    assert [after.tensor(t).label for pair in changes.new_sharing for t in pair] == ["row", "x"]
+    assert changes.new_storages == [] and changes.released == []
+    ns["row"] = ns["row"].clone()
+    third = snap.snapshot(ns)
+    later = diff_graphs(after, third)
+    assert later.new_storages and later.text[0].startswith("+ 1 new storage: row")
+    del ns["x"]
+    gone = diff_graphs(third, snap.snapshot(ns))
+    assert gone.released == ["x"]
+
+
+def test_interesting_view_hides_lone_tensors_and_says_so() -> None:
+    x = torch.zeros(3, 3)
+    graph = snapshot({"x": x, "col": x[:, 0], **{f"w{i}": torch.zeros(2) for i in range(50)}})
+    view = interesting_view(graph, None, [])
+    assert {n for t in view.tensors for n in t.names} == {"x", "col"}
+    assert view.notes == (
+        "50 tensors/arrays alone on their storages not drawn (%tensorgraph --all draws them)",
+    )
+
+
+def test_capped_view_folds_module_parameters_into_groups() -> None:
+    model = torch.nn.TransformerEncoder(
+        torch.nn.TransformerEncoderLayer(d_model=16, nhead=2, dim_feedforward=32), num_layers=6
+    )
+    graph = snapshot({"model": model})
+    capped = capped_view(graph, max_nodes=10)
+    assert len(capped.tensors) == 10
+    assert sum(g.count for g in capped.groups) == len(graph.tensors) - 10
+    assert all(g.label.startswith("model.layers") and g.label.endswith("*") for g in capped.groups)
+    dot = capped.to_dot()
+    assert "shape=folder" in dot and "more" in dot
+
+
+def test_deleting_a_big_model_frees_its_storages() -> None:
+    snap = Snapshotter()
+    model = torch.nn.Sequential(*[torch.nn.Linear(256, 256) for _ in range(8)])
+    opt = torch.optim.SGD(model.parameters(), momentum=0.9)
+    model(torch.rand(4, 256)).sum().backward()
+    opt.step()
+    ns: dict[str, Any] = {"model": model, "opt": opt}
+    graph = snap.snapshot(ns)
+    assert len(graph.tensors) >= 16 * 3
+    refs = [weakref.ref(p) for p in model.parameters()]
+    del model, opt
+    ns.clear()
+    gc.collect()
+    assert all(r() is None for r in refs)
+    assert snap.snapshot(ns).tensors == ()
+
+
+def test_arguments_and_settings_parse_with_one_line_errors() -> None:
+    args = parse_tensorgraph_args("model.encoder --all --max-nodes=50 --format text")
+    assert (args.names, args.show_all, args.max_nodes, args.fmt) == (
+        ["model.encoder"], True, 50, "text"
+    )
+    assert parse_config("max_depth=2 max_nodes=40") == {"max_depth": 2, "max_nodes": 40}
+    for bad in ("depth=2", "max_depth=two", "max_depth"):
+        try:
+            parse_config(bad)
+        except ValueError as exc:
+            assert "\n" not in str(exc)
+        else:
+            raise AssertionError(f"{bad!r} accepted")
+
+
+def test_auto_and_config_in_a_real_kernel() -> None:
+    nb = run_cells(
+        [
+            "%load_ext tensorviews",
+            "%tensorviews auto",
+            "%tensorviews auto on",
+            "import torch\nx = torch.zeros(4, 4)",
+            "row = x[2]",
+            "y = torch.zeros(3)",
+            "%tensorviews config max_depth=1 max_nodes=20",
+            "nested = {'deep': {'t': torch.zeros(1)}}\n%tensorgraph nested --format text",
+            "%tensorviews auto off\nz = x[3]",
+        ],
+        allow_errors=True,
+    )
+    assert stream_text(nb.cells[1]).strip() == "tensorviews auto: scan"
+    assert display_bundles(nb.cells[3]) == []  # a lone new tensor: nothing to draw
+    (drawn,) = display_bundles(nb.cells[4])
+    assert "row now shares memory with x" in drawn["text/plain"] or (
+        "x now shares memory with row" in drawn["text/plain"]
+    )
+    assert display_bundles(nb.cells[5]) == []
+    assert "max_depth=1" in stream_text(nb.cells[6]) and "max_nodes=20" in stream_text(nb.cells[6])
+    assert "no tensor or array named nested" in stream_text(nb.cells[7], "stderr")
+    assert display_bundles(nb.cells[8]) == []
