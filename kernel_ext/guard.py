@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from IPython.core.error import InputRejected, UsageError
 
 from kernel_ext.extension import TensorViews
-from kernel_ext.guard_instrument import SwapInstrumenter, instrumentable
+from kernel_ext.guard_instrument import SwapInstrumenter
 from kernel_ext.guard_render import blocked_lines, rewrite_bundle, runtime_bundle, warning_bundle
 from kernel_ext.guard_runtime import RuntimeClobber, Site, installed_runtime
 from kernel_ext.guard_types import namespace_facts, used_paths
@@ -84,7 +84,6 @@ class Guard:
     # --- hooks ------------------------------------------------------------------------
     def install(self) -> None:
         self.shell.input_transformers_post.append(self.capture)
-        self.shell.ast_transformers.append(self.ast_hook)
         self.runtime.on_clobber = self.on_clobber
         self.runtime.on_problem = self.state.report
         self.state.subcommands["guard"] = self.command
@@ -101,29 +100,40 @@ class Guard:
         self.state.subcommands.pop("guard", None)
 
     def capture(self, lines: list[str]) -> list[str]:
-        """Input transformer (last): remember the text; in fix mode, return it fixed."""
+        """Input transformer (last): analyse the text IPython will parse; in fix mode, return
+        it fixed. The AST hook is registered only while a cell needs it: IPython walks the
+        whole tree (``fix_missing_locations``) whenever any AST transformer is registered."""
+        self._captured = None
         if self.mode == "off":
+            self._use_ast_hook(False)
             return lines
         try:
             source = "".join(lines)
             count = int(getattr(self.shell, "execution_count", 0) or 0)
-            self._captured = (source, count)
-            if self.mode != "fix":
-                return lines
             analysis = self.analyse(source, count)
-            if analysis is None or not analysis.rewrites:
-                return lines
-            fixed = _apply_fixes(source, analysis)
-            fixed_analysis = self.analyse(fixed, count)
-            if fixed_analysis is None:
-                return lines  # a fix must never turn a cell into a syntax error
-            fixed_analysis.rewrites = analysis.rewrites
-            self._captured = (fixed, count)
-            return fixed.splitlines(keepends=True)
+            if self.mode == "fix" and analysis is not None and analysis.rewrites:
+                fixed = _apply_fixes(source, analysis)
+                fixed_analysis = self.analyse(fixed, count)
+                if fixed_analysis is not None:  # a fix must never make a syntax error
+                    fixed_analysis.rewrites = analysis.rewrites
+                    source, analysis = fixed, fixed_analysis
+                    lines = fixed.splitlines(keepends=True)
+            self._captured = (source, count)
+            self._use_ast_hook(
+                analysis is not None
+                and bool(analysis.certain or analysis.possible or analysis.rewrites)
+            )
         except Exception as exc:
             self.state.report(f"guard skipped a cell ({type(exc).__name__}: {exc})")
-            self._captured = None
-            return lines
+        return lines
+
+    def _use_ast_hook(self, wanted: bool) -> None:
+        # Never called while IPython iterates ast_transformers (capture runs before parsing).
+        present = self.ast_hook in self.shell.ast_transformers
+        if wanted and not present:
+            self.shell.ast_transformers.append(self.ast_hook)
+        elif present and not wanted:
+            self.shell.ast_transformers.remove(self.ast_hook)
 
     def transform(self, node: ast.AST) -> ast.AST:
         """AST transformer: warn / reject / announce, then instrument possible swaps."""
@@ -184,24 +194,28 @@ class Guard:
         if not analysis.possible:
             return node
         lines = source.splitlines()
-        statements = {(s.lineno, s.col_offset): s for s in ast.walk(node)
-                      if isinstance(s, ast.Assign) and instrumentable(s)}
-        sites: dict[tuple[int, int], int] = {}
+        findings: dict[tuple[int, int], Finding] = {}
         for finding in analysis.possible:
             start = finding.range
             text = lines[start.line - 1] if start.line <= len(lines) else ""
-            position = (start.line, len(text[: start.column].encode("utf-8")))  # AST: bytes
-            statement = statements.get(position)
-            if statement is None:
-                continue
+            findings[(start.line, len(text[: start.column].encode("utf-8")))] = finding  # bytes
+
+        def site_for(statement: ast.Assign) -> int | None:
+            finding = findings[(statement.lineno, statement.col_offset)]
             target, value = statement.targets[0], statement.value
-            assert isinstance(target, (ast.Tuple, ast.List))
-            assert isinstance(value, (ast.Tuple, ast.List))
-            site = Site(cell, start.line, ast.get_source_segment(source, statement) or "",
-                        finding, tuple(ast.unparse(t) for t in target.elts),
+            if not isinstance(target, (ast.Tuple, ast.List)) or not isinstance(
+                value, (ast.Tuple, ast.List)
+            ):
+                return None
+            end = finding.range.end_line
+            text = "\n".join(lines[finding.range.line - 1 : end]).strip()
+            site = Site(cell, finding.range.line, text, finding,
+                        tuple(ast.unparse(t) for t in target.elts),
                         tuple(ast.unparse(v) for v in value.elts))
-            sites[position] = self.runtime.add_site(site)
-        return SwapInstrumenter(sites).visit(node) if sites else node
+            return self.runtime.add_site(site)
+
+        instrumented: ast.AST = SwapInstrumenter(findings, site_for).visit(node)
+        return instrumented
 
     # --- run time -----------------------------------------------------------------------
     def on_clobber(self, event: RuntimeClobber) -> None:

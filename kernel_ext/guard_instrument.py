@@ -24,8 +24,7 @@ alone.
 from __future__ import annotations
 
 import ast
-import copy
-from collections.abc import Mapping
+from collections.abc import Callable, Collection
 
 from kernel_ext.guard_runtime import PLAIN_NAME, RUNTIME_NAME
 
@@ -51,10 +50,13 @@ def instrumentable(node: ast.stmt) -> bool:
 
 
 class SwapInstrumenter(ast.NodeTransformer):
-    """Instrument the statements that start at the given (line, column) positions."""
+    """Instrument the statements that start at the given (line, column) positions;
+    ``site_for`` registers one and returns its site id (None: leave it alone)."""
 
-    def __init__(self, sites: Mapping[tuple[int, int], int]) -> None:
-        self.sites = dict(sites)  # (line, column) -> site id
+    def __init__(self, positions: Collection[tuple[int, int]],
+                 site_for: Callable[[ast.Assign], int | None]) -> None:
+        self.positions = set(positions)  # (line, UTF-8 column) as in the AST
+        self.site_for = site_for
         self.in_function = False
         self.instrumented = 0
 
@@ -76,8 +78,10 @@ class SwapInstrumenter(ast.NodeTransformer):
         return self._scoped(node, False)
 
     def visit_Assign(self, node: ast.Assign) -> ast.AST | list[ast.stmt]:
-        site = self.sites.get((node.lineno, node.col_offset))
-        if site is None or not instrumentable(node):
+        if (node.lineno, node.col_offset) not in self.positions or not instrumentable(node):
+            return node
+        site = self.site_for(node)
+        if site is None:
             return node
         self.instrumented += 1
         statements = _instrument(node, site, self.in_function)
@@ -150,9 +154,10 @@ def _instrument(node: ast.Assign, site: int, in_function: bool) -> list[ast.stmt
         position = ast.Constant(value=index)
         if isinstance(target, ast.Subscript):
             checked += [
-                # Copies: the originals also serve the fast path, and a tree must not share nodes.
-                _assign(_CONTAINER, copy.deepcopy(target.value)),
-                _assign(_KEY, _key_expression(copy.deepcopy(target.slice))),
+                # The fast path's nodes are reused, not copied: compile() only reads the tree,
+                # and deep copies cost more than the rest of the guard on a large cell.
+                _assign(_CONTAINER, target.value),
+                _assign(_KEY, _key_expression(target.slice)),
                 _method(_CHECK, "before", position, _name(_CONTAINER), _name(_KEY)),
                 ast.Assign(
                     targets=[ast.Subscript(value=_name(_CONTAINER), slice=_name(_KEY),

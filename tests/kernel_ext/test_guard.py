@@ -240,3 +240,29 @@ def test_unload_leaves_instrumented_functions_working(modes: Any) -> None:
     assert stream_text(cell) == "[1, 1, 2]\n"
     assert display_bundles(cell) == []
     assert all(o.output_type != "error" for o in cell.outputs)
+
+
+def test_terminal_ipython_warns_and_blocks_the_same_way() -> None:
+    import subprocess
+    import sys
+
+    cells = [
+        "%load_ext tensorviews",
+        "import torch",
+        "t = torch.arange(3)",
+        "t[0], t[1] = t[1], t[0]",
+        "%tensorviews guard error",
+        "print('side'); t[0], t[1] = t[1], t[0]",
+        "print(t.tolist())",
+        "exit",
+    ]
+    ipython = Path(sys.executable).with_name("ipython")
+    out = subprocess.run(
+        [str(ipython), "--quick", "--no-banner", "--simple-prompt", "--colors=nocolor"],
+        input="\n".join(cells) + "\n", capture_output=True, text=True, timeout=120,
+        cwd=Path(__file__).resolve().parents[2],
+    ).stdout
+    assert "TV001 In [4], line 1: swap of views" in out
+    assert "tensorviews: In [6] was not run (guard mode 'error'):" in out
+    assert "side" not in out and "Traceback" not in out
+    assert "[1, 1, 2]" in out  # the warned cell ran as written, the blocked one did not
