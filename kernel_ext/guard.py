@@ -4,9 +4,10 @@
 
 How it hooks into IPython, and why:
 - An ``input_transformers_post`` function sees the exact Python text IPython will parse (magics
-  already turned into calls, so ``%``/``!``/``%%`` lines never break the analysis). It remembers
-  that text and, in ``fix`` mode, returns it with the rules' first fix applied to each certain
-  finding. It has no other side effect: ipykernel transforms a cell twice.
+  already turned into calls, so ``%``/``!``/``%%`` lines never break the analysis). It runs
+  the rules on that text (cached: ipykernel transforms a cell twice), in ``fix`` mode returns
+  it with the rules' first fix applied to each certain finding, and registers the AST hook
+  only when the cell has something to show or instrument. It displays nothing itself.
 - An ``ast_transformers`` entry runs once per execution, on the tree parsed from that text
   (checked by a fingerprint of the top-level statements, so ``%timeit``'s setup or a silent
   request is never mistaken for the cell). There it shows the warnings (``warn``), announces
