@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+scripts/setup-browser.sh
 py=.venv/bin/python
 
 echo "== lint: ruff"
@@ -13,6 +14,5 @@ echo "== types: mypy"
 $py -m mypy
 echo "== tests: fast suite"
 $py -m pytest -q -m "not editor and not slow"
-scripts/setup-browser.sh || echo "browser test dependencies missing: its test will skip"
 echo "== tests: end-to-end stage (real editors)"
 $py -m pytest -q -m "editor or slow"

@@ -21,8 +21,11 @@ def run_cells(cells: list[str], timeout: int = 120, allow_errors: bool = False) 
 
 
 def stream_text(cell: Any, name: str = "stdout") -> str:
-    return "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream" and o.name == name)
+    return "".join(
+        o.get("text", "") for o in cell.outputs if o.output_type == "stream" and o.name == name
+    )
 
 
 def display_bundles(cell: Any) -> list[dict[str, Any]]:
-    return [dict(o["data"]) for o in cell.outputs if o.output_type in ("display_data", "execute_result")]
+    kinds = ("display_data", "execute_result")
+    return [dict(o["data"]) for o in cell.outputs if o.output_type in kinds]

@@ -133,7 +133,12 @@ def test_missing_dot_says_so_once_and_still_shows_text_and_json(
 ) -> None:
     monkeypatch.setenv("PATH", "/nonexistent-for-tensorviews-test")
     nb = run_cells(
-        ["%load_ext tensorviews", "import torch\nt = torch.zeros(3)", "%tensorgraph", "%tensorgraph"]
+        [
+            "%load_ext tensorviews",
+            "import torch\nt = torch.zeros(3)\nv = t[1:]",
+            "%tensorgraph",
+            "%tensorgraph",
+        ]
     )
     bundle = display_bundles(nb.cells[2])[0]
     assert "image/svg+xml" not in bundle and {"text/plain", MIME_TYPE} <= set(bundle)

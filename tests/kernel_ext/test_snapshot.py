@@ -89,7 +89,8 @@ def test_access_paths_into_containers_modules_and_optimizers() -> None:
     opt.step()
     Pair = namedtuple("Pair", "k v")
     cache = {"k": [torch.rand(2)], ("layer", 1): Pair(torch.rand(1), None)}
-    graph = snapshot({"model": model, "cache": cache, "opt": opt, "od": OrderedDict(x=torch.rand(1))})
+    od = OrderedDict(x=torch.rand(1))
+    graph = snapshot({"model": model, "cache": cache, "opt": opt, "od": od})
     names = {n for t in graph.tensors for n in t.names}
     assert {
         "model.0.weight", "model.0.bias", "model.1.running_mean", "model.0.weight.grad",
