@@ -11,6 +11,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from kernel_ext.overlap import Layout
+
 SCHEMA = "tensorviews.graph/1"
 MIME_TYPE = "application/vnd.tensorviews.graph+json"
 
@@ -61,15 +63,7 @@ class TensorNode:
 
     def extent(self) -> tuple[int, int]:
         """Half-open byte range ``[lo, hi)`` it touches, relative to its storage's start."""
-        if self.numel == 0:
-            return (self.byte_offset, self.byte_offset)
-        lo = hi = self.byte_offset
-        for n, s in zip(self.shape, self.stride_bytes, strict=True):
-            if s > 0:
-                hi += s * (n - 1)
-            else:
-                lo += s * (n - 1)
-        return (lo, hi + self.itemsize)
+        return Layout(self.byte_offset, self.shape, self.stride_bytes, self.itemsize).extent()
 
     def contains(self, other: TensorNode) -> bool:
         """Every byte of ``other`` is a byte of this one (this one has no holes and spans it)."""

@@ -30,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from kernel_ext.guard_types import container_kind
 from kernel_ext.scan import overlaps
 from lsp_server.rules import Finding
 
@@ -69,13 +70,8 @@ ProblemListener = Callable[[str], None]
 
 
 def _array_library(value: Any) -> str | None:
-    torch = sys.modules.get("torch")
-    if torch is not None and isinstance(value, torch.Tensor):
-        return "torch"
-    np = sys.modules.get("numpy")
-    if np is not None and isinstance(value, np.ndarray):
-        return "numpy"
-    return None
+    kind = container_kind(value)
+    return kind if kind in ("torch", "numpy") else None
 
 
 def _may_alias(cls: type) -> bool:

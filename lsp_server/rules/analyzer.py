@@ -289,12 +289,7 @@ def _may_hold_a_swap(body: list[ast.stmt]) -> bool:
             elif _reads_subscript(value):
                 return True
             continue
-        for field in (*_BLOCK_FIELDS, "handlers", "cases"):
-            for child in getattr(statement, field, ()) or ():
-                if isinstance(child, ast.stmt):
-                    pending.append(child)
-                elif isinstance(child, (ast.ExceptHandler, ast.match_case)):
-                    pending.extend(child.body)
+        pending.extend(_child_statements(statement))
     return False
 
 
@@ -357,12 +352,7 @@ def _own_statements(body: list[ast.stmt]) -> list[ast.stmt]:
         result.append(statement)
         if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             continue
-        for field in (*_BLOCK_FIELDS, "handlers", "cases"):
-            for child in getattr(statement, field, ()) or ():
-                if isinstance(child, ast.stmt):
-                    pending.append(child)
-                elif isinstance(child, (ast.ExceptHandler, ast.match_case)):
-                    pending.extend(child.body)
+        pending.extend(_child_statements(statement))
     return result
 
 
@@ -378,3 +368,15 @@ def _element_type(iterable: ast.expr, iterated: ValueType, scope: Scope) -> Valu
         ndim = iterated.ndim - 1 if iterated.ndim else None
         return ValueType(iterated.kind, ndim)
     return UNKNOWN
+
+
+def _child_statements(statement: ast.stmt) -> list[ast.stmt]:
+    """Statements directly nested in ``statement``'s blocks (bodies, handlers, match cases)."""
+    children: list[ast.stmt] = []
+    for field in (*_BLOCK_FIELDS, "handlers", "cases"):
+        for child in getattr(statement, field, ()) or ():
+            if isinstance(child, ast.stmt):
+                children.append(child)
+            elif isinstance(child, (ast.ExceptHandler, ast.match_case)):
+                children.extend(child.body)
+    return children
