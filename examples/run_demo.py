@@ -42,6 +42,10 @@ def render_output(output: Any) -> str:
     if "image/svg+xml" in data:
         # graphviz wrote this SVG from escaped labels: it is safe to inline as it is.
         return f'<div class="output">{data["image/svg+xml"]}</div>'
+    if "text/html" in data:
+        # Only Tensor Views' own outputs carry HTML in this notebook (the guard's warning),
+        # and it escapes every user string itself.
+        return f'<div class="output">{data["text/html"]}</div>'
     if "text/plain" in data:
         return f"<pre>{html.escape(data['text/plain'])}</pre>"
     return ""
