@@ -19,5 +19,5 @@ await Promise.all([
   build({ ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', external: ['vscode'] }),
   build({ ...common, entryPoints: ['src/webview/panel.ts'], outfile: 'dist/panel.js', platform: 'browser', format: 'iife' }),
   build({ ...common, entryPoints: ['src/webview/renderer.ts'], outfile: 'dist/renderer.js', platform: 'browser', format: 'esm', loader: { '.css': 'text' } }),
-  build({ ...common, entryPoints: [...tests('unit'), ...tests('browser')], outdir: 'out/test', outbase: 'test', platform: 'node', format: 'cjs', packages: 'external', sourcemap: true, minify: false }),
+  build({ ...common, entryPoints: [...tests('unit'), ...tests('browser'), ...tests('e2e')], outdir: 'out/test', outbase: 'test', platform: 'node', format: 'cjs', packages: 'external', sourcemap: true, minify: false }),
 ]);

@@ -77,6 +77,8 @@ export function parseKernelGraphParams(value: unknown): KernelGraphParams | null
 }
 
 export function kernelSourceLabel(params: KernelGraphParams): string {
-  const where = params.notebookPath ?? params.uri ?? 'a kernel';
+  // The file name is enough in a caption; the full path is in the notification for matching.
+  const full = params.notebookPath ?? params.uri ?? 'a kernel';
+  const where = full.split(/[\\/]/).pop() || full;
   return `${where} (kernel ${params.kernelId.slice(0, 8)})`;
 }

@@ -99,6 +99,11 @@ function requireId(item: Json, where: string): string {
   return item.id;
 }
 
+/** Bytes a tensor's elements take, when a producer left `logical_nbytes` out. */
+function logicalSize(shape: number[] | null, itemsize: number | null): number | null {
+  return shape === null || itemsize === null ? null : shape.reduce((n, d) => n * d, itemsize);
+}
+
 /** Accepts `tensorviews.graph/1` and later minor forms (`/1.x`); extra fields are ignored. */
 export function isSupportedSchema(schema: unknown): boolean {
   return typeof schema === 'string' && (schema === GRAPH_SCHEMA || schema.startsWith(`${GRAPH_SCHEMA}.`));
@@ -143,7 +148,7 @@ export function parseGraph(value: unknown): StorageGraph {
     requiresGrad: t.requires_grad === true,
     isParameter: t.is_parameter === true,
     selfOverlap: t.self_overlap === true,
-    logicalNbytes: optInt(t.logical_nbytes),
+    logicalNbytes: optInt(t.logical_nbytes) ?? logicalSize(ints(t.shape), optInt(t.itemsize)),
   }));
   const tensorIds = new Set(tensors.map((t) => t.id));
   const overlaps = list(data, 'overlaps')

@@ -30,7 +30,8 @@ describe('tensorviews/graph notifications', () => {
   it('parses the notification params and labels the source', () => {
     const p = params('file:///w/demo.ipynb', '/w/demo.ipynb');
     assert.equal(p.graph.tensors.length, 5);
-    assert.equal(kernelSourceLabel(p), '/w/demo.ipynb (kernel abcdef01)');
+    assert.equal(kernelSourceLabel(p), 'demo.ipynb (kernel abcdef01)');
+    assert.equal(kernelSourceLabel({ ...p, notebookPath: null, uri: null }), 'a kernel (kernel abcdef01)');
     assert.equal(parseKernelGraphParams(null), null);
     assert.equal(parseKernelGraphParams({ uri: null, graph: null }), null);
   });

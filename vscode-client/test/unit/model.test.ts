@@ -35,6 +35,8 @@ describe('parseGraph', () => {
       overlaps: [{ a: 't0', b: 't9' }, { a: 't0', b: 't0', exact: false }],
     });
     assert.deepEqual(graph.tensors[0]!.shape, []);
+    const sized = parseGraph({ schema: 'tensorviews.graph/1', tensors: [{ id: 't0', shape: [3, 4], itemsize: 2 }] });
+    assert.equal(sized.tensors[0]!.logicalNbytes, 24, 'computed when the producer left it out');
     assert.equal(graph.tensors[0]!.stride, null);
     assert.equal(graph.storages[0]!.nbytes, null);
     assert.deepEqual(graph.overlaps, [{ a: 't0', b: 't0', exact: false }]);

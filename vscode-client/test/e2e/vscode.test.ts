@@ -1,0 +1,229 @@
+/**
+ * End to end in a real VS Code (code-server from npm, driven by playwright-core): the .vsix
+ * installs; a .py file with the seed's swap gets our diagnostic and hover from the language
+ * server; the Storage Graph panel draws the graph a live kernel's snapshot delivers through the
+ * server (`tensorviews/latestGraph`, then a `tensorviews/graph` push); a saved notebook's
+ * `%tensorgraph` output is drawn by our notebook renderer. Screenshots: test-artifacts/vscode/.
+ */
+
+import assert from 'node:assert/strict';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface, type Interface } from 'node:readline';
+import { after, before, describe, it } from 'node:test';
+import type { Frame, FrameLocator, Page } from 'playwright-core';
+import { CLIENT_ROOT, REPO_ROOT, projectPython } from '../unit/fixtures';
+import { type CodeServer, startCodeServer } from './codeServer';
+
+const SEED = 'import torch\na = torch.rand(2, 2)\nb = torch.rand(2, 2)\na[0], b[0] = b[0], a[0]\n';
+const ARTIFACTS = join(REPO_ROOT, 'test-artifacts', 'vscode');
+
+/** The kernel session of tests/vscode/kernel_session.py: a live IPython kernel we can run cells in. */
+class Kernel {
+  private readonly lines: Interface;
+  private readonly pending: Array<(line: string) => void> = [];
+  stderr = '';
+
+  constructor(readonly child: ChildProcessWithoutNullStreams) {
+    this.lines = createInterface({ input: child.stdout });
+    this.lines.on('line', (line) => this.pending.shift()?.(line));
+    child.stderr.on('data', (d: Buffer) => (this.stderr += d.toString()));
+  }
+
+  next(timeoutMs: number): Promise<Record<string, unknown>> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`kernel session silent for ${timeoutMs} ms:\n${this.stderr}`)), timeoutMs);
+      this.pending.push((line) => {
+        clearTimeout(timer);
+        resolve(JSON.parse(line) as Record<string, unknown>);
+      });
+    });
+  }
+
+  async run(code: string): Promise<void> {
+    const answer = this.next(60000);
+    this.child.stdin.write(`${JSON.stringify(code)}\n`);
+    assert.deepEqual(await answer, { ok: true }, code);
+  }
+
+  close(): void {
+    this.child.stdin.end();
+    setTimeout(() => this.child.kill('SIGKILL'), 5000).unref();
+  }
+}
+
+let base: string;
+let kernel: Kernel;
+let vscode: CodeServer;
+let page: Page;
+
+async function shot(name: string): Promise<void> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
+}
+
+async function runCommand(title: string): Promise<void> {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor();
+  await input.fill(`>${title}`);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
+  await page.keyboard.press('Enter');
+}
+
+async function openFile(name: string): Promise<void> {
+  await page.keyboard.press('Control+P');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor();
+  await input.fill(name);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor();
+  await page.keyboard.press('Enter');
+}
+
+/** Screen centre of the first `word` on the editor line containing `lineText`, found with a DOM Range. */
+async function wordCentre(lineText: string, word: string): Promise<{ x: number; y: number }> {
+  const point = await page.evaluate(
+    ([lineText, word]) => {
+      const norm = (s: string): string => s.replace(/\u00a0/g, ' ');
+      for (const line of Array.from(document.querySelectorAll('.monaco-editor .view-line'))) {
+        const text = norm(line.textContent ?? '');
+        const lineAt = text.indexOf(lineText);
+        if (lineAt < 0) continue;
+        let target = text.indexOf(word, lineAt);
+        const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+          const length = node.textContent!.length;
+          if (target < length) {
+            const range = document.createRange();
+            range.setStart(node, target);
+            range.setEnd(node, Math.min(length, target + word.length));
+            const rect = range.getBoundingClientRect();
+            return { x: rect.left + rect.width / 2, y: rect.top + rect.height / 2 };
+          }
+          target -= length;
+        }
+      }
+      return null;
+    },
+    [lineText, word] as const,
+  );
+  assert.ok(point, `"${word}" on the line "${lineText}" is on screen`);
+  return point;
+}
+
+function panelFrame(): FrameLocator {
+  return page.frameLocator('iframe.webview').frameLocator('#active-frame');
+}
+
+async function frameWith(selector: string, timeoutMs: number): Promise<Frame> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    for (const frame of page.frames()) {
+      if (await frame.$(selector).catch(() => null)) return frame;
+    }
+    await page.waitForTimeout(500);
+  }
+  throw new Error(`no frame has ${selector}`);
+}
+
+before(async () => {
+  base = mkdtempSync(join(tmpdir(), 'tv-e2e-'));
+  const workspace = join(base, 'workspace');
+  const runtime = join(base, 'jupyter-runtime');
+  mkdirSync(workspace);
+  mkdirSync(runtime, { mode: 0o700 });
+  writeFileSync(join(workspace, 'swap.py'), SEED);
+  const python = projectPython();
+  kernel = new Kernel(
+    spawn(python, [join(REPO_ROOT, 'tests', 'vscode', 'kernel_session.py'), '--runtime-dir', runtime, '--notebook', join(workspace, 'demo.ipynb')], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, JUPYTER_RUNTIME_DIR: runtime },
+    }),
+  );
+  const ready = await kernel.next(120000);
+  assert.equal(ready.ready, true, kernel.stderr);
+  vscode = await startCodeServer({
+    vsix: join(CLIENT_ROOT, 'tensorviews.vsix'),
+    workspace,
+    env: { JUPYTER_RUNTIME_DIR: runtime },
+    settings: {
+      'chat.disableAIFeatures': true,
+      'tensorviews.pythonPath': python,
+      'workbench.startupEditor': 'none',
+      'workbench.tips.enabled': false,
+      'workbench.enableExperiments': false,
+      'extensions.autoCheckUpdates': false,
+      'extensions.autoUpdate': false,
+      'telemetry.telemetryLevel': 'off',
+      'security.workspace.trust.enabled': false,
+      'git.enabled': false,
+      'editor.hover.delay': 200,
+    },
+  });
+  page = vscode.page;
+});
+
+after(async () => {
+  await vscode?.close();
+  kernel?.close();
+  if (base && !process.env.TENSORVIEWS_KEEP_E2E) rmSync(base, { recursive: true, force: true });
+});
+
+describe('Tensor Views in a real VS Code (code-server)', { timeout: 300000 }, () => {
+  it('installs from the .vsix', () => {
+    assert.ok(vscode.extensionsDir);
+  });
+
+  it('shows the swap diagnostic and the hover text from the language server', async () => {
+    await openFile('swap.py');
+    await page.locator('.monaco-editor .view-line', { hasText: 'b[0] = b[0]' }).first().waitFor();
+    await page.locator('.monaco-editor [class*="squiggly-error"]').first().waitFor({ timeout: 60000 });
+    const point = await wordCentre('a[0], b[0] = b[0], a[0]', 'b[0]');
+    await page.mouse.move(point.x, point.y - 30);
+    await page.mouse.move(point.x, point.y, { steps: 3 });
+    const hover = page.locator('.monaco-hover:visible', { hasText: 'Python evaluates the whole right-hand side first' });
+    await hover.first().waitFor({ timeout: 30000 });
+    const text = (await hover.first().textContent()) ?? '';
+    assert.match(text, /TV001/);
+    assert.match(text, /a\[0\], b\[0\] = b\[0\], a\[0\]\.clone\(\)/);
+    await shot('e2e-hover');
+  });
+
+  it('the Storage Graph panel draws the live kernel graph the server delivers, and follows it', async () => {
+    await page.keyboard.press('Escape');
+    await runCommand('Tensor Views: Show Storage Graph');
+    const frame = panelFrame();
+    await frame.locator('svg.tv-svg g.node.tv-tensor').first().waitFor({ timeout: 60000 });
+    const texts = await frame.locator('svg text').allTextContents();
+    for (const name of ['kernel_a', 'kernel_b', 'row_a']) assert.ok(texts.includes(name), `${name} in ${JSON.stringify(texts)}`);
+    assert.match((await frame.locator('.tv-caption').textContent()) ?? '', /demo\.ipynb \(kernel /);
+    await shot('e2e-panel');
+
+    await kernel.run('fresh = kernel_a.t()');
+    await frame.locator('svg text', { hasText: /^fresh$/ }).waitFor({ timeout: 30000 });
+    await frame.locator('g.node.tv-tensor:has(text:text-is("row_a"))').click();
+    assert.match((await frame.locator('.tv-details').textContent()) ?? '', /shares elements with: kernel_a/);
+    await shot('e2e-panel-pushed');
+  });
+
+  it('renders the saved %tensorgraph output with our notebook renderer', async () => {
+    await openFile('demo.ipynb');
+    // The notebook's outputs live in their own webview; our renderer's root is .tv-notebook.
+    const output = await frameWith('.tv-notebook svg.tv-svg g.node.tv-tensor', 60000);
+    const texts = await output.$$eval('.tv-notebook svg.tv-svg text', (nodes) => nodes.map((n) => n.textContent));
+    // Every tensor of the output's own graph (what the kernel put in the notebook) is drawn.
+    const notebook = JSON.parse(readFileSync(join(vscode.workspace, 'demo.ipynb'), 'utf8'));
+    const graph = notebook.cells[2].outputs[0].data['application/vnd.tensorviews.graph+json'];
+    const names: string[] = graph.tensors.map((t: { names: string[] }) => t.names[0]);
+    assert.ok(names.includes('nb_a') && names.includes('row_a'));
+    for (const name of names) assert.ok(texts.includes(name), `${name} in ${JSON.stringify(texts)}`);
+    await output.locator('.tv-notebook g.node.tv-tensor:has(text:text-is("row_a"))').click();
+    assert.deepEqual(
+      await output.$$eval('.tv-notebook g.tv-shares-elements text', (nodes) => nodes.map((n) => n.textContent).filter((t) => t === 'nb_a')),
+      ['nb_a'],
+    );
+    await shot('e2e-notebook');
+  });
+});
