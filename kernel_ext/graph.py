@@ -75,6 +75,11 @@ class TensorNode:
         return dense and lo <= o_lo and o_hi <= hi
 
     @property
+    def is_tied(self) -> bool:
+        """One parameter under several module paths (an embedding tied to an output layer)."""
+        return self.is_parameter and len(self.names) > 1
+
+    @property
     def label(self) -> str:
         return self.names[0] if self.names else f"<{self.id}>"
 

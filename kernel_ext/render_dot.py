@@ -66,7 +66,9 @@ def tensor_label(t: TensorNode) -> str:
     if more > 0:
         title += f"<BR/><I>+{more} more</I>"
     kind = f"{t.library} {t.type_name}"
-    if t.is_parameter:
+    if t.is_tied:
+        kind += " · tied parameter"
+    elif t.is_parameter:
         kind += " · parameter"
     if t.requires_grad and not t.is_parameter:
         kind += " · requires_grad"

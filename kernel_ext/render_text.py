@@ -11,7 +11,7 @@ def _row(t: TensorNode, graph: StorageGraph) -> list[str]:
     if t.base is not None:
         notes.append(f"view of {graph.tensor(t.base).label}")
     if t.is_parameter:
-        notes.append("parameter")
+        notes.append("tied parameter" if t.is_tied else "parameter")
     if t.self_overlap:
         notes.append("overlaps itself")
     if t.layout != "strided":

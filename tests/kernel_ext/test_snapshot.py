@@ -108,7 +108,8 @@ def test_tied_weights_are_one_tensor_with_two_names() -> None:
     model = torch.nn.ModuleDict({"emb": emb, "head": head})
     graph = snapshot({"model": model})
     tied = graph.by_name("model.emb.weight")
-    assert tied is not None and "model.head.weight" in tied.names
+    assert tied is not None and "model.head.weight" in tied.names and tied.is_tied
+    assert "tied parameter" in graph.to_text() and "tied parameter" in graph.to_dot()
 
 
 def test_ipython_names_are_ignored() -> None:
