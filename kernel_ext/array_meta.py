@@ -58,44 +58,50 @@ def torch_meta(t: Any, torch: ModuleType, storage_nbytes: dict[int, int]) -> Arr
     its size creates its Python object the first time (several microseconds), so it is done
     once per storage, not once per view.
     """
+    if type(t) is torch.Tensor or type(t) is torch.nn.Parameter:
+        return _torch_meta(t, torch, storage_nbytes)  # no __torch_function__ to bypass
     with torch._C.DisableTorchFunctionSubclass():
-        layout = t.layout
-        dtype = t.dtype
-        device = t.device
-        dev = str(device)
-        type_name = type(t).__name__
-        is_parameter = isinstance(t, torch.nn.Parameter)
-        base = t._base
-        base_id = id(base) if base is not None else None
-        requires_grad = bool(t.requires_grad)
-        itemsize = t.element_size()
-        if layout != torch.strided:
-            # Sparse/nested/mkldnn tensors have no single strided storage to draw.
-            return ArrayMeta(
-                library="torch", type_name=type_name, layout=str(layout).removeprefix("torch."),
-                shape=tuple(t.shape), strides_bytes=(), itemsize=itemsize,
-                dtype=_dtype_name(dtype, _DTYPE_NAMES), device=dev, pinned=False,
-                storage_key=None, storage_nbytes=None, storage_start=0, start=0,
-                base_id=base_id, requires_grad=requires_grad, is_parameter=is_parameter,
-            )
-        shape = tuple(t.shape)
-        strides_bytes = tuple(s * itemsize for s in t.stride())
-        offset_bytes = t.storage_offset() * itemsize
-        sid = _storage_id(t, torch)
-        nbytes = storage_nbytes.get(sid)
-        if nbytes is None:
-            nbytes = storage_nbytes[sid] = t.untyped_storage().nbytes()
-        start = t.data_ptr() if device.type != "meta" else offset_bytes
-        storage_start = start - offset_bytes
-        pinned = device.type == "cpu" and _is_pinned(t, torch)
+        return _torch_meta(t, torch, storage_nbytes)
+
+
+def _torch_meta(t: Any, torch: ModuleType, storage_nbytes: dict[int, int]) -> ArrayMeta:
+    layout = t.layout
+    dtype = t.dtype
+    device = t.device
+    dev = str(device)
+    type_name = type(t).__name__
+    is_parameter = issubclass(type(t), torch.nn.Parameter)
+    base = t._base
+    base_id = id(base) if base is not None else None
+    requires_grad = bool(t.requires_grad)
+    itemsize = t.element_size()
+    if layout != torch.strided:
+        # Sparse/nested/mkldnn tensors have no single strided storage to draw.
         return ArrayMeta(
-            library="torch", type_name=type_name, layout="strided", shape=shape,
-            strides_bytes=strides_bytes, itemsize=itemsize,
-            dtype=_dtype_name(dtype, _DTYPE_NAMES), device=dev, pinned=pinned,
-            storage_key=("torch", sid), storage_nbytes=nbytes,
-            storage_start=storage_start, start=start, base_id=base_id,
-            requires_grad=requires_grad, is_parameter=is_parameter,
+            library="torch", type_name=type_name, layout=str(layout).removeprefix("torch."),
+            shape=tuple(t.shape), strides_bytes=(), itemsize=itemsize,
+            dtype=_dtype_name(dtype, _DTYPE_NAMES), device=dev, pinned=False,
+            storage_key=None, storage_nbytes=None, storage_start=0, start=0,
+            base_id=base_id, requires_grad=requires_grad, is_parameter=is_parameter,
         )
+    shape = tuple(t.shape)
+    strides_bytes = tuple(s * itemsize for s in t.stride())
+    offset_bytes = t.storage_offset() * itemsize
+    sid = _storage_id(t, torch)
+    nbytes = storage_nbytes.get(sid)
+    if nbytes is None:
+        nbytes = storage_nbytes[sid] = t.untyped_storage().nbytes()
+    start = t.data_ptr() if device.type != "meta" else offset_bytes
+    storage_start = start - offset_bytes
+    pinned = device.type == "cpu" and _is_pinned(t, torch)
+    return ArrayMeta(
+        library="torch", type_name=type_name, layout="strided", shape=shape,
+        strides_bytes=strides_bytes, itemsize=itemsize,
+        dtype=_dtype_name(dtype, _DTYPE_NAMES), device=dev, pinned=pinned,
+        storage_key=("torch", sid), storage_nbytes=nbytes,
+        storage_start=storage_start, start=start, base_id=base_id,
+        requires_grad=requires_grad, is_parameter=is_parameter,
+    )
 
 
 def _storage_id(t: Any, torch: ModuleType) -> int:

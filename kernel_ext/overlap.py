@@ -67,6 +67,10 @@ class OverlapResult:
         return self.answer is not Overlap.TOO_HARD
 
 
+_NO = OverlapResult(Overlap.NO)
+_YES = OverlapResult(Overlap.YES)
+
+
 class _WorkExceeded(Exception):
     pass
 
@@ -160,8 +164,13 @@ def layouts_overlap(a: Layout, b: Layout, max_work: int = DEFAULT_MAX_WORK) -> O
 
 def has_internal_overlap(layout: Layout, max_work: int = DEFAULT_MAX_WORK) -> OverlapResult:
     """Do two different elements of ``layout`` share a byte (``expand``, tangled strides)?"""
+    shape = layout.shape
+    if len(shape) <= 1:  # the common case, decided at once: |stride| below the item size
+        if not shape or shape[0] <= 1:
+            return _NO
+        return _YES if abs(layout.strides[0]) < layout.itemsize else _NO
     if layout.is_empty:
-        return OverlapResult(Overlap.NO)
+        return _NO
     dims = sorted(
         (abs(s), n - 1) for n, s in zip(layout.shape, layout.strides, strict=True) if n > 1
     )
