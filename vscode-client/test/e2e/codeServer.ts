@@ -45,6 +45,9 @@ export interface CodeServer {
   workspace: string;
   root: string;
   extensionsDir: string;
+  userDataDir: string;
+  /** `code-server --list-extensions --show-versions` after installing the .vsix. */
+  listedExtensions: string[];
   context: BrowserContext;
   page: Page;
   log(): string;
@@ -83,6 +86,7 @@ export async function startCodeServer(options: {
   await run(bin, [...common, '--install-extension', options.vsix], env, 60000);
   const installed = readdirSync(dirs.extensions!).filter((d) => d.startsWith('tensorviews.tensorviews-'));
   if (installed.length !== 1) throw new Error(`the .vsix did not install: ${readdirSync(dirs.extensions!)}`);
+  const listed = (await run(bin, [...common, '--list-extensions', '--show-versions'], env, 60000)).split('\n').map((l) => l.trim()).filter(Boolean);
 
   const port = await freePort();
   let output = '';
@@ -120,6 +124,8 @@ export async function startCodeServer(options: {
     workspace: dirs.workspace!,
     root,
     extensionsDir: dirs.extensions!,
+    userDataDir: dirs['user-data']!,
+    listedExtensions: listed,
     context,
     page,
     log: () => output,

@@ -8,7 +8,7 @@
 
 import assert from 'node:assert/strict';
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
@@ -173,7 +173,10 @@ after(async () => {
 
 describe('Tensor Views in a real VS Code (code-server)', { timeout: 300000 }, () => {
   it('installs from the .vsix', () => {
-    assert.ok(vscode.extensionsDir);
+    const version = JSON.parse(readFileSync(join(CLIENT_ROOT, 'package.json'), 'utf8')).version as string;
+    assert.ok(vscode.listedExtensions.includes(`tensorviews.tensorviews@${version}`), vscode.listedExtensions.join(', '));
+    const folder = join(vscode.extensionsDir, `tensorviews.tensorviews-${version}`);
+    for (const file of ['extension.js', 'panel.js', 'panel.css', 'renderer.js']) assert.ok(existsSync(join(folder, 'dist', file)), file);
   });
 
   it('shows the swap diagnostic and the hover text from the language server', async () => {
@@ -225,5 +228,25 @@ describe('Tensor Views in a real VS Code (code-server)', { timeout: 300000 }, ()
       ['nb_a'],
     );
     await shot('e2e-notebook');
+  });
+
+  it('says which pip command to run when the interpreter lacks the server', async () => {
+    // A real Python that cannot see the project (isolated mode, no site-packages).
+    const bare = join(base, 'bare python');
+    writeFileSync(bare, '#!/bin/sh\nexec /usr/bin/env python3 -I -S "$@"\n');
+    chmodSync(bare, 0o755);
+    // Workspace settings (the setting is machine-overridable); then a restart picks them up
+    // whether or not the configuration-change event already did.
+    mkdirSync(join(vscode.workspace, '.vscode'), { recursive: true });
+    writeFileSync(join(vscode.workspace, '.vscode', 'settings.json'), JSON.stringify({ 'tensorviews.pythonPath': bare }));
+    await page.waitForTimeout(1500);
+    await runCommand('Tensor Views: Restart Language Server');
+    const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'cannot be imported' });
+    await toast.first().waitFor({ timeout: 60000 }).catch(async (error: Error) => {
+      await shot('e2e-missing-server-failed');
+      throw error;
+    });
+    assert.ok(((await toast.first().textContent()) ?? '').includes(`"${bare}" -m pip install 'tensorviews[lsp]'`));
+    await shot('e2e-missing-server');
   });
 });
