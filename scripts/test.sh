@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Set everything up and run every test: lint and types, the fast suite, then the end-to-end
-# stage that drives real editors (headless Neovim). Exits non-zero if any stage fails or
-# collects no tests.
+# Set everything up and run every test: lint and types, the fast suite, the end-to-end stage
+# that drives real editors and browsers (headless Neovim, Chromium), then the VS Code client
+# (unit, Chromium and real code-server tests). Exits non-zero if any stage fails or collects
+# no tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -16,3 +17,5 @@ echo "== tests: fast suite"
 $py -m pytest -q -m "not editor and not slow"
 echo "== tests: end-to-end stage (real editors)"
 $py -m pytest -q -m "editor or slow"
+echo "== tests: VS Code client (unit, Chromium, code-server end-to-end)"
+scripts/test-vscode.sh
