@@ -67,8 +67,7 @@ class TensorViews:
             if self.auto == "on" and self.changes and self.changes.sharing_changed:
                 from IPython.display import display
 
-                shown, _ = annotate(interesting_view(graph, self.changes, []), self.changes)
-                display(self.bundle(shown, None), raw=True)  # type: ignore[no-untyped-call]
+                display(self.bundle(self.display_graph(graph), None), raw=True)  # type: ignore[no-untyped-call]
         except Exception as exc:  # the extension failing must not fail the user's cell
             self.report(f"storage graph not updated ({type(exc).__name__}: {exc})")
             return
@@ -84,6 +83,15 @@ class TensorViews:
             self.changes = diff_graphs(previous, graph) if previous is not None else None
             self.graph = graph
         return graph
+
+    def display_graph(
+        self, graph: StorageGraph, show_all: bool = False, max_nodes: int | None = None
+    ) -> StorageGraph:
+        """``graph`` as drawn: insight notes, the interesting part (or all), capped."""
+        graph, waste = annotate(graph, self.changes, self.min_waste)
+        if not show_all:
+            graph = interesting_view(graph, self.changes, waste)
+        return capped_view(graph, max_nodes or self.max_nodes)
 
     def notify(self, graph: StorageGraph) -> None:
         for listener in self.graph_listeners:
@@ -178,11 +186,8 @@ class TensorViews:
             if missing:
                 raise UsageError(f"no tensor or array named {', '.join(missing)}")
             graph = graph.subgraph(args.names)
-        graph, waste = annotate(graph, self.changes, self.min_waste)
-        if not args.show_all and not args.names:
-            graph = interesting_view(graph, self.changes, waste)
-        graph = capped_view(graph, args.max_nodes or self.max_nodes)
-        display(self.bundle(graph, args.fmt), raw=True)  # type: ignore[no-untyped-call]
+        shown = self.display_graph(graph, args.show_all or bool(args.names), args.max_nodes)
+        display(self.bundle(shown, args.fmt), raw=True)  # type: ignore[no-untyped-call]
 
     def bundle(self, graph: StorageGraph, fmt: str | None) -> dict[str, Any]:
         if fmt == "text":

@@ -161,7 +161,9 @@ class LiveChannel:
             "time": now,
             "seq": self.seq,
             "names": summarize(graph, kinds),
-            "graph": graph.to_dict(),
+            # What a person looks at: the interesting part, as `%tensorgraph` draws it, so
+            # ten thousand tensors that share nothing cost nothing to write or to draw.
+            "graph": self.state.display_graph(graph).to_dict(),
         }
         write_atomic(self.path, json.dumps(document))
 

@@ -141,10 +141,14 @@ def describe(snapshot: KernelSnapshot, name: str) -> str | None:
     ]
     tensor = next((t for t in tensors if name in t.get("names", [])), None)
     if tensor is None:
+        # Kernels draw only the interesting part of big graphs; a tensor alone on its
+        # storage is then described by the name summary, which has its facts too.
         fact = snapshot.names.get(name)
         if not isinstance(fact, dict):
             return None
-        return f"{name}: {fact.get('type', fact.get('kind', 'object'))}"
+        if "shape" not in fact:
+            return f"{name}: {fact.get('type', fact.get('kind', 'object'))}"
+        tensor = {**fact, "names": [name]}
     shape = ", ".join(str(n) for n in tensor.get("shape", []))
     dtype = f"{tensor.get('library')}.{tensor.get('dtype')}"
     line = f"{name}: {dtype} [{shape}] on {tensor.get('device')}"

@@ -24,6 +24,9 @@ GRAPH = {
 NAMES: dict[str, dict[str, Any]] = {
     "a": {"kind": "torch", "ndim": 2}, "b": {"kind": "torch", "ndim": 1},
     "xs": {"kind": "list", "type": "list"}, "thing": {"kind": "unknown", "type": "Thing"},
+    # alone on its storage: not in the drawn graph, described from the name summary
+    "lone": {"kind": "torch", "type": "Tensor", "library": "torch", "shape": [3], "ndim": 1,
+             "dtype": "float32", "device": "cpu", "storage": "s9", "offset": 0},
 }
 SNAPSHOT = KernelSnapshot(
     path=Path("k.json"), kernel_id="k1", pid=1, notebook_path=None, time=0.0, seq=1,
@@ -68,6 +71,9 @@ def test_describe_and_known_types() -> None:
     )
     assert describe(SNAPSHOT, "n") == "n: numpy.int64 [] on cpu, storage s4, offset 0"
     assert describe(SNAPSHOT, "xs") == "xs: list"
+    assert describe(SNAPSHOT, "lone") == "lone: torch.float32 [3] on cpu, storage s9, offset 0"
     assert describe(SNAPSHOT, "nothing") is None
-    assert known_types(SNAPSHOT) == ({"a": "torch", "b": "torch", "xs": "list"}, {"a": 2, "b": 1})
+    assert known_types(SNAPSHOT) == (
+        {"a": "torch", "b": "torch", "xs": "list", "lone": "torch"}, {"a": 2, "b": 1, "lone": 1}
+    )
     assert known_types(None) == ({}, {})
