@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field, replace
 
 from kernel_ext.graph import StorageGraph, StorageNode, TensorNode
@@ -53,14 +54,21 @@ def find_pinned_waste(
     min_waste: int = DEFAULT_MIN_WASTE,
     min_ratio: float = DEFAULT_MIN_RATIO,
 ) -> list[PinnedWaste]:
+    # Only storages big enough to waste ``min_waste`` are worth grouping views for.
+    big = {
+        s.id for s in graph.storages
+        if s.nbytes is not None and s.nbytes >= min_waste and s.device != "meta"
+    }
+    if not big:
+        return []
     by_storage: dict[str, list[TensorNode]] = {}
     for t in graph.tensors:
-        if t.storage is not None:
+        if t.storage in big:
             by_storage.setdefault(t.storage, []).append(t)
     found = []
     for s in graph.storages:
         views = by_storage.get(s.id, [])
-        if s.nbytes is None or not views or s.device == "meta":
+        if s.nbytes is None or not views:
             continue
         used = used_bytes(views)
         if s.nbytes - used >= min_waste and s.nbytes >= min_ratio * max(used, 1):
@@ -124,43 +132,58 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'s' if n != 1 else ''}"
 
 
-def _members(graph: StorageGraph) -> dict[str, set[int]]:
-    members: dict[str, set[int]] = {}
-    for t in graph.tensors:
-        if t.storage is not None:
-            members.setdefault(t.storage, set()).add(t.uid)
-    return members
+def _storage_of(graph: StorageGraph) -> dict[int, str]:
+    return {t.uid: t.storage for t in graph.tensors if t.storage is not None}
+
+
+def _shared_groups(storage_of: dict[int, str]) -> list[list[int]]:
+    """Members of each storage viewed by two or more tensors (most storages have one)."""
+    counts = Counter(storage_of.values())
+    groups: dict[str, list[int]] = {sid: [] for sid, n in counts.items() if n > 1}
+    for uid, sid in storage_of.items():
+        members = groups.get(sid)
+        if members is not None:
+            members.append(uid)
+    return [sorted(members) for members in groups.values()]
 
 
 def diff_graphs(old: StorageGraph, new: StorageGraph) -> GraphChanges:
-    """What changed from ``old`` to ``new`` (two snapshots of one namespace)."""
+    """What changed from ``old`` to ``new`` (two snapshots of one namespace).
+
+    Runs after every changed cell, so it is linear: dictionaries keyed by ``uid``, and member
+    lists only for the few storages that more than one tensor views.
+    """
     changes = GraphChanges()
-    old_members, new_members = _members(old), _members(new)
-    old_storage_of = {uid: sid for sid, uids in old_members.items() for uid in uids}
-    new_storage_of = {uid: sid for sid, uids in new_members.items() for uid in uids}
+    old_storage_of, new_storage_of = _storage_of(old), _storage_of(new)
     old_by_uid = {t.uid: t for t in old.tensors}
     new_by_uid = {t.uid: t for t in new.tensors}
-    for sid, uids in new_members.items():
-        if not any(uid in old_storage_of for uid in uids):
-            changes.new_storages.append(sid)
-    for uids in old_members.values():
-        if not any(uid in new_storage_of for uid in uids):
-            labels = sorted(old_by_uid[u].label for u in uids)
-            changes.released.append(", ".join(labels[:3]) + (" ..." if len(labels) > 3 else ""))
-    for uids in new_members.values():
-        if len(uids) < 2:
-            continue
+    # A storage continues when one of its tensors was there before (matched by uid).
+    continued_new = {sid for uid, sid in new_storage_of.items() if uid in old_storage_of}
+    continued_old = {sid for uid, sid in old_storage_of.items() if uid in new_storage_of}
+    changes.new_storages = [s.id for s in new.storages if s.id not in continued_new]
+    released: dict[str, list[str]] = {}
+    for uid, sid in old_storage_of.items():
+        if sid not in continued_old:
+            released.setdefault(sid, []).append(old_by_uid[uid].label)
+    changes.released = [
+        ", ".join(sorted(labels)[:3]) + (" ..." if len(labels) > 3 else "")
+        for labels in released.values()
+    ]
+    for uids in _shared_groups(new_storage_of):
         # Sharing is new when a member is new here, or members came from different storages.
         by_old: dict[str | None, int] = {}
-        for uid in sorted(uids):
+        for uid in uids:
             by_old.setdefault(old_storage_of.get(uid), uid)
         if len(by_old) > 1 or None in by_old:
             fresh = by_old.get(None)
-            pair = sorted(by_old.values()) if fresh is None else [fresh, min(uids - {fresh})]
+            pair = (
+                sorted(by_old.values()) if fresh is None
+                else [fresh, min(u for u in uids if u != fresh)]
+            )
             changes.new_sharing.append((new_by_uid[pair[0]].id, new_by_uid[pair[1]].id))
-    for uids in old_members.values():
+    for uids in _shared_groups(old_storage_of):
         by_new: dict[str, int] = {}
-        for uid in sorted(uids):
+        for uid in uids:
             if uid in new_storage_of:
                 by_new.setdefault(new_storage_of[uid], uid)
         if len(by_new) > 1:
@@ -182,7 +205,11 @@ def annotate(
     marks = [(w.storage, "pinned by small views") for w in waste]
     if changes:
         notes += ["since the last cell: " + line for line in changes.text]
-        marks += [(sid, "new") for sid in changes.new_storages]
+        # Lone new storages are summed up in the notes; marks are for what gets drawn.
+        shared = {t.storage for t in graph.tensors if t.base is not None} | {
+            graph.tensor(t).storage for pair in changes.new_sharing for t in pair
+        }
+        marks += [(sid, "new") for sid in changes.new_storages if sid in shared]
         marks += [(t, "new sharing") for pair in changes.new_sharing for t in pair]
     if not notes:
         return graph, waste
