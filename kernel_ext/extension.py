@@ -1,4 +1,4 @@
-"""IPython glue: the post-run-cell hook and the ``%tensorgraph`` magic.
+"""IPython glue: the post-run-cell hook, ``%tensorgraph`` and ``%tensorviews``.
 
 Thin on purpose: the analysis is ``Snapshotter`` (no IPython), the drawing is ``render_dot``
 and ``render_text``. Nothing here may raise into a user's cell: every failure becomes one
