@@ -16,7 +16,12 @@ from collections.abc import Callable
 from typing import Any
 
 from kernel_ext.graph import MIME_TYPE, StorageGraph
-from kernel_ext.graph_view import DEFAULT_MAX_NODES, capped_view, interesting_view
+from kernel_ext.graph_view import (
+    DEFAULT_MAX_NODES,
+    FULL_VIEW_UP_TO,
+    capped_view,
+    interesting_view,
+)
 from kernel_ext.insight import DEFAULT_MIN_WASTE, GraphChanges, annotate, diff_graphs
 from kernel_ext.namespace_walk import WalkLimits, is_ipython_name
 from kernel_ext.render_dot import GraphvizMissing
@@ -89,7 +94,7 @@ class TensorViews:
     ) -> StorageGraph:
         """``graph`` as drawn: insight notes, the interesting part (or all), capped."""
         graph, waste = annotate(graph, self.changes, self.min_waste)
-        if not show_all:
+        if not show_all and len(graph.tensors) > FULL_VIEW_UP_TO:
             graph = interesting_view(graph, self.changes, waste)
         return capped_view(graph, max_nodes or self.max_nodes)
 

@@ -1,8 +1,9 @@
 """What a drawing shows: the interesting part of a big graph, capped, with "N more" groups.
 
 Real namespaces hold thousands of tensors that share nothing; drawing them all buries the
-few that matter. The default view keeps storages with more than one tensor, overlaps and
-self-overlaps, memory pinned by small views and sharing that is new since the last cell.
+few that matter. The default view of a graph with more than ``FULL_VIEW_UP_TO`` tensors keeps
+storages with more than one tensor, overlaps and self-overlaps, memory pinned by small views
+and sharing that is new since the last cell; smaller graphs are drawn whole.
 ``--all`` keeps everything but caps the node count, folding the rest into groups by access
 path prefix (parameters of one module become one "model.layers.3.*" group).
 """
@@ -16,6 +17,9 @@ from kernel_ext.insight import GraphChanges, PinnedWaste
 
 DEFAULT_MAX_NODES = 300
 MAX_GROUPS = 40
+# Up to this many tensors a drawing stays readable whole: small namespaces (a notebook
+# exploring a few tensors) see everything; larger ones see what is interesting.
+FULL_VIEW_UP_TO = 40
 
 
 def interesting_view(
