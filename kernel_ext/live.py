@@ -89,9 +89,12 @@ def other_kinds(namespace: Mapping[str, Any], skip: Any) -> dict[str, tuple[str,
     """name -> (kind, type name) for the top-level names worth telling the language server."""
     kinds: dict[str, tuple[str, str]] = {}
     for name, value in list(namespace.items()):
-        if name.startswith("__") or skip(name) or isinstance(value, _NOT_DATA):
+        if name.startswith("__") or skip(name) or issubclass(type(value), _NOT_DATA):
             continue
-        kinds[name] = (kind_of(value), type(value).__name__)
+        try:
+            kinds[name] = (kind_of(value), type(value).__name__)
+        except Exception:  # a hostile __getattr__ or __class__: claim nothing about it
+            kinds[name] = ("unknown", type(value).__name__)
     return kinds
 
 

@@ -253,3 +253,19 @@ def test_fingerprint_shortcut_is_dropped_when_an_object_dies() -> None:
     # The old tensor dies before the new one is made: it may take the same address.
     exec("del x\nx = torch.zeros(5)", {"torch": torch}, ns)
     assert snap.snapshot(ns).by_name("x").shape == (5,)  # type: ignore[union-attr]
+
+
+def test_live_summary_survives_attribute_access_that_raises() -> None:
+    from kernel_ext.live import other_kinds
+
+    class Raising:
+        def __getattr__(self, name: str) -> Any:
+            raise RuntimeError("no attributes here")
+
+        @property
+        def __class__(self) -> Any:  # type: ignore[override]
+            raise RuntimeError("no class either")
+
+    kinds = other_kinds({"r": Raising(), "xs": [1], "t": torch.zeros(1)}, lambda n: False)
+    assert kinds["r"] == ("unknown", "Raising")
+    assert kinds["xs"] == ("list", "list")
