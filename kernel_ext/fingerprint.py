@@ -6,7 +6,8 @@ again costs about a microsecond per tensor in Python; a fingerprint built with C
 tensors is checked in about a millisecond.
 
 A fingerprint covers identity, torch's version counter (bumped by every in-place write and
-by ``resize_``/``set_``/``t_``) and storage identity (``.data =`` swaps it) of every tensor,
+by ``resize_``/``set_``/``t_``) and data address (``.data =`` swaps the memory without a version
+bump; the address is a cheaper call than the storage's identity) of every tensor,
 and shape/strides of numpy arrays. Equal ids only mean equal objects while the objects stay
 alive: the snapshotter drops the shortcut as soon as any object it saw has died (weak
 reference callbacks), since a new object may then sit at the old address.
@@ -36,8 +37,8 @@ class Fingerprinter:
         self.np = np
         self.tensor_type: type | None = torch.Tensor if torch is not None else None
         self.array_type: type | None = np.ndarray if np is not None else None
-        self.storage_id: Callable[[Any], int] | None = (
-            getattr(torch._C, "_storage_id", None) if torch is not None else None
+        self.data_ptr: Callable[[Any], int] | None = (
+            torch.Tensor.data_ptr if torch is not None else None
         )
         self.plain_types = frozenset({int, float, complex, str, bytes, bool, type(None)})
         self.leaf_tensor_types: frozenset[type] = (
@@ -102,16 +103,16 @@ class Fingerprinter:
         return torch is not None and issubclass(tp, torch.optim.Optimizer)
 
     def _tensors(self, items: Any) -> Any:
-        storage_id = self.storage_id
-        if storage_id is None:
+        data_ptr = self.data_ptr
+        if data_ptr is None:
             return None
         try:
             return (
                 tuple(map(id, items)),
                 tuple(map(_version, items)),
-                tuple(map(storage_id, items)),
+                tuple(map(data_ptr, items)),
             )
-        except RuntimeError:  # a sparse/nested tensor has no storage id: walk instead
+        except RuntimeError:  # a sparse tensor has no data address: walk instead
             return None
 
     def _sequence(self, items: list[Any] | tuple[Any, ...], depth: int) -> Any:
