@@ -169,6 +169,11 @@ class Guard:
         except (SyntaxError, ValueError, OverflowError, MemoryError, RecursionError):
             result: Analysis | None = None  # Python reports it; we say nothing
         else:
+            if not _stores_into_subscript(tree):
+                # Both rules need a store into a subscript: most cells have none, and this
+                # runs before every cell, so they skip the namespace lookup and the rules.
+                self._analysed = (key, Analysis(fingerprint(tree), [], [], []))
+                return self._analysed[1]
             facts = namespace_facts(used_paths(tree), self.shell.user_ns)
             cells = ["\n".join(facts.prelude), source]
             findings = find_swap_hazards_in_cells(
@@ -254,6 +259,13 @@ class _AstHook:
 
     def visit(self, node: ast.AST) -> ast.AST:
         return self.guard.transform(node)
+
+
+def _stores_into_subscript(tree: ast.AST) -> bool:
+    return any(
+        isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store)
+        for node in ast.walk(tree)
+    )
 
 
 def _apply_fixes(source: str, analysis: Analysis) -> str:
