@@ -47,7 +47,9 @@ class TensorViews:
 
     def __init__(self, shell: Any) -> None:
         self.shell = shell
-        self.snapshotter = Snapshotter()
+        # Lazy: nodes of big containers are built from the live tensors within the hook
+        # that took the snapshot (drawn, written to the live file), never later.
+        self.snapshotter = Snapshotter(lazy=True)
         self.graph: StorageGraph | None = None
         self.changes: GraphChanges | None = None
         self.reported: set[str] = set()

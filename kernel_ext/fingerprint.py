@@ -12,9 +12,10 @@ and shape/strides of numpy arrays. Equal ids only mean equal objects while the o
 alive: the snapshotter drops the shortcut as soon as any object it saw has died (weak
 reference callbacks), since a new object may then sit at the old address.
 
-What it does not see, by design, for tensors inside containers: ``requires_grad_()`` and a
-``.grad`` appearing. Both show at the next change of that container, and always in
-``%tensorgraph``, which asks for a full walk.
+What it does not see, by design, for tensors inside containers: ``requires_grad_()``, a
+``.grad`` appearing, and, in containers of plain tensors (the ten-thousand-tensor lists),
+``.data =`` swaps, whose address check would cost a third of an unchanged cell. All show at the
+next change of that container, and always in ``%tensorgraph``, which asks for a full walk.
 Anything without a cheap fingerprint (large dicts, mixed lists, user objects with tensors)
 returns ``None`` and the full walk runs.
 """
@@ -30,6 +31,14 @@ MAX_DICT_ITEMS = 256  # dicts larger than this are walked, not fingerprinted
 
 _version = operator.attrgetter("_version")
 
+# (dict keys or None, ids, version counters) of a container of plain tensors.
+BulkCheck = tuple[tuple[Any, ...] | None, tuple[int, ...], tuple[int, ...]]
+
+
+def bulk_check(items: Any, keys: tuple[Any, ...] | None) -> BulkCheck:
+    """What must be equal for a container of plain tensors to count as unchanged."""
+    return (keys, tuple(map(id, items)), tuple(map(_version, items)))
+
 
 class Fingerprinter:
     def __init__(self, torch: ModuleType | None, np: ModuleType | None) -> None:
@@ -44,6 +53,9 @@ class Fingerprinter:
         self.leaf_tensor_types: frozenset[type] = (
             frozenset({torch.Tensor, torch.nn.Parameter}) if torch is not None else frozenset()
         )
+        # id(container) -> its check (see ``bulk_check``), which the snapshot reuses to tell
+        # whether a container read column-wise last time is unchanged.
+        self.columns: dict[int, BulkCheck] = {}
 
     def namespace(
         self, namespace: Mapping[str, Any], skip: Callable[[str], bool]
@@ -72,7 +84,9 @@ class Fingerprinter:
             return (id(value), value.shape, value.strides)
         if tp is list or tp is tuple:
             return self._sequence(value, depth)
-        if tp is dict and len(value) <= MAX_DICT_ITEMS and depth < 3:
+        if tp is dict and len(value) > MAX_DICT_ITEMS and depth < 3:
+            return self._tensor_dict(value)
+        if tp is dict and depth < 3:
             parts = []
             for k, v in dict.items(value):
                 if type(k) not in self.plain_types:
@@ -120,8 +134,7 @@ class Fingerprinter:
         if not types or types <= self.plain_types:
             return (id(items), len(items))
         if self.tensor_type is not None and types == {self.tensor_type}:
-            fp = self._tensors(items)
-            return None if fp is None else (id(items), fp)
+            return (id(items), self._plain_tensors(items))
         if len(items) > MAX_DICT_ITEMS or depth >= 3:
             return None
         parts = []
@@ -131,6 +144,21 @@ class Fingerprinter:
                 return None
             parts.append(fp)
         return (id(items), tuple(parts))
+
+    def _plain_tensors(self, items: Any) -> BulkCheck:
+        check = self.columns[id(items)] = bulk_check(items, None)
+        return check
+
+    def _tensor_dict(self, value: dict[Any, Any]) -> Any:
+        """A big dict of plain tensors under str/int keys (a state dict); else no shortcut."""
+        values = dict.values(value)
+        if self.tensor_type is None or set(map(type, values)) != {self.tensor_type}:
+            return None
+        keys = tuple(dict.keys(value))
+        if not set(map(type, keys)) <= {str, int}:
+            return None
+        check = self.columns[id(value)] = bulk_check(values, keys)
+        return (id(value), check)
 
     def _module(self, module: Any) -> Any:
         params = [p for _, p in module.named_parameters(remove_duplicate=False)]

@@ -3,13 +3,19 @@
 Plain data only (ints and strings): a graph never holds a reference to a user's tensor, so it
 can be kept, diffed and serialised without keeping memory alive. Its JSON form is the
 ``tensorviews.graph/1`` contract of design.md. Rendering lives in ``render_dot``/``render_text``.
+
+A snapshot of a big namespace holds ten thousand tensors that nobody will draw; building a node
+object for each costs more than reading them. So a graph's ``tensors`` and ``storages`` may be
+``LazyNodes`` (each node built the first time it is asked for), and the per-cell work (diffs,
+the interesting view, pinned waste) runs on a ``GraphIndex``: a few plain columns by position.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from kernel_ext.overlap import Layout
 
@@ -102,24 +108,155 @@ class GroupNode:
     nbytes: int
 
 
+N = TypeVar("N")
+
+
+def _position(
+    nodes: Sequence[TensorNode | StorageNode], node_id: str, cache: dict[str, int]
+) -> int:
+    """Where the node with ``node_id`` sits. A snapshot numbers nodes by position ("t12" is
+    the 13th tensor), so no table is needed there; views of a graph keep the ids of the
+    graph they came from and use a table."""
+    digits = node_id[1:]
+    if digits.isdigit():
+        p = int(digits)
+        if p < len(nodes) and nodes[p].id == node_id:
+            return p
+    if not cache:
+        cache.update((node.id, p) for p, node in enumerate(nodes))
+    return cache[node_id]
+
+
+class LazyNodes(Sequence[N]):
+    """A read-only sequence whose items are built on first access by ``build(position)``."""
+
+    __slots__ = ("_build", "_nodes")
+
+    def __init__(self, count: int, build: Callable[[int], N]) -> None:
+        self._build = build
+        self._nodes: list[N | None] = [None] * count
+
+    def __len__(self) -> int:
+        return len(self._nodes)
+
+    @overload
+    def __getitem__(self, i: int) -> N: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> tuple[N, ...]: ...
+
+    def __getitem__(self, i: int | slice) -> N | tuple[N, ...]:
+        if isinstance(i, slice):
+            return tuple(self[j] for j in range(*i.indices(len(self._nodes))))
+        node = self._nodes[i]
+        if node is None:
+            node = self._nodes[i] = self._build(i if i >= 0 else i + len(self._nodes))
+        return node
+
+    def __iter__(self) -> Iterator[N]:
+        for i in range(len(self._nodes)):
+            yield self[i]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return f"LazyNodes({len(self._nodes)} nodes)"
+
+
+@dataclass(slots=True)
+class GraphIndex:
+    """Columns by position that the per-cell work reads instead of building every node.
+
+    ``tensor_storage[p]`` is the position in ``graph.storages`` of tensor ``p``'s storage (-1:
+    none); ``shared`` maps the storages viewed by two or more tensors to their tensors.
+    """
+
+    tensor_uids: list[int]
+    tensor_storage: list[int]
+    storage_nbytes: list[int]  # -1: unknown
+    storage_first: list[int]  # position of each storage's first tensor
+    shared: dict[int, list[int]]
+    special: list[int]  # tensors that overlap themselves or have no strided storage
+    named: list[int]  # tensors that may have a top-level name (the others are item paths)
+    # The access paths of the tensor at a position, without building its node (a diff names
+    # tensors of the previous cell, which may be gone by now).
+    names_at: Callable[[int], tuple[str, ...]]
+    ids_by_position: bool = False  # tensor p's id is "t<p>" (a snapshot), not looked up
+
+    def label(self, p: int) -> str:
+        names = self.names_at(p)
+        return names[0] if names else f"<t{p}>"
+
+    def uid_set(self) -> set[int]:
+        return set(self.tensor_uids)
+
+    @classmethod
+    def of(cls, graph: StorageGraph) -> GraphIndex:
+        """Built from the nodes: for the small graphs that views and tests make."""
+        pos = {s.id: p for p, s in enumerate(graph.storages)}
+        tensor_storage = [pos.get(t.storage, -1) if t.storage else -1 for t in graph.tensors]
+        members: dict[int, list[int]] = {}
+        for p, s in enumerate(tensor_storage):
+            if s >= 0:
+                members.setdefault(s, []).append(p)
+        return cls(
+            tensor_uids=[t.uid for t in graph.tensors],
+            tensor_storage=tensor_storage,
+            storage_nbytes=[-1 if s.nbytes is None else s.nbytes for s in graph.storages],
+            storage_first=[members[p][0] if p in members else -1
+                           for p in range(len(graph.storages))],
+            shared={s: m for s, m in members.items() if len(m) > 1},
+            special=[p for p, t in enumerate(graph.tensors)
+                     if t.self_overlap or t.layout != "strided"],
+            named=list(range(len(graph.tensors))),
+            names_at=lambda p: graph.tensors[p].names,
+        )
+
+    def tensor_id(self, graph: StorageGraph, p: int) -> str:
+        return f"t{p}" if self.ids_by_position else graph.tensors[p].id
+
+
 @dataclass(frozen=True)
 class StorageGraph:
-    storages: tuple[StorageNode, ...] = ()
-    tensors: tuple[TensorNode, ...] = ()
+    storages: Sequence[StorageNode] = ()
+    tensors: Sequence[TensorNode] = ()
     overlaps: tuple[OverlapEdge, ...] = ()
     problems: tuple[str, ...] = ()  # one short line per object that could not be read
     truncated: tuple[str, ...] = ()  # where a walk bound cut the graph short
     notes: tuple[str, ...] = ()  # insights and what a view left out, one line each
     groups: tuple[GroupNode, ...] = ()
     marks: tuple[tuple[str, str], ...] = ()  # (node id, why it is highlighted)
-    _index: dict[str, TensorNode] = field(default_factory=dict, compare=False, repr=False)
+    _index: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
+    _storage_index: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
+    # Set by the snapshot that built the graph; views of a graph leave it out (None).
+    columns: GraphIndex | None = field(default=None, compare=False, repr=False)
+
+    def index(self) -> GraphIndex:
+        if self.columns is None:
+            object.__setattr__(self, "columns", GraphIndex.of(self))
+        assert self.columns is not None
+        return self.columns
 
     def tensor(self, tensor_id: str) -> TensorNode:
-        if not self._index:
-            self._index.update((t.id, t) for t in self.tensors)
-        return self._index[tensor_id]
+        return self.tensors[self.tensor_position(tensor_id)]
+
+    def tensor_position(self, tensor_id: str) -> int:
+        return _position(self.tensors, tensor_id, self._index)
+
+    def storage_position(self, storage_id: str) -> int:
+        return _position(self.storages, storage_id, self._storage_index)
 
     def by_name(self, name: str) -> TensorNode | None:
+        # Top-level names first: a big snapshot builds no node for its item paths to find one.
+        for p in self.index().named:
+            if name in self.tensors[p].names:
+                return self.tensors[p]
         for t in self.tensors:
             if name in t.names:
                 return t
@@ -193,23 +330,30 @@ class StorageGraph:
 
     def subgraph(self, names: list[str]) -> StorageGraph:
         """Tensors whose access paths start with one of ``names``, plus everything sharing
-        a storage with them (``model.encoder`` selects ``model.encoder.layers.0.weight``)."""
+        a storage with them (``model.encoder`` selects ``model.encoder.layers.0.weight``).
+        Matched on the index's names: only the selected nodes are built."""
 
         def matches(path: str) -> bool:
             return any(
                 path == n or path.startswith((n + ".", n + "[")) for n in names
             )
 
-        picked = {t.id for t in self.tensors if any(matches(p) for p in t.names)}
-        storages = {t.storage for t in self.tensors if t.id in picked and t.storage}
-        keep = [t for t in self.tensors if t.id in picked or t.storage in storages]
+        index = self.index()
+        picked = {
+            p for p in range(len(self.tensors)) if any(map(matches, index.names_at(p)))
+        }
+        storages = {index.tensor_storage[p] for p in picked} - {-1}
+        for s in storages:
+            picked.update(index.shared.get(s, [index.storage_first[s]]))
+        keep = [self.tensors[p] for p in sorted(picked)]
         keep_ids = {t.id for t in keep}
+        storage_ids = {self.storages[s].id for s in storages}
         return StorageGraph(
-            storages=tuple(s for s in self.storages if s.id in storages),
+            storages=tuple(self.storages[s] for s in sorted(storages)),
             tensors=tuple(keep),
             overlaps=tuple(e for e in self.overlaps if e.a in keep_ids and e.b in keep_ids),
             problems=self.problems,
             truncated=self.truncated,
             notes=self.notes,
-            marks=tuple(m for m in self.marks if m[0] in keep_ids or m[0] in storages),
+            marks=tuple(m for m in self.marks if m[0] in keep_ids or m[0] in storage_ids),
         )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from kernel_ext.graph import GroupNode, StorageGraph, TensorNode
+from kernel_ext.graph import GroupNode, StorageGraph, StorageNode, TensorNode
 from kernel_ext.insight import GraphChanges, PinnedWaste
 
 DEFAULT_MAX_NODES = 300
@@ -25,45 +25,56 @@ FULL_VIEW_UP_TO = 40
 def interesting_view(
     graph: StorageGraph, changes: GraphChanges | None, waste: list[PinnedWaste]
 ) -> StorageGraph:
-    """Storages worth a look, and a line saying what was left out."""
-    counts: dict[str, int] = {}
-    for t in graph.tensors:
-        if t.storage is not None:
-            counts[t.storage] = counts.get(t.storage, 0) + 1
-    keep_storages = {sid for sid, n in counts.items() if n > 1}
-    keep_storages |= {w.storage for w in waste}
-    keep_tensors = {t.id for t in graph.tensors if t.self_overlap or t.layout != "strided"}
+    """Storages worth a look, and a line saying what was left out.
+
+    Decided on the graph's index: only the nodes that are kept get built.
+    """
+    index = graph.index()
+    keep_storages = set(index.shared)
+    keep_storages |= {graph.storage_position(w.storage) for w in waste}
+    keep_tensors = set(index.special)
     for e in graph.overlaps:
-        keep_tensors |= {e.a, e.b}
+        keep_tensors |= {graph.tensor_position(e.a), graph.tensor_position(e.b)}
     if changes is not None:
-        keep_storages |= set(changes.new_storages) & {s for s, n in counts.items() if n > 1}
         for a, b in changes.new_sharing:
-            keep_tensors |= {a, b}
-    storages_of_kept = {graph.tensor(t).storage for t in keep_tensors}
-    keep_storages |= {s for s in storages_of_kept if s is not None}
-    tensors = tuple(t for t in graph.tensors if t.id in keep_tensors or t.storage in keep_storages)
-    hidden = len(graph.tensors) - len(tensors)
+            keep_tensors |= {graph.tensor_position(a), graph.tensor_position(b)}
+    keep_storages |= {index.tensor_storage[p] for p in keep_tensors}
+    keep_storages.discard(-1)
+    for s in keep_storages:
+        keep_tensors.update(index.shared.get(s, [index.storage_first[s]]))
+    positions = sorted(keep_tensors)
+    hidden = len(graph.tensors) - len(positions)
     summary: tuple[str, ...] = ()
     if hidden:
         summary = (
             f"{hidden} tensor{'s' if hidden != 1 else ''}/array{'s' if hidden != 1 else ''} "
             "alone on their storages not drawn (%tensorgraph --all draws them)",
         )
-    return _restrict(graph, tensors, summary)
+    return _restrict(
+        graph, tuple(graph.tensors[p] for p in positions), summary,
+        storages=tuple(graph.storages[s] for s in sorted(keep_storages)),
+    )
 
 
 def _restrict(
-    graph: StorageGraph, tensors: tuple[TensorNode, ...], notes: tuple[str, ...]
+    graph: StorageGraph,
+    tensors: tuple[TensorNode, ...],
+    notes: tuple[str, ...],
+    storages: tuple[StorageNode, ...] | None = None,
 ) -> StorageGraph:
     ids = {t.id for t in tensors}
-    storages = {t.storage for t in tensors}
+    if storages is None:
+        kept = {t.storage for t in tensors}
+        storages = tuple(s for s in graph.storages if s.id in kept)
     return replace(
         graph,
-        storages=tuple(s for s in graph.storages if s.id in storages),
+        storages=storages,
         tensors=tensors,
         overlaps=tuple(e for e in graph.overlaps if e.a in ids and e.b in ids),
         notes=graph.notes + notes,
         _index={},
+        _storage_index={},
+        columns=None,
     )
 
 

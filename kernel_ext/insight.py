@@ -11,10 +11,10 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field, replace
+from itertools import compress, filterfalse
 
-from kernel_ext.graph import StorageGraph, StorageNode, TensorNode
+from kernel_ext.graph import GraphIndex, StorageGraph, StorageNode, TensorNode
 from kernel_ext.render_dot import format_bytes
 
 DEFAULT_MIN_WASTE = 1 << 20  # bytes a storage must hold beyond what its views reach
@@ -54,25 +54,19 @@ def find_pinned_waste(
     min_waste: int = DEFAULT_MIN_WASTE,
     min_ratio: float = DEFAULT_MIN_RATIO,
 ) -> list[PinnedWaste]:
-    # Only storages big enough to waste ``min_waste`` are worth grouping views for.
-    big = {
-        s.id for s in graph.storages
-        if s.nbytes is not None and s.nbytes >= min_waste and s.device != "meta"
-    }
-    if not big:
-        return []
-    by_storage: dict[str, list[TensorNode]] = {}
-    for t in graph.tensors:
-        if t.storage in big:
-            by_storage.setdefault(t.storage, []).append(t)
+    index = graph.index()
+    # Only storages big enough to waste ``min_waste`` are worth looking at (a C-level filter:
+    # most of a big namespace's storages are small).
+    big = compress(range(len(index.storage_nbytes)), map(min_waste.__le__, index.storage_nbytes))
     found = []
-    for s in graph.storages:
-        views = by_storage.get(s.id, [])
-        if s.nbytes is None or not views:
+    for s in big:
+        storage = graph.storages[s]
+        if storage.nbytes is None or storage.device == "meta":
             continue
+        views = [graph.tensors[p] for p in index.shared.get(s, [index.storage_first[s]])]
         used = used_bytes(views)
-        if s.nbytes - used >= min_waste and s.nbytes >= min_ratio * max(used, 1):
-            found.append(PinnedWaste(s.id, tuple(v.id for v in views), used, s.nbytes))
+        if storage.nbytes - used >= min_waste and storage.nbytes >= min_ratio * max(used, 1):
+            found.append(PinnedWaste(storage.id, tuple(v.id for v in views), used, storage.nbytes))
     return found
 
 
@@ -96,14 +90,20 @@ def logical_bytes(graph: StorageGraph, storage: StorageNode) -> int:
 
 @dataclass(slots=True)
 class GraphChanges:
-    new_storages: list[str] = field(default_factory=list)  # storage ids in the new graph
-    released: list[str] = field(default_factory=list)  # labels of storages no longer held
+    new_storage_count: int = 0
+    new_storage_labels: list[str] = field(default_factory=list)  # the first few, for the text
+    new_storages: list[str] = field(default_factory=list)  # ids of new storages drawn (shared)
+    released_count: int = 0
+    released: list[str] = field(default_factory=list)  # labels of the first few no longer held
     new_sharing: list[tuple[str, str]] = field(default_factory=list)  # (tensor id, sharer id)
     ended_sharing: list[tuple[str, str]] = field(default_factory=list)  # (name, former sharer)
     text: list[str] = field(default_factory=list)  # the lines above, written with names
 
     def __bool__(self) -> bool:
-        return bool(self.new_storages or self.released or self.new_sharing or self.ended_sharing)
+        return bool(
+            self.new_storage_count or self.released_count or self.new_sharing
+            or self.ended_sharing
+        )
 
     @property
     def sharing_changed(self) -> bool:
@@ -112,15 +112,14 @@ class GraphChanges:
     def describe(self, graph: StorageGraph) -> list[str]:
         """Lines naming the changes; ``graph`` is the full new graph they refer to."""
         out = []
-        if self.new_storages:
-            labels = [graph.views_of(sid)[0].label for sid in self.new_storages[:3]]
-            more = " ..." if len(self.new_storages) > 3 else ""
-            out.append(f"+ {_count(len(self.new_storages), 'new storage')}: "
-                       f"{', '.join(labels)}{more}")
-        if self.released:
-            more = " ..." if len(self.released) > 3 else ""
-            out.append(f"- {_count(len(self.released), 'storage')} no longer held: "
-                       f"{'; '.join(self.released[:3])}{more}")
+        if self.new_storage_count:
+            more = " ..." if self.new_storage_count > len(self.new_storage_labels) else ""
+            out.append(f"+ {_count(self.new_storage_count, 'new storage')}: "
+                       f"{', '.join(self.new_storage_labels)}{more}")
+        if self.released_count:
+            more = " ..." if self.released_count > len(self.released) else ""
+            out.append(f"- {_count(self.released_count, 'storage')} no longer held: "
+                       f"{'; '.join(self.released)}{more}")
         for a, b in self.new_sharing:
             out.append(f"+ {graph.tensor(a).label} now shares memory with {graph.tensor(b).label}")
         for a_name, b_name in self.ended_sharing:
@@ -132,63 +131,63 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'s' if n != 1 else ''}"
 
 
-def _storage_of(graph: StorageGraph) -> dict[int, str]:
-    return {t.uid: t.storage for t in graph.tensors if t.storage is not None}
+LISTED = 3  # storages named in a change line; the rest are counted
 
 
-def _shared_groups(storage_of: dict[int, str]) -> list[list[int]]:
-    """Members of each storage viewed by two or more tensors (most storages have one)."""
-    counts = Counter(storage_of.values())
-    groups: dict[str, list[int]] = {sid: [] for sid, n in counts.items() if n > 1}
-    for uid, sid in storage_of.items():
-        members = groups.get(sid)
-        if members is not None:
-            members.append(uid)
-    return [sorted(members) for members in groups.values()]
+def _storage_label(index: GraphIndex, s: int) -> str:
+    members = index.shared.get(s, [index.storage_first[s]])
+    labels = sorted(index.label(p) for p in members)
+    return ", ".join(labels[:LISTED]) + (" ..." if len(labels) > LISTED else "")
 
 
 def diff_graphs(old: StorageGraph, new: StorageGraph) -> GraphChanges:
     """What changed from ``old`` to ``new`` (two snapshots of one namespace).
 
-    Runs after every changed cell, so it is linear: dictionaries keyed by ``uid``, and member
-    lists only for the few storages that more than one tensor views.
+    Runs after every changed cell, on the graphs' index columns with C-level set and ``map``
+    work: ten thousand new tensors cost about a millisecond, and nodes are built only for the
+    few storages named in the text and for storages shared by several tensors.
     """
     changes = GraphChanges()
-    old_storage_of, new_storage_of = _storage_of(old), _storage_of(new)
-    old_by_uid = {t.uid: t for t in old.tensors}
-    new_by_uid = {t.uid: t for t in new.tensors}
+    oi, ni = old.index(), new.index()
+    old_uids, new_uids = oi.uid_set(), ni.uid_set()
     # A storage continues when one of its tensors was there before (matched by uid).
-    continued_new = {sid for uid, sid in new_storage_of.items() if uid in old_storage_of}
-    continued_old = {sid for uid, sid in old_storage_of.items() if uid in new_storage_of}
-    changes.new_storages = [s.id for s in new.storages if s.id not in continued_new]
-    released: dict[str, list[str]] = {}
-    for uid, sid in old_storage_of.items():
-        if sid not in continued_old:
-            released.setdefault(sid, []).append(old_by_uid[uid].label)
-    changes.released = [
-        ", ".join(sorted(labels)[:3]) + (" ..." if len(labels) > 3 else "")
-        for labels in released.values()
-    ]
-    for uids in _shared_groups(new_storage_of):
-        # Sharing is new when a member is new here, or members came from different storages.
-        by_old: dict[str | None, int] = {}
-        for uid in uids:
-            by_old.setdefault(old_storage_of.get(uid), uid)
-        if len(by_old) > 1 or None in by_old:
-            fresh = by_old.get(None)
-            pair = (
-                sorted(by_old.values()) if fresh is None
-                else [fresh, min(u for u in uids if u != fresh)]
-            )
-            changes.new_sharing.append((new_by_uid[pair[0]].id, new_by_uid[pair[1]].id))
-    for uids in _shared_groups(old_storage_of):
-        by_new: dict[str, int] = {}
-        for uid in uids:
-            if uid in new_storage_of:
-                by_new.setdefault(new_storage_of[uid], uid)
-        if len(by_new) > 1:
-            a, b = sorted(by_new.values())[:2]
-            changes.ended_sharing.append((new_by_uid[a].label, new_by_uid[b].label))
+    continued_new = set(compress(ni.tensor_storage, map(old_uids.__contains__, ni.tensor_uids)))
+    continued_old = set(compress(oi.tensor_storage, map(new_uids.__contains__, oi.tensor_uids)))
+    fresh = list(filterfalse(continued_new.__contains__, range(len(ni.storage_first))))
+    gone = list(filterfalse(continued_old.__contains__, range(len(oi.storage_first))))
+    changes.new_storage_count = len(fresh)
+    changes.new_storage_labels = [_storage_label(ni, s) for s in fresh[:LISTED]]
+    changes.new_storages = [new.storages[s].id for s in fresh if s in ni.shared]
+    changes.released_count = len(gone)
+    changes.released = [_storage_label(oi, s) for s in gone[:LISTED]]
+    if ni.shared or oi.shared:
+        old_storage_of = dict(zip(oi.tensor_uids, oi.tensor_storage, strict=True))
+        new_storage_of = dict(zip(ni.tensor_uids, ni.tensor_storage, strict=True))
+        new_position = dict(zip(ni.tensor_uids, range(len(ni.tensor_uids)), strict=True))
+        for members in ni.shared.values():
+            uids = sorted(ni.tensor_uids[p] for p in members)
+            # Sharing is new when a member is new here, or members came from different storages.
+            by_old: dict[int | None, int] = {}
+            for uid in uids:
+                by_old.setdefault(old_storage_of.get(uid), uid)
+            if len(by_old) > 1 or None in by_old:
+                newcomer = by_old.get(None)
+                pair = (
+                    sorted(by_old.values()) if newcomer is None
+                    else [newcomer, min(u for u in uids if u != newcomer)]
+                )
+                a, b = (ni.tensor_id(new, new_position[uid]) for uid in pair[:2])
+                changes.new_sharing.append((a, b))
+        for members in oi.shared.values():
+            by_new: dict[int, int] = {}
+            for uid in sorted(oi.tensor_uids[p] for p in members):
+                if uid in new_storage_of:
+                    by_new.setdefault(new_storage_of[uid], uid)
+            if len(by_new) > 1:
+                first, second = sorted(by_new.values())[:2]
+                changes.ended_sharing.append(
+                    (ni.label(new_position[first]), ni.label(new_position[second]))
+                )
     changes.text = changes.describe(new)
     return changes
 
@@ -206,12 +205,8 @@ def annotate(
     if changes:
         notes += ["since the last cell: " + line for line in changes.text]
         # Lone new storages are summed up in the notes; marks are for what gets drawn.
-        shared = {t.storage for t in graph.tensors if t.base is not None} | {
-            graph.tensor(t).storage for pair in changes.new_sharing for t in pair
-        }
-        marks += [(sid, "new") for sid in changes.new_storages if sid in shared]
+        marks += [(sid, "new") for sid in changes.new_storages]
         marks += [(t, "new sharing") for pair in changes.new_sharing for t in pair]
     if not notes:
         return graph, waste
-    return replace(graph, notes=graph.notes + tuple(notes), marks=graph.marks + tuple(marks),
-                   _index={}), waste
+    return replace(graph, notes=graph.notes + tuple(notes), marks=graph.marks + tuple(marks)), waste

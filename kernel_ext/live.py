@@ -103,7 +103,8 @@ def summarize(graph: StorageGraph, kinds: Mapping[str, tuple[str, str]]) -> dict
     names: dict[str, Any] = {
         name: {"kind": kind, "type": type_name} for name, (kind, type_name) in kinds.items()
     }
-    for t in graph.tensors:
+    for p in graph.index().named:  # item paths (`ts[3]`) are never top-level names
+        t = graph.tensors[p]
         for name in t.names:
             if name.isidentifier():
                 names[name] = {
@@ -181,8 +182,7 @@ class LiveChannel:
         word = rest.strip() or "status"
         if word == "on":
             self.enabled = True
-            if self.state.graph is not None:
-                self.on_graph(self.state.graph)
+            self.on_graph(self.state.update())  # code earlier in this cell may have run
         elif word == "off":
             self.enabled = False
             self.remove()

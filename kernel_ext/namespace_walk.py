@@ -8,6 +8,7 @@ Only exact container protocols of the built-in base classes are used (``dict.ite
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -38,10 +39,37 @@ class Found:
     names: list[str]
 
 
+# A list, tuple or dict with at least this many items, all plain ``torch.Tensor``s, is read
+# column-wise (``array_meta.torch_columns``) instead of item by item.
+BULK_MIN_ITEMS = 32
+
+
+@dataclass(slots=True)
+class BulkFound:
+    """The items of one container of plain tensors, found in one piece.
+
+    Their access paths are ``name[i]`` (or ``name[key]``), built only when a node is drawn.
+    ``after`` places them in the walk's order: after that many entries of ``found``.
+    """
+
+    name: str
+    container_id: int
+    items: list[Any]
+    ids: list[int]
+    id_set: set[int]
+    keys: list[Any] | None  # dict keys (str/int), None for a list or tuple
+    after: int
+    extra_names: dict[int, list[str]] = field(default_factory=dict)  # position -> other paths
+
+    def item_name(self, i: int) -> str:
+        return f"{self.name}[{i if self.keys is None else repr(self.keys[i])}]"
+
+
 @dataclass
 class WalkResult:
     found: dict[int, Found] = field(default_factory=dict)  # id(obj) -> object and its names
     truncated: list[str] = field(default_factory=list)  # where a bound cut the walk short
+    bulks: list[BulkFound] = field(default_factory=list)
 
 
 _SCALAR_KEY_TYPES = (str, int, float, bool, bytes, type(None))
@@ -67,6 +95,10 @@ class _Walker:
         self.result = WalkResult()
         self.seen_containers: set[int] = set()
         self.kinds: dict[type, str] = {}
+        self.bulk_ids: set[int] = set()  # ids of every tensor in a bulk
+        self.bulk_total = 0
+        self.tensor_type: type | None = torch.Tensor if torch is not None else None
+        self.plain_tensor_ids: Mapping[int, tuple[Any, ...]] = {}
 
     def kind(self, tp: type) -> str:
         kind = self.kinds.get(tp)
@@ -96,7 +128,10 @@ class _Walker:
     def add(self, obj: Any, name: str) -> bool:
         found = self.result.found.get(id(obj))
         if found is None:
-            if len(self.result.found) >= self.limits.max_arrays:
+            if self.bulk_ids and id(obj) in self.bulk_ids:
+                self.add_bulk_name(id(obj), name)
+                return False
+            if len(self.result.found) + self.bulk_total >= self.limits.max_arrays:
                 if not self.result.truncated or not self.result.truncated[-1].startswith("more"):
                     self.result.truncated.append(
                         f"more than {self.limits.max_arrays} tensors/arrays: the rest not shown"
@@ -105,6 +140,51 @@ class _Walker:
             self.result.found[id(obj)] = Found(obj, [name])
         elif name not in found.names:
             found.names.append(name)
+        return True
+
+    def add_bulk_name(self, obj_id: int, name: str) -> None:
+        for bulk in self.result.bulks:
+            if obj_id in bulk.ids:  # rare: one tensor reached by a second path
+                names = bulk.extra_names.setdefault(bulk.ids.index(obj_id), [])
+                if name not in names and name != bulk.item_name(bulk.ids.index(obj_id)):
+                    names.append(name)
+                return
+
+    def try_bulk(self, obj: Any, name: str, kind: str) -> bool:
+        """Record a big container of plain tensors as one ``BulkFound``; False: walk it."""
+        tensor_type = self.tensor_type
+        if tensor_type is None or len(obj) < BULK_MIN_ITEMS:
+            return False
+        keys: list[Any] | None = None
+        if kind == "dict":
+            keys = list(dict.keys(obj))
+            if not set(map(type, keys)) <= {str, int}:
+                return False
+            items = list(dict.values(obj))
+        else:
+            items = list(list.__iter__(obj) if isinstance(obj, list) else tuple.__iter__(obj))
+        limit = self.limits.max_items
+        if len(items) > limit:
+            return False  # the item walk reports the bound
+        known = self.plain_tensor_ids.get(id(obj))
+        if known is None and set(map(type, items)) != {tensor_type}:
+            return False
+        if any(map(_requires_grad, items)):
+            return False  # gradients are found one tensor at a time
+        ids = list(known[1]) if known is not None else list(map(id, items))
+        id_set = set(ids)
+        if (
+            len(id_set) != len(ids)
+            or not id_set.isdisjoint(self.result.found)
+            or not id_set.isdisjoint(self.bulk_ids)
+            or len(self.result.found) + self.bulk_total + len(ids) > self.limits.max_arrays
+        ):
+            return False  # repeats and bounds: the item walk names them one by one
+        self.bulk_ids |= id_set
+        self.bulk_total += len(ids)
+        self.result.bulks.append(
+            BulkFound(name, id(obj), items, ids, id_set, keys, after=len(self.result.found))
+        )
         return True
 
     def visit(self, obj: Any, name: str, depth: int) -> None:
@@ -121,6 +201,8 @@ class _Walker:
         if id(obj) in self.seen_containers:
             return
         self.seen_containers.add(id(obj))
+        if kind in ("dict", "sequence") and self.try_bulk(obj, name, kind):
+            return
         if kind == "dict":
             found = self.result.found
             self.visit_items(
@@ -200,6 +282,9 @@ class _Walker:
             self.add(grad, f"{name}.grad")
 
 
+_requires_grad = operator.attrgetter("requires_grad")
+
+
 def walk_namespace(
     namespace: Mapping[str, Any],
     torch: ModuleType | None,
@@ -207,9 +292,15 @@ def walk_namespace(
     limits: WalkLimits | None = None,
     skip: Callable[[str], bool] = is_ipython_name,
     on_error: Callable[[str, BaseException], None] | None = None,
+    plain_tensor_ids: Mapping[int, tuple[Any, ...]] | None = None,
 ) -> WalkResult:
-    """Every tensor/array reachable from ``namespace`` (in first-seen order) with its names."""
+    """Every tensor/array reachable from ``namespace`` (in first-seen order) with its names.
+
+    ``plain_tensor_ids``: id(container) -> (keys, ids, ...) of containers already known to
+    hold plain tensors only (the fingerprint's columns), so their items are not typed again.
+    """
     walker = _Walker(torch, np, limits or WalkLimits())
+    walker.plain_tensor_ids = plain_tensor_ids or {}
     items = dict.items(namespace) if isinstance(namespace, dict) else namespace.items()
     for name, value in list(items):
         if type(name) is not str or skip(name):

@@ -4,21 +4,52 @@
 version counter, storage and requires_grad are unchanged is not read again, and when every
 object is unchanged the previous graph is returned as it is. ``snapshot(namespace)`` is the
 one-shot form (a script, or ``locals()`` in a debugger).
+
+Two ways of reading. Objects found one by one (top-level names, module parameters, small
+containers) are read attribute by attribute. Big containers of plain tensors (the walk's
+``BulkFound``) are read column-wise with C-level ``map`` loops (``torch_columns``) and kept as
+columns; a container whose ids and version counters are unchanged is not read again. The
+graph builds node objects only for what is drawn or asked for (``LazyNodes``).
 """
 
 from __future__ import annotations
 
 import gc
+import operator
 import weakref
+from bisect import bisect_right
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from itertools import repeat
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
-from kernel_ext.array_meta import ArrayMeta, StorageKey, loaded_libraries, numpy_meta, torch_meta
-from kernel_ext.fingerprint import Fingerprinter
-from kernel_ext.graph import OverlapEdge, StorageGraph, StorageNode, TensorNode
-from kernel_ext.namespace_walk import WalkLimits, is_ipython_name, walk_namespace
+from kernel_ext.array_meta import (
+    ArrayMeta,
+    StorageKey,
+    TorchColumns,
+    loaded_libraries,
+    numpy_meta,
+    torch_columns,
+    torch_meta,
+)
+from kernel_ext.fingerprint import BulkCheck, Fingerprinter, bulk_check
+from kernel_ext.graph import (
+    GraphIndex,
+    LazyNodes,
+    OverlapEdge,
+    StorageGraph,
+    StorageNode,
+    TensorNode,
+)
+from kernel_ext.namespace_walk import (
+    BulkFound,
+    Found,
+    WalkLimits,
+    is_ipython_name,
+    walk_namespace,
+)
 from kernel_ext.overlap import Layout, has_internal_overlap, layouts_overlap
 
 
@@ -61,14 +92,25 @@ class _UnionFind:
 class Snapshotter:
     """Takes snapshots of one namespace over time, re-reading only what changed."""
 
-    def __init__(self, limits: WalkLimits | None = None) -> None:
+    def __init__(self, limits: WalkLimits | None = None, lazy: bool = False) -> None:
+        """``lazy``: big containers of plain tensors are read in part per snapshot, the rest
+        when a node is built, which must then happen before those tensors change (the
+        kernel extension draws within the same hook). Otherwise graphs are complete."""
         self.limits = limits or WalkLimits()
+        self.lazy = lazy
         self._cache: dict[int, _CacheEntry] = {}
-        self._last_signature: list[tuple[int, tuple[str, ...]]] | None = None
+        self._bulks: dict[int, _BulkEntry] = {}  # id(container) -> what was read of it
+        self._previous_bulks: dict[int, _BulkEntry] = {}  # during a snapshot: the last ones
+        # Objects of the last snapshot read one by one: id -> (weak reference, serial number).
+        # Those read column-wise are found through ``_bulks``.
+        self._known: dict[int, tuple[weakref.ReferenceType[Any], int]] = {}
+        self._last_signature: list[Any] | None = None
         self._last_graph: StorageGraph | None = None
         self._next_uid = 1
         self._last_fingerprint: tuple[Any, ...] | None = None
-        self._something_died = True  # set by weak reference callbacks of cached objects
+        # Weak reference callbacks append here: a C-level call, since a cell that drops ten
+        # thousand tensors runs it ten thousand times. Anything in it: something died.
+        self._deaths: list[Any] = [None]
 
     def snapshot(
         self,
@@ -86,85 +128,212 @@ class Snapshotter:
                 gc.enable()
 
     def invalidate(self) -> None:
-        """Make the next snapshot a full walk (an explicit request, or new limits)."""
+        """Make the next snapshot a full walk that reads every container again (an explicit
+        request, or new limits)."""
         self._last_fingerprint = None
-
-    def _died(self, ref: weakref.ReferenceType[Any]) -> None:
-        self._something_died = True
+        self._bulks = {}
 
     def _snapshot(self, namespace: Mapping[str, Any], skip: Callable[[str], bool]) -> StorageGraph:
         torch, np = loaded_libraries()
+        fingerprinter = Fingerprinter(torch, np)
         try:
-            fingerprint = Fingerprinter(torch, np).namespace(namespace, skip)
+            fingerprint = fingerprinter.namespace(namespace, skip)
         except Exception:  # a hostile object: no shortcut, the careful walk below copes
             fingerprint = None
         if (
             fingerprint is not None
-            and not self._something_died
+            and not self._deaths
             and fingerprint == self._last_fingerprint
             and self._last_graph is not None
         ):
             return self._last_graph
+        something_died = bool(self._deaths)
+        self._deaths.clear()
         self._last_fingerprint = fingerprint
-        self._something_died = False
         problems: list[str] = []
 
         def report(name: str, exc: BaseException) -> None:
             problems.append(f"{name}: skipped ({type(exc).__name__}: {_short(exc)})")
 
-        walk = walk_namespace(namespace, torch, np, self.limits, skip, report)
-        records: list[_Named] = []
-        old_cache = self._cache
-        new_cache: dict[int, _CacheEntry] = {}
-        changed = False
-        storage_nbytes: dict[int, int] = {}
-        tensor_type = torch.Tensor if torch is not None else None
-        storage_id = getattr(torch._C, "_storage_id", None) if torch is not None else None
-        for obj_id, found in walk.found.items():
-            obj = found.obj
-            try:
-                if tensor_type is not None and isinstance(obj, tensor_type):
-                    # Every in-place write or metadata change (resize_, set_, t_) bumps the
-                    # version counter shared by all views; `.data =` swaps the storage.
-                    check: tuple[Any, ...] = (
-                        obj._version, obj.requires_grad, obj.shape,
-                        _storage_token(obj, storage_id),
-                    )
-                else:
-                    check = (obj.shape, obj.strides, obj.dtype)
-                entry = old_cache.get(obj_id)
-                same_object = entry is not None and entry.ref() is obj
-                if entry is None or not same_object or entry.check != check:
-                    if entry is not None and same_object:
-                        uid = entry.uid
-                    else:
-                        uid = self._next_uid
-                        self._next_uid += 1
-                    record = _read(obj, torch, np, storage_nbytes)
-                    entry = _CacheEntry(weakref.ref(obj, self._died), check, record, uid)
-                    changed = True
-            except Exception as exc:
-                problems.append(
-                    f"{found.names[0]}: not drawn ({type(exc).__name__}: {_short(exc)})"
-                )
-                changed = True
+        walk = walk_namespace(
+            namespace, torch, np, self.limits, skip, report, fingerprinter.columns
+        )
+        self._previous_bulks = self._bulks
+        reader = _SingleReader(self, torch, np, problems)
+        # Entries in walk order: a bulk found after n single objects sorts before the n-th.
+        ordered: list[tuple[tuple[int, int, int], _Named | _BulkSeg]] = []
+        for position, (obj_id, found) in enumerate(walk.found.items()):
+            named = reader.read(obj_id, found)
+            if named is not None:
+                ordered.append(((position, 1, 0), named))
+        bulk_changed = False
+        old_bulks, self._bulks = self._bulks, {}
+        for k, bulk in enumerate(walk.bulks):
+            entry = self._read_bulk(bulk, old_bulks, fingerprinter, something_died, torch)
+            if entry is None:  # exotic tensors among them: one by one after all
+                for i, (obj_id, obj) in enumerate(zip(bulk.ids, bulk.items, strict=True)):
+                    names = [bulk.item_name(i), *bulk.extra_names.get(i, [])]
+                    named = reader.read(obj_id, Found(obj, names))
+                    if named is not None:
+                        ordered.append(((bulk.after, 0, k), named))
                 continue
-            new_cache[obj_id] = entry
-            records.append((obj_id, tuple(found.names), entry.record, entry.uid))
-        self._cache = new_cache
-        signature = [(obj_id, names) for obj_id, names, _, _ in records]
+            bulk_changed |= old_bulks.get(bulk.container_id) is not entry
+            self._bulks[bulk.container_id] = entry
+            ordered.append(((bulk.after, 0, k), _BulkSeg.of(bulk, entry)))
+        truncated = walk.truncated
+        del walk  # the walk holds the user's objects: nothing below needs them
+        self._cache, self._known = reader.cache, reader.known
+        self._previous_bulks = {}
+        ordered.sort(key=lambda item: item[0])
+        signature = [
+            (entry[0], entry[1]) if isinstance(entry, tuple)
+            else (id(entry.entry), entry.name,
+                  tuple((i, tuple(names)) for i, names in entry.extra_names.items()))
+            for _, entry in ordered
+        ]
         if (
-            not changed
+            not reader.changed
+            and not bulk_changed
             and not problems
-            and not walk.truncated
+            and not truncated
             and self._last_graph is not None
             and signature == self._last_signature
         ):
             return self._last_graph
-        graph = build_graph(records, problems, walk.truncated)
+        graph = build_graph([entry for _, entry in ordered], problems, truncated)
         self._last_signature = signature
         self._last_graph = graph
         return graph
+
+    def uid_for(self, obj_id: int, obj: Any) -> int:
+        """The object's serial number if it was in the last snapshot, else a new one."""
+        seen = self._known.get(obj_id)
+        if seen is None:
+            for entry in self._previous_bulks.values():
+                if obj_id in entry.id_set:
+                    i = entry.position(obj_id)
+                    seen = (entry.refs[i], entry.uids[i])
+                    break
+        if seen is not None and seen[0]() is obj:
+            return seen[1]
+        uid = self._next_uid
+        self._next_uid += 1
+        return uid
+
+    def _seen_before(self, id_set: set[int]) -> bool:
+        """Was any of these objects in the last snapshot? (C-level set work only.)"""
+        return not id_set.isdisjoint(self._known) or any(
+            not id_set.isdisjoint(entry.id_set) for entry in self._previous_bulks.values()
+        )
+
+    def _read_bulk(
+        self,
+        found: BulkFound,
+        old_bulks: dict[int, _BulkEntry],
+        fingerprinter: Fingerprinter,
+        something_died: bool,
+        torch: ModuleType | None,
+    ) -> _BulkEntry | None:
+        """A container of plain tensors: reused whole when unchanged, else read column-wise."""
+        if torch is None:
+            return None
+        keys = tuple(found.keys) if found.keys is not None else None
+        check = fingerprinter.columns.get(found.container_id)
+        if check is None or check[0] != keys:
+            check = bulk_check(found.items, keys)
+        entry = old_bulks.get(found.container_id)
+        if (
+            entry is not None
+            and entry.check == check
+            and (not something_died or all(map(operator.is_, map(_call, entry.refs), found.items)))
+        ):
+            return entry
+        n = len(found.items)
+        refs = list(map(weakref.ref, found.items, repeat(self._deaths.append, n)))
+        columns = torch_columns(found.items, check[2], refs, torch, eager=not self.lazy)
+        if columns is None:
+            return None
+        if self._seen_before(found.id_set):
+            uids = list(map(self.uid_for, found.ids, found.items))
+        else:
+            uids = list(range(self._next_uid, self._next_uid + n))
+            self._next_uid += n
+        return _BulkEntry(check, found.id_set, refs, uids, columns)
+
+
+class _SingleReader:
+    """Reads objects found one by one, re-reading only those changed since the last cell."""
+
+    def __init__(
+        self,
+        snapshotter: Snapshotter,
+        torch: ModuleType | None,
+        np: ModuleType | None,
+        problems: list[str],
+    ) -> None:
+        self.snapshotter = snapshotter
+        self.torch, self.np = torch, np
+        self.problems = problems
+        self.old_cache = snapshotter._cache
+        self.cache: dict[int, _CacheEntry] = {}
+        self.known: dict[int, tuple[weakref.ReferenceType[Any], int]] = {}
+        self.changed = False
+        self.storage_nbytes: dict[int, int] = {}
+        self.tensor_type = torch.Tensor if torch is not None else None
+        self.storage_id = getattr(torch._C, "_storage_id", None) if torch is not None else None
+
+    def read(self, obj_id: int, found: Found) -> _Named | None:
+        obj = found.obj
+        try:
+            if self.tensor_type is not None and isinstance(obj, self.tensor_type):
+                # Every in-place write or metadata change (resize_, set_, t_) bumps the
+                # version counter shared by all views; `.data =` swaps the storage.
+                check: tuple[Any, ...] = (
+                    obj._version, obj.requires_grad, obj.shape,
+                    _storage_token(obj, self.storage_id),
+                )
+            else:
+                check = (obj.shape, obj.strides, obj.dtype)
+            entry = self.old_cache.get(obj_id)
+            same_object = entry is not None and entry.ref() is obj
+            if entry is None or not same_object or entry.check != check:
+                uid = (
+                    entry.uid if entry is not None and same_object
+                    else self.snapshotter.uid_for(obj_id, obj)
+                )
+                record = _read(obj, self.torch, self.np, self.storage_nbytes)
+                ref = weakref.ref(obj, self.snapshotter._deaths.append)
+                entry = _CacheEntry(ref, check, record, uid)
+                self.changed = True
+        except Exception as exc:
+            self.problems.append(
+                f"{found.names[0]}: not drawn ({type(exc).__name__}: {_short(exc)})"
+            )
+            self.changed = True
+            return None
+        self.cache[obj_id] = entry
+        self.known[obj_id] = (entry.ref, entry.uid)
+        return (obj_id, tuple(found.names), entry.record, entry.uid)
+
+
+def _call(ref: weakref.ReferenceType[Any]) -> Any:
+    return ref()
+
+
+@dataclass(slots=True)
+class _BulkEntry:
+    check: BulkCheck
+    id_set: set[int]
+    refs: list[weakref.ReferenceType[Any]]
+    uids: list[int]
+    columns: TorchColumns
+    _positions: dict[int, int] | None = None
+
+    def position(self, obj_id: int) -> int:
+        if self._positions is None:
+            ids = self.check[1]
+            self._positions = dict(zip(ids, range(len(ids)), strict=True))
+        return self._positions[obj_id]
 
 
 # (id of the object, its names, what was read, its serial number)
@@ -197,111 +366,280 @@ def _short(exc: BaseException, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def build_graph(records: list[_Named], problems: list[str], truncated: list[str]) -> StorageGraph:
-    """Group records into storages (merging memory that numpy and torch share), find overlaps."""
-    metas = [rec.meta for _, _, rec, _ in records]
-    ranges: dict[StorageKey, list[Any]] = {}  # key -> [device, lo, hi]
-    for m in metas:
-        key = m.storage_key
-        if key is None:
-            continue
-        if m.storage_nbytes is not None:
-            lo, hi = m.storage_start, m.storage_start + m.storage_nbytes
-        else:
-            lo, hi = _layout(m).extent()
-        span = ranges.get(key)
-        if span is None:
-            ranges[key] = [m.device, lo, hi]
-        else:
-            span[1], span[2] = min(lo, span[1]), max(hi, span[2])
-    root_of = _merge_shared_memory(ranges)
+@dataclass(slots=True)
+class _BulkSeg:
+    """A container read column-wise, as the graph keeps it: names and columns, no tensors."""
 
-    groups: dict[StorageKey, list[int]] = {}
-    for i, m in enumerate(metas):
-        if m.storage_key is not None:
-            key = root_of.get(m.storage_key, m.storage_key)
-            members = groups.get(key)
-            if members is None:
-                groups[key] = [i]
-            else:
-                members.append(i)
+    name: str
+    keys: list[Any] | None
+    extra_names: dict[int, list[str]]
+    entry: _BulkEntry
 
-    tensor_ids = [f"t{i}" for i in range(len(records))]
-    id_of_obj = {obj_id: tensor_ids[i] for i, (obj_id, _, _, _) in enumerate(records)}
-    storage_of: dict[int, tuple[str | None, int]] = {}  # index -> (storage id, origin address)
-    storages: list[StorageNode] = []
-    overlaps: list[OverlapEdge] = []
-    for n, members in enumerate(groups.values()):
-        sid = f"s{n}"
-        first = metas[members[0]]
-        if len(members) == 1:
-            _, origin, hi = ranges[first.storage_key]  # type: ignore[index]
-            nbytes = first.storage_nbytes if first.storage_nbytes is not None else hi - origin
-            storages.append(StorageNode(sid, first.device, nbytes, first.pinned, (first.library,)))
-            storage_of[members[0]] = (sid, origin)
-            continue
-        group = [metas[i] for i in members]
-        keys = {m.storage_key for m in group}
-        spans = [ranges[k] for k in keys if k is not None]
-        origin = min(span[1] for span in spans)
-        if len(keys) == 1 and first.storage_nbytes is not None:
-            nbytes = first.storage_nbytes
-        else:
-            nbytes = max(span[2] for span in spans) - origin
-        libraries = tuple(sorted({m.library for m in group}))
-        storages.append(
-            StorageNode(sid, first.device, nbytes, any(m.pinned for m in group), libraries)
+    @classmethod
+    def of(cls, found: BulkFound, entry: _BulkEntry) -> _BulkSeg:
+        return cls(found.name, found.keys, found.extra_names, entry)
+
+    def names(self, i: int) -> tuple[str, ...]:
+        own = f"{self.name}[{i if self.keys is None else repr(self.keys[i])}]"
+        return (own, *self.extra_names.get(i, ()))
+
+
+def build_graph(
+    entries: list[_Named | _BulkSeg], problems: list[str], truncated: list[str]
+) -> StorageGraph:
+    """Group tensors into storages (merging memory that numpy and torch share), find overlaps.
+
+    Works on columns: per-tensor Python work is done only for objects read one by one and
+    for tensors that share a storage. Nodes are built when something asks for them.
+    """
+    table = _Table(entries)
+    n = len(table.uids)
+    keys = table.keys
+    order = dict.fromkeys(keys)
+    if len(order) == n and None not in order and not _ranges_overlap(table.los, table.his):
+        # The common case, checked in C: every tensor alone on a storage of its own, and no
+        # two storages on one memory. Storage p is tensor p's.
+        n_storages = n
+        tensor_storage = storage_first = list(range(n))
+        storage_origin = table.los
+        storage_nbytes = list(map(operator.sub, table.his, table.los))
+        shared: dict[int, list[int]] = {}
+    else:
+        span = table.spans()
+        root_of = (
+            _merge_shared_memory(span, table.device_of) if _ranges_overlap(*_bounds(span))
+            else {}
         )
-        for i in members:
-            storage_of[i] = (sid, origin)
-        overlaps.extend(_overlaps_in(members, metas, tensor_ids))
+        if root_of:
+            keys = [root_of.get(k, k) if k is not None else None for k in keys]
+            order = dict.fromkeys(keys)
+        order.pop(None, None)
+        storage_keys = cast(list[StorageKey], list(order))
+        n_storages = len(storage_keys)
+        position_of_key: dict[StorageKey | None, int] = dict(
+            zip(storage_keys, range(n_storages), strict=True)
+        )
+        position_of_key[None] = -1
+        tensor_storage = list(map(position_of_key.__getitem__, keys))
+        first_of = dict(zip(reversed(tensor_storage), range(n - 1, -1, -1), strict=True))
+        storage_first = list(map(first_of.__getitem__, range(n_storages)))
+        spans = list(map(span.__getitem__, storage_keys))
+        storage_origin = list(map(_lo, spans))
+        storage_nbytes = list(map(operator.sub, map(_hi, spans), storage_origin))
+        shared = {}
+        if n_storages < n - keys.count(None):
+            counts = Counter(tensor_storage)
+            shared = {s: [] for s, c in counts.items() if c > 1 and s >= 0}
+            for p, s in enumerate(tensor_storage):
+                members = shared.get(s)
+                if members is not None:
+                    members.append(p)
+        for key, root in root_of.items():  # merged memory: one range over all its storages
+            s = position_of_key[root]
+            lo, hi = span[key]
+            end = max(storage_origin[s] + storage_nbytes[s], hi)
+            storage_origin[s] = min(storage_origin[s], lo)
+            storage_nbytes[s] = end - storage_origin[s]
+    overlaps: list[OverlapEdge] = []
+    for members in shared.values():
+        overlaps.extend(_overlaps_in(members, table.meta))
+    index = GraphIndex(
+        tensor_uids=table.uids, tensor_storage=tensor_storage, storage_nbytes=storage_nbytes,
+        storage_first=storage_first, shared=shared, special=table.special, named=table.named,
+        names_at=table.names, ids_by_position=True,
+    )
 
-    tensors = []
-    for i, (_, names, rec, uid) in enumerate(records):
-        m = rec.meta
-        storage_id, origin = storage_of.get(i, (None, m.storage_start))
+    def storage_node(s: int) -> StorageNode:
+        members = shared.get(s, [storage_first[s]])
+        metas = [table.meta(p) for p in members]
+        return StorageNode(
+            f"s{s}", metas[0].device, storage_nbytes[s], any(m.pinned for m in metas),
+            tuple(sorted({m.library for m in metas})),
+        )
+
+    def tensor_node(p: int) -> TensorNode:
+        m = table.meta(p)
+        s = tensor_storage[p]
+        origin = storage_origin[s] if s >= 0 else m.storage_start
         byte_offset = m.start - origin
         itemsize = m.itemsize
-        tensors.append(
-            TensorNode(
-                id=tensor_ids[i], names=names, library=m.library, type_name=m.type_name,
-                storage=storage_id, shape=m.shape,
-                stride=_in_elements(m.strides_bytes, itemsize),
-                offset=byte_offset // itemsize if itemsize and not byte_offset % itemsize
-                else None,
-                byte_offset=byte_offset, stride_bytes=m.strides_bytes, dtype=m.dtype,
-                itemsize=itemsize, device=m.device, layout=m.layout,
-                base=id_of_obj.get(m.base_id) if m.base_id is not None else None,
-                requires_grad=m.requires_grad, is_parameter=m.is_parameter,
-                self_overlap=rec.self_overlap, uid=uid,
-            )
+        base = table.position_of(m.base_id) if m.base_id is not None else None
+        return TensorNode(
+            id=f"t{p}", names=table.names(p), library=m.library, type_name=m.type_name,
+            storage=f"s{s}" if s >= 0 else None, shape=m.shape,
+            stride=_in_elements(m.strides_bytes, itemsize),
+            offset=byte_offset // itemsize if itemsize and not byte_offset % itemsize else None,
+            byte_offset=byte_offset, stride_bytes=m.strides_bytes, dtype=m.dtype,
+            itemsize=itemsize, device=m.device, layout=m.layout,
+            base=f"t{base}" if base is not None else None,
+            requires_grad=m.requires_grad, is_parameter=m.is_parameter,
+            self_overlap=table.self_overlap(p), uid=table.uids[p],
         )
+
     return StorageGraph(
-        storages=tuple(storages), tensors=tuple(tensors), overlaps=tuple(overlaps),
-        problems=tuple(problems), truncated=tuple(truncated),
+        storages=LazyNodes(n_storages, storage_node), tensors=LazyNodes(n, tensor_node),
+        overlaps=tuple(overlaps), problems=tuple(problems), truncated=tuple(truncated),
+        columns=index,
     )
 
 
-def _merge_shared_memory(ranges: dict[StorageKey, list[Any]]) -> dict[StorageKey, StorageKey]:
+_lo = operator.itemgetter(0)
+_hi = operator.itemgetter(1)
+Span = tuple[int, int]  # first byte, end
+
+
+class _Table:
+    """The snapshot's tensors in order: objects read one by one, and column-wise runs."""
+
+    def __init__(self, entries: list[_Named | _BulkSeg]) -> None:
+        self.starts: list[int] = []  # first position of each segment
+        self.segments = entries
+        self.uids: list[int] = []
+        self.keys: list[StorageKey | None] = []
+        # Per tensor: the byte range of its storage (of what it reaches, when the size of
+        # foreign memory under a numpy array is not known; 0, 0 without a storage).
+        self.los: list[int] = []
+        self.his: list[int] = []
+        self.special: list[int] = []
+        self.named: list[int] = []
+        self._position_of: dict[int, int] | None = None
+        for entry in entries:
+            start = len(self.uids)
+            self.starts.append(start)
+            if isinstance(entry, _BulkSeg):
+                columns = entry.entry.columns
+                self.uids.extend(entry.entry.uids)
+                self.keys.extend(columns.storage_keys)
+                self.los.extend(columns.storage_starts)
+                self.his.extend(map(operator.add, columns.storage_starts, columns.storage_nbytes))
+                self.special.extend(start + i for i in sorted(columns.self_overlap))
+                self.named.extend(start + i for i in sorted(entry.extra_names))
+            else:
+                _, _, record, uid = entry
+                m = record.meta
+                self.uids.append(uid)
+                self.keys.append(m.storage_key)
+                lo, hi = _storage_range(m) if m.storage_key is not None else (0, 0)
+                self.los.append(lo)
+                self.his.append(hi)
+                if record.self_overlap or record.meta.layout != "strided":
+                    self.special.append(start)
+                self.named.append(start)
+
+    def _locate(self, p: int) -> tuple[_Named | _BulkSeg, int]:
+        k = bisect_right(self.starts, p) - 1
+        return self.segments[k], p - self.starts[k]
+
+    def meta(self, p: int) -> ArrayMeta:
+        entry, i = self._locate(p)
+        if isinstance(entry, _BulkSeg):
+            return entry.entry.columns.meta(i)
+        return entry[2].meta
+
+    def names(self, p: int) -> tuple[str, ...]:
+        entry, i = self._locate(p)
+        return entry.names(i) if isinstance(entry, _BulkSeg) else entry[1]
+
+    def self_overlap(self, p: int) -> bool:
+        entry, i = self._locate(p)
+        if isinstance(entry, _BulkSeg):
+            return i in entry.entry.columns.self_overlap
+        return entry[2].self_overlap
+
+    def position_of(self, obj_id: int) -> int | None:
+        """Position of the tensor whose ``id()`` was ``obj_id`` (a view's base), if any."""
+        if self._position_of is None:
+            position_of: dict[int, int] = {}
+            for start, entry in zip(self.starts, self.segments, strict=True):
+                if isinstance(entry, _BulkSeg):
+                    ids = entry.entry.check[1]
+                    position_of.update(zip(ids, range(start, start + len(ids)), strict=True))
+                else:
+                    position_of[entry[0]] = start
+            self._position_of = position_of
+        return self._position_of.get(obj_id)
+
+    def spans(self) -> dict[StorageKey, Span]:
+        """key -> (first byte, end) of every storage; for memory whose size is not known
+        (numpy over foreign memory), the union of what its arrays reach."""
+        span: dict[StorageKey, Span] = {}
+        for entry in self.segments:
+            if isinstance(entry, _BulkSeg):
+                c = entry.entry.columns
+                ends = map(operator.add, c.storage_starts, c.storage_nbytes)
+                ranges = zip(c.storage_starts, ends, strict=True)
+                span.update(zip(c.storage_keys, ranges, strict=True))
+                continue
+            m = entry[2].meta
+            key = m.storage_key
+            if key is None:
+                continue
+            lo, hi = _storage_range(m)
+            old = span.get(key)
+            if old is not None:
+                lo, hi = min(lo, old[0]), max(hi, old[1])
+            span[key] = (lo, hi)
+        return span
+
+    def device_of(self, key: StorageKey) -> str:
+        return self.meta(self.keys.index(key)).device
+
+
+def _storage_range(m: ArrayMeta) -> tuple[int, int]:
+    if m.storage_nbytes is not None:
+        return m.storage_start, m.storage_start + m.storage_nbytes
+    return _layout(m).extent()
+
+
+def _bounds(span: dict[StorageKey, Span]) -> tuple[list[int], list[int]]:
+    return list(map(_lo, span.values())), list(map(_hi, span.values()))
+
+
+def _ranges_overlap(los: list[int], his: list[int]) -> bool:
+    """Do two of the byte ranges ``[los[i], his[i])`` intersect? Checked in C: with the
+    starts and the ends each sorted, ranges are disjoint exactly when every end is at most
+    the next start. Empty ranges never intersect anything."""
+    starts = sorted(los)
+    ends = sorted(his)
+    return not all(map(operator.le, ends[:-1], starts[1:]))
+
+
+def _merge_shared_memory(
+    span: dict[StorageKey, Span], device_of: Callable[[StorageKey], str]
+) -> dict[StorageKey, StorageKey]:
     """Storages on one device whose byte ranges intersect are one memory (torch.from_numpy,
     .numpy(), numpy arrays over one external buffer): map each merged key to its group's key.
 
     Every storage is alive while a snapshot is taken, so live address ranges cannot collide
-    by accident. Null and empty ranges (meta tensors, empty storages) never merge.
+    by accident. Null and empty ranges (meta tensors, empty storages) never merge. Devices
+    are looked up only for ranges that meet another one.
     """
     uf = _UnionFind()
-    by_device: dict[str, list[tuple[int, int, StorageKey]]] = {}
-    for key, (dev, lo, hi) in ranges.items():
-        if lo != 0 and hi > lo:
-            by_device.setdefault(dev, []).append((lo, hi, key))
-    for spans in by_device.values():
-        spans.sort()
-        reach_hi, reach_key = spans[0][1], spans[0][2]
-        for lo, hi, key in spans[1:]:
-            if lo < reach_hi:
-                uf.union(reach_key, key)
-            if hi > reach_hi:
-                reach_hi, reach_key = hi, key
+    ranges = sorted((lo, hi, key) for key, (lo, hi) in span.items() if lo != 0 and hi > lo)
+
+    def settle(cluster: list[tuple[int, int, StorageKey]]) -> None:
+        by_device: dict[str, list[tuple[int, int, StorageKey]]] = {}
+        for item in cluster:
+            by_device.setdefault(device_of(item[2]), []).append(item)
+        for spans in by_device.values():
+            reach_hi, reach_key = spans[0][1], spans[0][2]
+            for lo, hi, key in spans[1:]:
+                if lo < reach_hi:
+                    uf.union(reach_key, key)
+                if hi > reach_hi:
+                    reach_hi, reach_key = hi, key
+
+    cluster: list[tuple[int, int, StorageKey]] = []
+    reach = 0
+    for item in ranges:
+        if item[0] >= reach:
+            if len(cluster) > 1:
+                settle(cluster)
+            cluster = []
+        cluster.append(item)
+        reach = max(reach, item[1])
+    if len(cluster) > 1:
+        settle(cluster)
     return {key: uf.find(key) for key in uf.parent}
 
 
@@ -311,13 +649,11 @@ def _in_elements(strides_bytes: tuple[int, ...], itemsize: int) -> tuple[int, ..
     return None
 
 
-def _overlaps_in(
-    members: list[int], metas: list[ArrayMeta], tensor_ids: list[str]
-) -> list[OverlapEdge]:
+def _overlaps_in(members: list[int], meta: Callable[[int], ArrayMeta]) -> list[OverlapEdge]:
     """Exact overlaps among the views of one storage, testing only pairs whose extents meet."""
     spans = []
     for i in members:
-        layout = _layout(metas[i])
+        layout = _layout(meta(i))
         if not layout.is_empty:
             lo, hi = layout.extent()
             spans.append((lo, hi, i, layout))
@@ -331,7 +667,7 @@ def _overlaps_in(
             result = layouts_overlap(other[3], span[3])
             if result.may_overlap:
                 a, b = sorted((other[2], span[2]))
-                edges.append(OverlapEdge(tensor_ids[a], tensor_ids[b], exact=result.exact))
+                edges.append(OverlapEdge(f"t{a}", f"t{b}", exact=result.exact))
         active.append(span)
     return edges
 

@@ -60,11 +60,11 @@ def test_diff_between_cells_names_new_and_ended_sharing() -> None:
     after = snap.snapshot(ns)
     changes = diff_graphs(before, after)
     assert [after.tensor(t).label for pair in changes.new_sharing for t in pair] == ["row", "x"]
-    assert changes.new_storages == [] and changes.released == []
+    assert changes.new_storage_count == 0 and changes.released == []
     ns["row"] = ns["row"].clone()
     third = snap.snapshot(ns)
     later = diff_graphs(after, third)
-    assert later.new_storages and later.text[0].startswith("+ 1 new storage: row")
+    assert later.new_storage_count == 1 and later.text[0].startswith("+ 1 new storage: row")
     del ns["x"]
     gone = diff_graphs(third, snap.snapshot(ns))
     assert gone.released == ["x"]
