@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Mapping
+from itertools import islice
 from types import ModuleType
 from typing import Any
 
@@ -41,9 +42,14 @@ def bulk_check(items: Any, keys: tuple[Any, ...] | None) -> BulkCheck:
 
 
 class Fingerprinter:
-    def __init__(self, torch: ModuleType | None, np: ModuleType | None) -> None:
+    def __init__(
+        self, torch: ModuleType | None, np: ModuleType | None, probe_items: int = 64
+    ) -> None:
         self.torch = torch
         self.np = np
+        # The walk skips a container whose first ``probe_items`` items hold nothing it looks
+        # into (a million floats); so does the fingerprint, instead of typing every item.
+        self.probe_items = probe_items
         self.tensor_type: type | None = torch.Tensor if torch is not None else None
         self.array_type: type | None = np.ndarray if np is not None else None
         self.data_ptr: Callable[[Any], int] | None = (
@@ -105,6 +111,19 @@ class Fingerprinter:
             return None
         return ("other", id(value))
 
+    def _skipped_by_walk(self, head: list[Any] | tuple[Any, ...]) -> bool:
+        """Nothing among a container's first items is something the walk looks into."""
+        return not any(
+            tp not in self.plain_types and (
+                self._may_hold_arrays(tp) or self._module_or_optimizer(tp)
+            )
+            for tp in set(map(type, head))
+        )
+
+    def _module_or_optimizer(self, tp: type) -> bool:
+        torch = self.torch
+        return torch is not None and issubclass(tp, (torch.nn.Module, torch.optim.Optimizer))
+
     def _may_hold_arrays(self, tp: type) -> bool:
         """Types the walk looks into (subclasses of containers, optimizers, arrays)."""
         if issubclass(tp, (list, tuple, dict)):
@@ -130,6 +149,8 @@ class Fingerprinter:
             return None
 
     def _sequence(self, items: list[Any] | tuple[Any, ...], depth: int) -> Any:
+        if len(items) > self.probe_items and self._skipped_by_walk(items[: self.probe_items]):
+            return (id(items), len(items))
         types = set(map(type, items))
         if not types or types <= self.plain_types:
             return (id(items), len(items))
@@ -152,6 +173,8 @@ class Fingerprinter:
     def _tensor_dict(self, value: dict[Any, Any]) -> Any:
         """A big dict of plain tensors under str/int keys (a state dict); else no shortcut."""
         values = dict.values(value)
+        if self._skipped_by_walk(list(islice(values, self.probe_items))):
+            return (id(value), len(value))
         if self.tensor_type is None or set(map(type, values)) != {self.tensor_type}:
             return None
         keys = tuple(dict.keys(value))

@@ -155,6 +155,14 @@ class _Walker:
         tensor_type = self.tensor_type
         if tensor_type is None or len(obj) < BULK_MIN_ITEMS:
             return False
+        # One look at the first item before copying anything: most big containers hold
+        # numbers or strings, and those must cost nothing here.
+        if kind == "dict":
+            first = next(iter(dict.values(obj)), None)
+        else:
+            first = next(list.__iter__(obj) if isinstance(obj, list) else tuple.__iter__(obj))
+        if type(first) is not tensor_type:
+            return False
         keys: list[Any] | None = None
         if kind == "dict":
             keys = list(dict.keys(obj))

@@ -135,7 +135,7 @@ class Snapshotter:
 
     def _snapshot(self, namespace: Mapping[str, Any], skip: Callable[[str], bool]) -> StorageGraph:
         torch, np = loaded_libraries()
-        fingerprinter = Fingerprinter(torch, np)
+        fingerprinter = Fingerprinter(torch, np, self.limits.probe_items)
         try:
             fingerprint = fingerprinter.namespace(namespace, skip)
         except Exception:  # a hostile object: no shortcut, the careful walk below copes

@@ -279,3 +279,20 @@ def test_live_summary_survives_attribute_access_that_raises() -> None:
     kinds = other_kinds({"r": Raising(), "xs": [1], "t": torch.zeros(1)}, lambda n: False)
     assert kinds["r"] == ("unknown", "Raising")
     assert kinds["xs"] == ("list", "list")
+
+
+def test_big_containers_of_plain_data_are_probed_not_walked() -> None:
+    from kernel_ext.fingerprint import Fingerprinter
+
+    floats: list[Any] = [0.0] * 1_000_000
+    floats[500_000] = torch.zeros(1)  # past the probe: the walk does not look that far
+    ns: dict[str, Any] = {
+        "floats": floats, "d": {str(i): i for i in range(100_000)}, "t": torch.zeros(2),
+    }
+    assert Fingerprinter(torch, np).namespace(ns, lambda name: False) is not None
+    graph = snapshot(ns)
+    assert [t.label for t in graph.tensors] == ["t"]
+    floats[3] = torch.zeros(1)  # within the probe: the list is walked, up to max_items
+    walked = snapshot(ns)
+    assert {t.label for t in walked.tensors} == {"t", "floats[3]"}
+    assert walked.truncated == ("floats: only the first 100000 of 1000000 items examined",)
