@@ -56,20 +56,24 @@ def _dtype_name(dtype: Any, cache: dict[Any, str]) -> str:
 _DTYPE_NAMES: dict[Any, str] = {}
 
 
-def torch_meta(t: Any, torch: ModuleType, storage_nbytes: dict[int, int]) -> ArrayMeta:
+# Storage id -> (size, address of its first byte), for the storages seen in one snapshot.
+StorageInfo = dict[int, tuple[int, int]]
+
+
+def torch_meta(t: Any, torch: ModuleType, storages: StorageInfo) -> ArrayMeta:
     """Metadata of one torch tensor. Subclasses' ``__torch_function__`` is not invoked.
 
-    ``storage_nbytes`` maps storage ids seen in this snapshot to their sizes: asking a storage
-    its size creates its Python object the first time (several microseconds), so it is done
-    once per storage, not once per view.
+    ``storages`` caches what was asked of each storage in this snapshot: asking a storage
+    creates its Python object the first time (several microseconds), so it is done once per
+    storage, not once per view.
     """
     if type(t) is torch.Tensor or type(t) is torch.nn.Parameter:
-        return _torch_meta(t, torch, storage_nbytes)  # no __torch_function__ to bypass
+        return _torch_meta(t, torch, storages)  # no __torch_function__ to bypass
     with torch._C.DisableTorchFunctionSubclass():
-        return _torch_meta(t, torch, storage_nbytes)
+        return _torch_meta(t, torch, storages)
 
 
-def _torch_meta(t: Any, torch: ModuleType, storage_nbytes: dict[int, int]) -> ArrayMeta:
+def _torch_meta(t: Any, torch: ModuleType, storages: StorageInfo) -> ArrayMeta:
     layout = t.layout
     dtype = t.dtype
     device = t.device
@@ -93,11 +97,14 @@ def _torch_meta(t: Any, torch: ModuleType, storage_nbytes: dict[int, int]) -> Ar
     strides_bytes = tuple(s * itemsize for s in t.stride())
     offset_bytes = t.storage_offset() * itemsize
     sid = _storage_id(t, torch)
-    nbytes = storage_nbytes.get(sid)
-    if nbytes is None:
-        nbytes = storage_nbytes[sid] = t.untyped_storage().nbytes()
-    start = t.data_ptr() if device.type != "meta" else offset_bytes
-    storage_start = start - offset_bytes
+    info = storages.get(sid)
+    if info is None:
+        storage = t.untyped_storage()
+        info = storages[sid] = (storage.nbytes(), storage.data_ptr())
+    # From the storage, not ``t.data_ptr()``: an empty tensor's data_ptr is 0 wherever it
+    # sits. A meta storage's address is 0, so meta offsets stay relative to 0.
+    nbytes, storage_start = info
+    start = storage_start + offset_bytes
     pinned = device.type == "cpu" and _is_pinned(t, torch)
     return ArrayMeta(
         library="torch", type_name=type_name, layout="strided", shape=shape,

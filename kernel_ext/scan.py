@@ -27,6 +27,7 @@ from typing import Any, cast
 
 from kernel_ext.array_meta import (
     ArrayMeta,
+    StorageInfo,
     StorageKey,
     TorchColumns,
     loaded_libraries,
@@ -278,7 +279,7 @@ class _SingleReader:
         self.cache: dict[int, _CacheEntry] = {}
         self.known: dict[int, tuple[weakref.ReferenceType[Any], int]] = {}
         self.changed = False
-        self.storage_nbytes: dict[int, int] = {}
+        self.storages: StorageInfo = {}
         self.tensor_type = torch.Tensor if torch is not None else None
         self.storage_id = getattr(torch._C, "_storage_id", None) if torch is not None else None
 
@@ -301,7 +302,7 @@ class _SingleReader:
                     entry.uid if entry is not None and same_object
                     else self.snapshotter.uid_for(obj_id, obj)
                 )
-                record = _read(obj, self.torch, self.np, self.storage_nbytes)
+                record = _read(obj, self.torch, self.np, self.storages)
                 ref = weakref.ref(obj, self.snapshotter._deaths.append)
                 entry = _CacheEntry(ref, check, record, uid)
                 self.changed = True
@@ -341,10 +342,10 @@ _Named = tuple[int, tuple[str, ...], _Record, int]
 
 
 def _read(
-    obj: Any, torch: ModuleType | None, np: ModuleType | None, nbytes: dict[int, int]
+    obj: Any, torch: ModuleType | None, np: ModuleType | None, storages: StorageInfo
 ) -> _Record:
     if torch is not None and isinstance(obj, torch.Tensor):
-        meta = torch_meta(obj, torch, nbytes)
+        meta = torch_meta(obj, torch, storages)
     else:
         assert np is not None
         meta = numpy_meta(obj, np)

@@ -1,0 +1,643 @@
+"""Big containers of plain tensors read column-wise give exactly the graphs of the one-by-one path.
+
+The one-by-one path is the walk with ``BULK_MIN_ITEMS`` set out of reach. Every comparison is of
+``graph.to_dict()`` (which leaves out ``uid``, so graphs of different snapshotters compare) for
+three readings of one namespace: bulk disabled, bulk eager (``lazy=False``) and bulk lazy
+(``lazy=True``, nodes built right after the snapshot, while the tensors are alive).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import weakref
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import kernel_ext.namespace_walk as namespace_walk
+from kernel_ext import Snapshotter
+from kernel_ext.array_meta import StaleTensor, loaded_libraries, torch_columns
+from kernel_ext.graph import StorageGraph
+from kernel_ext.insight import diff_graphs
+from kernel_ext.namespace_walk import BULK_MIN_ITEMS, walk_namespace
+
+Namespace = dict[str, Any]
+Draw = Callable[[st.SearchStrategy[Any]], Any]
+
+NO_BULK = 10**9
+DTYPES = [torch.float32, torch.float64, torch.int64, torch.bool, torch.float16]
+VIEW_DTYPES = [*DTYPES, torch.uint8, torch.int32, torch.int16]
+NP_DTYPES = [np.float32, np.float64, np.int64, np.int16]
+PROPERTY = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+# -- the three readings ------------------------------------------------------------------------
+
+
+def one_by_one(ns: Namespace, monkeypatch: pytest.MonkeyPatch, **kwargs: Any) -> StorageGraph:
+    with monkeypatch.context() as m:
+        m.setattr(namespace_walk, "BULK_MIN_ITEMS", NO_BULK)
+        assert not bulks_in(ns)  # the patch reached the walk
+        return Snapshotter(**kwargs).snapshot(ns)
+
+
+def bulks_in(ns: Namespace) -> list[namespace_walk.BulkFound]:
+    torch_mod, np_mod = loaded_libraries()
+    return walk_namespace(ns, torch_mod, np_mod).bulks
+
+
+def three_ways(
+    ns: Namespace, monkeypatch: pytest.MonkeyPatch, **kwargs: Any
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    single = one_by_one(ns, monkeypatch, **kwargs).to_dict()
+    eager = Snapshotter(lazy=False, **kwargs).snapshot(ns).to_dict()
+    lazy = Snapshotter(lazy=True, **kwargs).snapshot(ns).to_dict()  # built while alive
+    return single, eager, lazy
+
+
+def assert_same_graphs(ns: Namespace, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    single, eager, lazy = three_ways(ns, monkeypatch)
+    assert_dicts_equal(single, eager, "eager bulk")
+    assert_dicts_equal(single, lazy, "lazy bulk")
+    return single
+
+
+def assert_dicts_equal(expected: dict[str, Any], actual: dict[str, Any], what: str) -> None:
+    """Equal, and when not, the first differing entries (not two 300-tensor dumps)."""
+    if expected == actual:
+        return
+    for key, value in expected.items():
+        other = actual.get(key)
+        if value == other:
+            continue
+        if isinstance(value, list) and isinstance(other, list):
+            for i, (a, b) in enumerate(zip(value, other, strict=False)):
+                assert a == b, f"{what}: {key}[{i}] differs from the one-by-one path"
+            assert len(value) == len(other), f"{what}: {key} has {len(other)}, not {len(value)}"
+        assert value == other, f"{what}: {key} differs"
+
+
+def names_in(graph_dict: dict[str, Any]) -> set[str]:
+    return {n for t in graph_dict["tensors"] for n in t["names"]}
+
+
+def overlapping(graph_dict: dict[str, Any], a: str, b: str) -> bool:
+    ids = {n: t["id"] for t in graph_dict["tensors"] for n in t["names"]}
+    return any({e["a"], e["b"]} == {ids[a], ids[b]} for e in graph_dict["overlaps"])
+
+
+def plain_list(n: int = 40) -> list[torch.Tensor]:
+    return [torch.zeros(3) for _ in range(n)]
+
+
+# -- generated namespaces ----------------------------------------------------------------------
+
+
+def fresh(draw: Draw) -> torch.Tensor:
+    dtype = draw(st.sampled_from(DTYPES))
+    shape = draw(st.lists(st.integers(0, 4), max_size=3))  # 0-d, empty, small
+    t = torch.zeros(shape, dtype=dtype)
+    if draw(st.booleans()) and t.dim() >= 2:
+        t = t.transpose(0, -1)  # non-contiguous from the start, its own storage
+    return t
+
+
+def view_of(draw: Draw, s: torch.Tensor) -> torch.Tensor | None:
+    """A view of ``s``: slices, transposes, expand, overlapping as_strided, dtype views."""
+    op = draw(
+        st.sampled_from(
+            ["slice", "step", "transpose", "expand", "as_strided", "view_dtype", "select",
+             "diagonal", "unsqueeze", "flat", "empty"]
+        )
+    )
+    try:
+        if op == "slice" and s.dim():
+            n = s.shape[0]
+            a = draw(st.integers(0, max(n - 1, 0)))
+            return s[a : draw(st.integers(a + 1, max(n, a + 1)))]
+        if op == "step" and s.dim():
+            return s[..., draw(st.integers(0, 1)) :: draw(st.integers(2, 3))]
+        if op == "transpose" and s.dim() >= 2:
+            return s.transpose(0, -1)
+        if op == "expand":
+            return s.unsqueeze(0).expand(draw(st.integers(2, 3)), *s.shape)
+        if op == "as_strided":
+            n_el = s.untyped_storage().nbytes() // s.element_size()
+            rows, cols = draw(st.integers(1, 4)), draw(st.integers(1, 3))
+            stride = draw(st.sampled_from([(1, 1), (0, 1), (2, 1), (1, 0)]))
+            reach = (rows - 1) * stride[0] + (cols - 1) * stride[1] + 1
+            if n_el < reach:
+                return None
+            offset = draw(st.integers(0, n_el - reach))
+            return s.as_strided((rows, cols), stride, offset)
+        if op == "view_dtype":
+            return s.view(draw(st.sampled_from(VIEW_DTYPES)))
+        if op == "select" and s.dim():
+            return s.select(-1, draw(st.integers(0, max(s.shape[-1] - 1, 0))))
+        if op == "diagonal" and s.dim() >= 2:
+            return s.diagonal()
+        if op == "unsqueeze":
+            return s.unsqueeze(-1)
+        if op == "flat" and s.is_contiguous():
+            return s.view(-1)
+        if op == "empty" and s.dim():  # no elements, on a non-null storage, maybe at an offset
+            k = draw(st.integers(0, s.shape[0]))
+            return s[k:k]
+    except (RuntimeError, IndexError):
+        return None  # not a valid view of this source
+    return None
+
+
+def item(draw: Draw, sources: list[torch.Tensor], earlier: list[torch.Tensor]) -> torch.Tensor:
+    kind = draw(st.sampled_from(["fresh", "fresh", "view_root", "view_item", "empty"]))
+    t: torch.Tensor | None = None
+    if kind == "empty":
+        t = draw(st.sampled_from([torch.empty(0), torch.zeros(0, 3), torch.empty(2, 0, 1)]))
+        t = t.clone()  # a new object each time
+        if draw(st.booleans()):
+            t = t.view(-1)
+    elif kind == "view_root":
+        t = view_of(draw, draw(st.sampled_from(sources)))
+    elif kind == "view_item" and earlier:
+        t = view_of(draw, draw(st.sampled_from(earlier)))
+    if t is None:
+        t = fresh(draw)
+    return t
+
+
+def tensors(
+    draw: Draw, sources: list[torch.Tensor], earlier: list[torch.Tensor], lo: int, hi: int
+) -> list[torch.Tensor]:
+    out: list[torch.Tensor] = []
+    for _ in range(draw(st.integers(lo, hi))):
+        out.append(item(draw, sources, earlier + out))
+    return out
+
+
+@st.composite
+def namespaces(draw: Draw) -> Namespace:
+    head: Namespace = {}  # dict order is walk order: these names come before the containers
+    sources: list[torch.Tensor] = []
+    for i in range(draw(st.integers(1, 3))):
+        shape = (draw(st.integers(2, 6)), draw(st.integers(2, 6)))
+        head[f"x{i}"] = root = torch.zeros(shape, dtype=draw(st.sampled_from(DTYPES)))
+        sources.append(root)
+    arrays = [
+        np.zeros(draw(st.integers(4, 12)), dtype=draw(st.sampled_from(NP_DTYPES)))
+        for _ in range(draw(st.integers(0, 2)))
+    ]
+    for i, arr in enumerate(arrays):
+        head[f"a{i}"] = arr
+        sources.append(torch.from_numpy(arr))  # items may view numpy memory
+
+    containers: Namespace = {}
+    # "ts" always qualifies for the column-wise path: distinct items, none named earlier.
+    ts = tensors(draw, sources, [], 32, 80)
+    for arr in arrays:
+        if draw(st.booleans()):  # torch.from_numpy of an array (or a part of it) as an item
+            a = draw(st.integers(0, 2))
+            b = draw(st.sampled_from([a, a + 1, len(arr)]))  # a == b: no elements
+            ts[draw(st.integers(0, len(ts) - 1))] = torch.from_numpy(arr[a:b])
+    containers["ts"] = tuple(ts) if draw(st.booleans()) else ts
+    later: list[torch.Tensor] = []  # items of containers after "ts": targets of early names
+    if draw(st.booleans()):
+        values = tensors(draw, sources, ts, 32, 48)
+        keys = draw(
+            st.lists(
+                st.one_of(st.integers(-5, 10**6), st.text("ab'\"[]. ", max_size=4)),
+                min_size=len(values), max_size=len(values), unique=True,
+            )
+        )
+        containers["d"] = dict(zip(keys, values, strict=True))
+        later += values
+    if draw(st.booleans()):  # nested lists; some too short for the column-wise path
+        nest = [tensors(draw, sources, ts, 28, 40) for _ in range(draw(st.integers(1, 3)))]
+        containers["nest"] = nest
+        later += [t for inner in nest for t in inner]
+    if draw(st.booleans()):  # items of "ts" again, plus new ones: walked one by one
+        picked = draw(st.lists(st.sampled_from(ts), min_size=1, max_size=6, unique_by=id))
+        us = picked + tensors(draw, sources, ts, 30, 36)
+        if draw(st.booleans()):
+            us.append(us[-1])  # a repeat inside one container
+        containers["us"] = us
+        later += us
+    if draw(st.booleans()):
+        containers["small"] = tensors(draw, sources, ts, 1, 8)
+        later += containers["small"]
+    if draw(st.booleans()):  # a list that is not all tensors
+        containers["mixed"] = [*tensors(draw, sources, ts, 31, 34), np.zeros(2), 1.5]
+
+    tail: Namespace = {}
+    everything = ts + later
+    in_ts = set(map(id, ts))
+    not_in_ts = [t for t in later if id(t) not in in_ts]
+    if not_in_ts and draw(st.booleans()):  # a top-level name before its container
+        head["early"] = draw(st.sampled_from(not_in_ts))
+    for i in range(draw(st.integers(0, 3))):  # top-level names after their container
+        tail[f"alias{i}"] = draw(st.sampled_from(everything))
+    for i in range(draw(st.integers(0, 2))):  # numpy arrays on the memory of tensors
+        t = draw(st.sampled_from(everything))
+        if t.is_conj() or t.is_neg():
+            continue
+        (head if draw(st.booleans()) else tail)[f"n{i}"] = t.numpy()
+    return {**head, **containers, **tail}
+
+
+@PROPERTY
+@given(ns=namespaces())
+def test_column_wise_path_gives_the_one_by_one_graphs(
+    ns: Namespace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bulk_names = [b.name for b in bulks_in(ns)]
+    assert "ts" in bulk_names  # the column-wise path is really taken
+    graph = assert_same_graphs(ns, monkeypatch)
+    ts = ns["ts"]
+    assert {f"ts[{i}]" for i in range(len(ts))} <= names_in(graph)
+
+
+# -- mutations between two snapshots of one Snapshotter ----------------------------------------
+
+
+def paths(ns: Namespace) -> Iterator[tuple[str, Any]]:
+    """Access paths of the namespace's tensors/arrays, as the walk writes them (depth <= 2)."""
+    for name, value in ns.items():
+        if isinstance(value, (torch.Tensor, np.ndarray)):
+            yield name, value
+        elif isinstance(value, (list, tuple)):
+            for i, v in enumerate(value):
+                if isinstance(v, list):
+                    yield from ((f"{name}[{i}][{j}]", w) for j, w in enumerate(v))
+                else:
+                    yield f"{name}[{i}]", v
+        elif isinstance(value, dict):
+            yield from ((f"{name}[{k!r}]", v) for k, v in value.items())
+
+
+def uids_by_name(graph: StorageGraph) -> dict[str, int]:
+    return {n: t.uid for t in graph.tensors for n in t.names}
+
+
+def mutate(ns: Namespace, draw: Draw) -> None:
+    ts = ns["ts"] = list(ns["ts"])  # a new container: read again, same tensors
+    for _ in range(draw(st.integers(1, 4))):
+        change = draw(
+            st.sampled_from(["replace", "view", "append", "pop", "inplace", "reverse", "move",
+                             "alias", "drop"])
+        )
+        i = draw(st.integers(0, len(ts) - 1))
+        others = sorted(set(ns) - {"ts"})
+        if change == "replace":
+            ts[i] = fresh(draw)
+        elif change == "view":
+            t = view_of(draw, ts[draw(st.integers(0, len(ts) - 1))])
+            if t is not None:
+                ts[i] = t
+        elif change == "append":
+            ts.append(torch.zeros(draw(st.integers(0, 3))))
+        elif change == "pop" and len(ts) > 33:
+            ts.pop(i)
+        elif change == "inplace":
+            with contextlib.suppress(RuntimeError):  # memory it overlaps itself on
+                ts[i].zero_()  # bumps the version counter shared by all its views
+        elif change == "reverse":
+            ts.reverse()
+        elif change == "move" and len(ts) > 33:
+            ns[f"moved{i}"] = ts.pop(i)
+        elif change == "alias":
+            ns[f"alias_new{i}"] = ts[i]
+        elif change == "drop" and others:
+            del ns[draw(st.sampled_from(others))]
+
+
+@PROPERTY
+@given(ns=namespaces(), lazy=st.booleans(), data=st.data())
+def test_second_snapshot_after_changes_matches_a_fresh_reading(
+    ns: Namespace, lazy: bool, data: st.DataObject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    snap = Snapshotter(lazy=lazy)
+    before = snap.snapshot(ns)
+    assert_dicts_equal(one_by_one(ns, monkeypatch).to_dict(), before.to_dict(), "first")
+    old_paths = list(paths(ns))  # keeps the old objects alive: ids stay meaningful
+    old_uids = uids_by_name(before)
+    mutate(ns, data.draw)
+    after = snap.snapshot(ns)
+    assert_dicts_equal(one_by_one(ns, monkeypatch).to_dict(), after.to_dict(), "second")
+    # uid continuity: the same live object keeps its serial number wherever it moved.
+    uid_of_object = {id(obj): old_uids[path] for path, obj in old_paths if path in old_uids}
+    new_uids = uids_by_name(after)
+    checked = 0
+    for path, obj in paths(ns):
+        if path not in new_uids:
+            continue  # not a tensor/array (the floats of "mixed")
+        checked += 1
+        if id(obj) in uid_of_object:
+            assert new_uids[path] == uid_of_object[id(obj)], path
+        else:
+            assert new_uids[path] not in old_uids.values(), path
+    assert checked >= 32
+
+
+# -- fallback to one by one --------------------------------------------------------------------
+
+
+def with_sparse(ts: list[torch.Tensor]) -> None:
+    ts[7] = torch.eye(3).to_sparse()
+
+
+def with_nested(ts: list[torch.Tensor]) -> None:
+    ts[7] = torch.nested.nested_tensor([torch.zeros(2), torch.zeros(3)])
+
+
+def with_grad(ts: list[torch.Tensor]) -> None:
+    w = torch.zeros(3, requires_grad=True)
+    w.grad = torch.ones(3)
+    ts[7] = w
+
+
+def with_sparse_csr(ts: list[torch.Tensor]) -> None:
+    ts[7] = torch.eye(3).to_sparse_csr()
+
+
+@pytest.mark.parametrize("spoil", [with_sparse, with_nested, with_grad, with_sparse_csr])
+@pytest.mark.filterwarnings("ignore:Sparse CSR tensor support is in beta state:UserWarning")
+def test_exotic_item_falls_back_to_the_one_by_one_graph(
+    spoil: Callable[[list[torch.Tensor]], None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    x = torch.zeros(4, 4)
+    ts = plain_list()
+    ts[3] = x[1]
+    ts[4] = x[1:3]
+    spoil(ts)
+    ns: Namespace = {"x": x, "ts": ts, "alias": ts[10], "g": ts[7]}
+    graph = assert_same_graphs(ns, monkeypatch)
+    assert next(t for t in graph["tensors"] if "ts[10]" in t["names"])["names"] == [
+        "ts[10]", "alias"
+    ]
+    if spoil is with_nested:  # torch cannot tell a nested tensor's sizes: reported, not drawn
+        assert len(graph["tensors"]) == 40
+        assert [p.split(":")[0] for p in graph["problems"]] == ["ts[7]"]
+    else:
+        item = next(t for t in graph["tensors"] if "ts[7]" in t["names"])
+        assert item["names"] == ["ts[7]", "g"]
+        assert len(graph["tensors"]) == 41 + (spoil is with_grad)
+        assert graph["problems"] == []
+        layouts: dict[Callable[[list[torch.Tensor]], None], str] = {
+            with_sparse: "sparse_coo", with_sparse_csr: "sparse_csr"
+        }
+        assert item["layout"] == layouts.get(spoil, "strided")
+    if spoil is with_grad:
+        assert {"ts[7].grad", "g.grad"} <= names_in(graph)
+        assert not bulks_in(ns)  # refused by the walk: gradients are found one by one
+    else:
+        (bulk,) = bulks_in(ns)  # found in one piece, refused by the column reader
+        torch_mod = loaded_libraries()[0]
+        assert torch_mod is not None
+        refs = [weakref.ref(t) for t in bulk.items]
+        versions = tuple(t._version for t in bulk.items)
+        assert torch_columns(bulk.items, versions, refs, torch_mod, eager=True) is None
+    assert overlapping(graph, "ts[3]", "ts[4]") and overlapping(graph, "x", "ts[4]")
+    assert not overlapping(graph, "ts[3]", "ts[5]")
+
+
+def test_mkldnn_item_falls_back_to_the_one_by_one_graph(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ts = plain_list()
+    try:
+        ts[5] = torch.zeros(2, 2).to_mkldnn()
+    except RuntimeError:
+        pytest.skip("no mkldnn in this build")
+    graph = assert_same_graphs({"ts": ts}, monkeypatch)
+    assert len(graph["tensors"]) == 40
+
+
+# -- meta and empty tensors --------------------------------------------------------------------
+
+
+def test_meta_and_empty_tensors_in_a_bulk_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    m = torch.empty(3, 4, device="meta")
+    ts: list[torch.Tensor] = [torch.empty(2, 2, device="meta") for _ in range(20)]
+    ts += [m[1], m[:, 1:], m.t(), torch.empty(0, device="meta"), m[0].expand(3, 4)]
+    ts += [torch.empty(0), torch.empty(0), torch.zeros(0, 5), torch.empty(0).view(0, 1, 2)]
+    ts += [torch.zeros(2) for _ in range(10)]
+    assert len(ts) >= BULK_MIN_ITEMS
+    ns: Namespace = {"m": m, "ts": ts}
+    assert [b.name for b in bulks_in(ns)] == ["ts"]
+    graph = assert_same_graphs(ns, monkeypatch)
+    by_name = {t["names"][0]: t for t in graph["tensors"]}
+    assert by_name["ts[20]"]["storage"] == by_name["m"]["storage"] == by_name["ts[22]"]["storage"]
+    assert by_name["ts[20]"]["offset"] == 4 and by_name["ts[21]"]["offset"] == 1
+    assert by_name["ts[24]"]["self_overlap"] and by_name["ts[24]"]["stride"] == [0, 1]
+    assert by_name["ts[0]"]["storage"] != by_name["ts[1]"]["storage"]
+    empties = [by_name[f"ts[{i}]"] for i in range(25, 29)]
+    assert len({t["storage"] for t in empties}) == 4  # each its own (empty) storage
+    assert all(t["logical_nbytes"] == 0 and t["byte_offset"] == 0 for t in empties)
+    storages = {s["id"]: s for s in graph["storages"]}
+    assert storages[by_name["m"]["storage"]] == {
+        "id": by_name["m"]["storage"], "device": "meta", "nbytes": 48, "pinned": False,
+        "libraries": ["torch"],
+    }
+    assert graph["problems"] == []
+
+
+# Regression: an element's address was taken from ``Tensor.data_ptr()``, which torch returns
+# as 0 for every tensor with no elements, whatever its storage. Empty tensors on a non-null
+# storage, or at a storage offset, got a wrong place in memory (the one-by-one path stretched
+# their storage over unrelated memory and merged it with other storages; the column-wise path
+# gave them a byte offset of minus the storage's address).
+
+
+def empty_view() -> tuple[Namespace, int, int]:
+    x = torch.arange(10.0)
+    ts = plain_list()
+    ts[0] = x[2:2]
+    return {"x": x, "ts": ts}, 8, 40  # (namespace, byte offset of ts[0], its storage's size)
+
+
+def resized_to_empty() -> tuple[Namespace, int, int]:
+    ts = plain_list()
+    ts[0] = torch.zeros(5)[1:].resize_(0)  # keeps its allocation and offset
+    return {"ts": ts}, 4, 20
+
+
+def empty_numpy_slice() -> tuple[Namespace, int, int]:
+    arr = np.arange(5.0)
+    ts = plain_list()
+    ts[0] = torch.from_numpy(arr[2:2])
+    return {"arr": arr, "ts": ts}, 0, 0
+
+
+@pytest.mark.parametrize("case", [empty_view, resized_to_empty, empty_numpy_slice])
+def test_empty_tensors_on_a_non_null_storage_in_a_bulk_list(
+    case: Callable[[], tuple[Namespace, int, int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ns, byte_offset, nbytes = case()
+    assert [b.name for b in bulks_in(ns)] == ["ts"]
+    graph = assert_same_graphs(ns, monkeypatch)
+    item = next(t for t in graph["tensors"] if t["names"] == ["ts[0]"])
+    assert (item["byte_offset"], item["logical_nbytes"]) == (byte_offset, 0)
+    storage = next(s for s in graph["storages"] if s["id"] == item["storage"])
+    assert storage["nbytes"] == nbytes
+    assert len(graph["storages"]) == 40 + ("arr" in ns)  # nothing merged with other memory
+    assert all(t["byte_offset"] == 0 for t in graph["tensors"] if t["names"] != ["ts[0]"])
+
+
+def test_empty_view_does_not_stretch_its_storage_in_the_one_by_one_path() -> None:
+    x = torch.arange(10.0)
+    graph = Snapshotter().snapshot({"x": x, "e": x[2:2], "y": torch.zeros(3)})
+    e, xs = graph.by_name("e"), graph.by_name("x")
+    assert xs is not None and e is not None
+    assert (xs.offset, e.offset, e.byte_offset, e.storage) == (0, 2, 8, xs.storage)
+    assert [s.nbytes for s in graph.storages] == [40, 12]
+
+
+# -- uid continuity ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lazy", [False, True])
+def test_uids_survive_a_new_container_and_change_for_a_new_item(lazy: bool) -> None:
+    snap = Snapshotter(lazy=lazy)
+    ts = [torch.zeros(3) for _ in range(50)]
+    ns: Namespace = {"ts": ts}
+    first = snap.snapshot(ns)
+    ns["ts"] = list(ts)  # a new list, the same tensors
+    second = snap.snapshot(ns)
+    assert second.index().tensor_uids == first.index().tensor_uids
+    changes = diff_graphs(first, second)
+    assert (changes.new_storage_count, changes.released_count) == (0, 0)
+    assert not changes
+    ns["ts"][17] = torch.zeros(3)
+    third = snap.snapshot(ns)
+    changes = diff_graphs(second, third)
+    assert (changes.new_storage_count, changes.released_count) == (1, 1)
+    assert changes.new_storage_labels == ["ts[17]"] and changes.released == ["ts[17]"]
+    uids = third.index().tensor_uids
+    assert uids[:17] + uids[18:] == first.index().tensor_uids[:17] + first.index().tensor_uids[18:]
+    assert uids[17] not in first.index().uid_set()
+
+
+@pytest.mark.parametrize("lazy", [False, True])
+def test_uids_follow_tensors_out_of_and_into_bulk_containers(lazy: bool) -> None:
+    snap = Snapshotter(lazy=lazy)
+    ts = [torch.zeros(3) for _ in range(40)]
+    lone = torch.zeros(2)
+    ns: Namespace = {"lone": lone, "ts": ts}
+    first = snap.snapshot(ns)
+    uid = uids_by_name(first)
+    # ts[5] moves to a top-level name, lone moves into a (new) bulk dict; ts is rebuilt.
+    ns2: Namespace = {"solo": ts[5], "d": {f"k{i}": t for i, t in enumerate(ts) if i != 5}}
+    ns2["d"]["lone"] = lone
+    second = snap.snapshot(ns2)
+    assert [b.name for b in bulks_in(ns2)] == ["d"]
+    new = uids_by_name(second)
+    assert new["solo"] == uid["ts[5]"]
+    assert new["d['lone']"] == uid["lone"]
+    assert new["d['k6']"] == uid["ts[6]"]
+    changes = diff_graphs(first, second)
+    assert (changes.new_storage_count, changes.released_count) == (0, 0)
+
+
+# -- lazy reading: stale nodes, labels, nothing kept alive -------------------------------------
+
+
+def test_lazy_graph_raises_stale_tensor_after_release_but_labels_still_work() -> None:
+    snap = Snapshotter(lazy=True)
+    ns: Namespace = {"ts": [torch.zeros(3) for _ in range(40)], "keep": torch.zeros(1)}
+    graph = snap.snapshot(ns)
+    assert [b.name for b in bulks_in(ns)] == ["ts"]
+    del ns["ts"]
+    gc.collect()
+    p = next(p for p in range(len(graph.tensors)) if graph.index().label(p) == "ts[3]")
+    with pytest.raises(StaleTensor):
+        graph.tensors[p]
+    with pytest.raises(StaleTensor):
+        graph.to_dict()
+    labels = [graph.index().label(q) for q in range(len(graph.tensors))]
+    assert labels == [*(f"ts[{i}]" for i in range(40)), "keep"]
+    assert graph.index().names_at(p) == ("ts[3]",)
+    later = snap.snapshot(ns)  # the snapshotter itself copes
+    assert [t.names for t in later.tensors] == [("keep",)]
+    assert diff_graphs(graph, later).released_count == 40
+
+
+def test_lazy_graph_raises_stale_tensor_after_an_in_place_change() -> None:
+    ts = [torch.zeros(3) for _ in range(40)]
+    graph = Snapshotter(lazy=True).snapshot({"ts": ts})
+    built = graph.tensors[2]  # built while unchanged: kept
+    ts[2].add_(1)
+    ts[9].resize_(5)
+    assert graph.tensors[2] is built
+    with pytest.raises(StaleTensor):
+        graph.tensors[9]
+    assert graph.tensors[10].shape == (3,)  # an unchanged one is still read
+
+
+def test_eager_graph_survives_release() -> None:
+    ns: Namespace = {"ts": [torch.zeros(3) for _ in range(40)]}
+    graph = Snapshotter(lazy=False).snapshot(ns)
+    del ns["ts"]
+    gc.collect()
+    assert graph.tensors[3].names == ("ts[3]",) and graph.tensors[3].shape == (3,)
+    assert len(graph.to_dict()["storages"]) == 40
+
+
+@pytest.mark.parametrize("lazy", [False, True])
+def test_nothing_kept_alive_by_the_snapshotter_or_its_graph(lazy: bool) -> None:
+    snap = Snapshotter(lazy=lazy)
+    x = torch.zeros(10)
+    ts = [torch.zeros(2) for _ in range(1000)]
+    ts[0] = x[1:]  # a view: its base stays alive through ``x`` only
+    ns: Namespace = {"x": x, "ts": ts}
+    snap.snapshot(ns)
+    graph = snap.snapshot(ns)  # the unchanged shortcut too
+    graph.tensors[0]
+    graph.tensors[500]
+    refs = [weakref.ref(t) for t in ts]
+    x_ref = weakref.ref(x)
+    del ts, x
+    ns.clear()
+    gc.collect()
+    assert sum(r() is not None for r in refs) == 0
+    assert x_ref() is None
+    assert len(graph.tensors) == 1001  # the graph is still there
+    again = snap.snapshot(ns)
+    assert len(again.tensors) == 0
+
+
+# -- the unchanged shortcut --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lazy", [False, True])
+def test_unchanged_shortcut_and_changes_seen_in_a_bulk_list(
+    lazy: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    snap = Snapshotter(lazy=lazy)
+    ts = [torch.zeros(3) for _ in range(40)]
+    ns: Namespace = {"ts": ts}
+    first = snap.snapshot(ns)
+    assert snap.snapshot(ns) is first
+    ts[3].add_(1)  # bumps the version counter
+    second = snap.snapshot(ns)
+    assert second is not first
+    assert snap.snapshot(ns) is second
+    assert_dicts_equal(one_by_one(ns, monkeypatch).to_dict(), second.to_dict(), "after add_")
+    assert not second.overlapping("ts[4]", "ts[5]")
+    ts[5] = ts[4][1:]
+    third = snap.snapshot(ns)
+    assert third is not second
+    assert third.overlapping("ts[4]", "ts[5]") and not third.overlapping("ts[3]", "ts[4]")
+    assert third.by_name("ts[5]").base == third.by_name("ts[4]").id  # type: ignore[union-attr]
+    assert_dicts_equal(one_by_one(ns, monkeypatch).to_dict(), third.to_dict(), "after ts[5]=")
+    ns["alias"] = ts[20]  # a new top-level name for an unchanged item
+    fourth = snap.snapshot(ns)
+    assert fourth is not third
+    assert fourth.by_name("alias").names == ("ts[20]", "alias")  # type: ignore[union-attr]
+    assert_dicts_equal(one_by_one(ns, monkeypatch).to_dict(), fourth.to_dict(), "after alias")
