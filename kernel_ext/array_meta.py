@@ -169,7 +169,6 @@ def numpy_meta(a: Any, np: ModuleType) -> ArrayMeta:
 
 
 _cdata_of = operator.attrgetter("_cdata")
-_is_nested = operator.attrgetter("is_nested")
 
 
 class StaleTensor(LookupError):
@@ -188,11 +187,13 @@ class TorchColumns:
     reference (``meta``), or up front when the snapshot is eager (``metas``).
     """
 
-    refs: list[Any]  # weak references
+    # Tuples, not lists: a tuple of ints drops out of the cyclic collector's sight after its
+    # first collection, a list is traversed item by item at every one.
+    refs: tuple[Any, ...]  # weak references
     versions: tuple[int, ...]
-    storage_keys: list[int]
-    storage_nbytes: list[int]
-    storage_starts: list[int]
+    storage_keys: tuple[int, ...]
+    storage_nbytes: tuple[int, ...]
+    storage_starts: tuple[int, ...]
     self_overlap: frozenset[int]  # positions whose own elements share memory
     metas: list[ArrayMeta] | None  # eager: every row read already
     _read: dict[int, ArrayMeta]
@@ -213,25 +214,24 @@ class TorchColumns:
 
 
 def torch_columns(
-    items: list[Any], versions: tuple[int, ...], refs: list[Any], torch: ModuleType,
+    items: list[Any], versions: tuple[int, ...], refs: tuple[Any, ...], torch: ModuleType,
     eager: bool,
 ) -> TorchColumns | None:
-    """Columns for ``items``, all of exact type ``torch.Tensor`` and not requiring grad.
+    """Columns for ``items``, all of exact type ``torch.Tensor``, not nested (the walk checks
+    both) and not requiring grad.
 
     ``None`` when the items need the careful one-by-one reading: a layout without a strided
-    storage (sparse and mkldnn tensors raise on ``untyped_storage``), nested tensors, or
-    anything else that raises.
+    storage (sparse and mkldnn tensors raise on ``untyped_storage``), or anything else that
+    raises.
     """
     tensor = torch.Tensor
     try:
-        if any(map(_is_nested, items)):
-            return None
         # The storage objects give the key (``_cdata`` is the StorageImpl's address, what
         # ``torch._C._storage_id`` returns), the size and the address, in cheap passes.
         storages = list(map(tensor.untyped_storage, items))
-        keys = list(map(_cdata_of, storages))
-        nbytes = list(map(torch.UntypedStorage.nbytes, storages))
-        starts = list(map(torch.UntypedStorage.data_ptr, storages))
+        keys = tuple(map(_cdata_of, storages))
+        nbytes = tuple(map(torch.UntypedStorage.nbytes, storages))
+        starts = tuple(map(torch.UntypedStorage.data_ptr, storages))
         del storages
         contiguous = list(map(tensor.is_contiguous, items))
         # Only a non-contiguous tensor (expand, as_strided, a zero stride) can overlap itself.

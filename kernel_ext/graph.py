@@ -130,14 +130,15 @@ def _position(
 class LazyNodes(Sequence[N]):
     """A read-only sequence whose items are built on first access by ``build(position)``."""
 
-    __slots__ = ("_build", "_nodes")
+    __slots__ = ("_build", "_count", "_nodes")
 
     def __init__(self, count: int, build: Callable[[int], N]) -> None:
         self._build = build
-        self._nodes: list[N | None] = [None] * count
+        self._count = count
+        self._nodes: dict[int, N] = {}  # only the few built: no list of ten thousand Nones
 
     def __len__(self) -> int:
-        return len(self._nodes)
+        return self._count
 
     @overload
     def __getitem__(self, i: int) -> N: ...
@@ -147,14 +148,18 @@ class LazyNodes(Sequence[N]):
 
     def __getitem__(self, i: int | slice) -> N | tuple[N, ...]:
         if isinstance(i, slice):
-            return tuple(self[j] for j in range(*i.indices(len(self._nodes))))
-        node = self._nodes[i]
+            return tuple(self[j] for j in range(*i.indices(self._count)))
+        if i < 0:
+            i += self._count
+        if not 0 <= i < self._count:
+            raise IndexError(i)
+        node = self._nodes.get(i)
         if node is None:
-            node = self._nodes[i] = self._build(i if i >= 0 else i + len(self._nodes))
+            node = self._nodes[i] = self._build(i)
         return node
 
     def __iter__(self) -> Iterator[N]:
-        for i in range(len(self._nodes)):
+        for i in range(self._count):
             yield self[i]
 
     def __eq__(self, other: object) -> bool:
@@ -166,7 +171,7 @@ class LazyNodes(Sequence[N]):
         return hash(tuple(self))
 
     def __repr__(self) -> str:
-        return f"LazyNodes({len(self._nodes)} nodes)"
+        return f"LazyNodes({self._count} nodes)"
 
 
 @dataclass(slots=True)
@@ -177,10 +182,10 @@ class GraphIndex:
     none); ``shared`` maps the storages viewed by two or more tensors to their tensors.
     """
 
-    tensor_uids: list[int]
-    tensor_storage: list[int]
-    storage_nbytes: list[int]  # -1: unknown
-    storage_first: list[int]  # position of each storage's first tensor
+    tensor_uids: Sequence[int]
+    tensor_storage: Sequence[int]
+    storage_nbytes: Sequence[int]  # -1: unknown
+    storage_first: Sequence[int]  # position of each storage's first tensor
     shared: dict[int, list[int]]
     special: list[int]  # tensors that overlap themselves or have no strided storage
     named: list[int]  # tensors that may have a top-level name (the others are item paths)

@@ -177,8 +177,10 @@ class _Walker:
         known = self.plain_tensor_ids.get(id(obj))
         if known is None and set(map(type, items)) != {tensor_type}:
             return False
-        if any(map(_requires_grad, items)):
-            return False  # gradients are found one tensor at a time
+        # One C-level pass for both: gradients are found one tensor at a time, and nested
+        # tensors (no strides) are read the careful way.
+        if set(map(_grad_or_nested, items)) != {(False, False)}:
+            return False
         ids = list(known[1]) if known is not None else list(map(id, items))
         id_set = set(ids)
         if (
@@ -290,7 +292,7 @@ class _Walker:
             self.add(grad, f"{name}.grad")
 
 
-_requires_grad = operator.attrgetter("requires_grad")
+_grad_or_nested = operator.attrgetter("requires_grad", "is_nested")
 
 
 def walk_namespace(

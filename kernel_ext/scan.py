@@ -19,7 +19,7 @@ import operator
 import weakref
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import repeat
 from types import ModuleType
@@ -250,14 +250,14 @@ class Snapshotter:
         ):
             return entry
         n = len(found.items)
-        refs = list(map(weakref.ref, found.items, repeat(self._deaths.append, n)))
+        refs = tuple(map(weakref.ref, found.items, repeat(self._deaths.append, n)))
         columns = torch_columns(found.items, check[2], refs, torch, eager=not self.lazy)
         if columns is None:
             return None
         if self._seen_before(found.id_set):
-            uids = list(map(self.uid_for, found.ids, found.items))
+            uids = tuple(map(self.uid_for, found.ids, found.items))
         else:
-            uids = list(range(self._next_uid, self._next_uid + n))
+            uids = tuple(range(self._next_uid, self._next_uid + n))
             self._next_uid += n
         return _BulkEntry(check, found.id_set, refs, uids, columns)
 
@@ -325,8 +325,8 @@ def _call(ref: weakref.ReferenceType[Any]) -> Any:
 class _BulkEntry:
     check: BulkCheck
     id_set: set[int]
-    refs: list[weakref.ReferenceType[Any]]
-    uids: list[int]
+    refs: tuple[weakref.ReferenceType[Any], ...]
+    uids: tuple[int, ...]
     columns: TorchColumns
     _positions: dict[int, int] | None = None
 
@@ -401,9 +401,10 @@ def build_graph(
         # The common case, checked in C: every tensor alone on a storage of its own, and no
         # two storages on one memory. Storage p is tensor p's.
         n_storages = n
-        tensor_storage = storage_first = list(range(n))
-        storage_origin = table.los
-        storage_nbytes = list(map(operator.sub, table.his, table.los))
+        tensor_storage: Sequence[int] = range(n)
+        storage_first: Sequence[int] = tensor_storage
+        storage_origin: Sequence[int] = tuple(table.los)
+        storage_nbytes: Sequence[int] = tuple(map(operator.sub, table.his, table.los))
         shared: dict[int, list[int]] = {}
     else:
         span = table.spans()
@@ -421,12 +422,12 @@ def build_graph(
             zip(storage_keys, range(n_storages), strict=True)
         )
         position_of_key[None] = -1
-        tensor_storage = list(map(position_of_key.__getitem__, keys))
+        tensor_storage = tuple(map(position_of_key.__getitem__, keys))
         first_of = dict(zip(reversed(tensor_storage), range(n - 1, -1, -1), strict=True))
-        storage_first = list(map(first_of.__getitem__, range(n_storages)))
+        storage_first = tuple(map(first_of.__getitem__, range(n_storages)))
         spans = list(map(span.__getitem__, storage_keys))
-        storage_origin = list(map(_lo, spans))
-        storage_nbytes = list(map(operator.sub, map(_hi, spans), storage_origin))
+        origins = list(map(_lo, spans))
+        sizes = list(map(operator.sub, map(_hi, spans), origins))
         shared = {}
         if n_storages < n - keys.count(None):
             counts = Counter(tensor_storage)
@@ -438,14 +439,17 @@ def build_graph(
         for key, root in root_of.items():  # merged memory: one range over all its storages
             s = position_of_key[root]
             lo, hi = span[key]
-            end = max(storage_origin[s] + storage_nbytes[s], hi)
-            storage_origin[s] = min(storage_origin[s], lo)
-            storage_nbytes[s] = end - storage_origin[s]
+            end = max(origins[s] + sizes[s], hi)
+            origins[s] = min(origins[s], lo)
+            sizes[s] = end - origins[s]
+        storage_origin, storage_nbytes = tuple(origins), tuple(sizes)
     overlaps: list[OverlapEdge] = []
     for members in shared.values():
         overlaps.extend(_overlaps_in(members, table.meta))
+    table.release_build_columns()
     index = GraphIndex(
-        tensor_uids=table.uids, tensor_storage=tensor_storage, storage_nbytes=storage_nbytes,
+        tensor_uids=table.uids, tensor_storage=tensor_storage,
+        storage_nbytes=storage_nbytes,
         storage_first=storage_first, shared=shared, special=table.special, named=table.named,
         names_at=table.names, ids_by_position=True,
     )
@@ -495,7 +499,7 @@ class _Table:
     def __init__(self, entries: list[_Named | _BulkSeg]) -> None:
         self.starts: list[int] = []  # first position of each segment
         self.segments = entries
-        self.uids: list[int] = []
+        self.uids: list[int] | tuple[int, ...] = []
         self.keys: list[StorageKey | None] = []
         # Per tensor: the byte range of its storage (of what it reaches, when the size of
         # foreign memory under a numpy array is not known; 0, 0 without a storage).
@@ -526,6 +530,11 @@ class _Table:
                 if record.self_overlap or record.meta.layout != "strided":
                     self.special.append(start)
                 self.named.append(start)
+
+    def release_build_columns(self) -> None:
+        """What only grouping needed; the graph keeps the table for building nodes."""
+        self.keys, self.los, self.his = [], [], []
+        self.uids = tuple(self.uids)
 
     def _locate(self, p: int) -> tuple[_Named | _BulkSeg, int]:
         k = bisect_right(self.starts, p) - 1

@@ -395,12 +395,13 @@ def test_exotic_item_falls_back_to_the_one_by_one_graph(
         assert item["layout"] == layouts.get(spoil, "strided")
     if spoil is with_grad:
         assert {"ts[7].grad", "g.grad"} <= names_in(graph)
-        assert not bulks_in(ns)  # refused by the walk: gradients are found one by one
+    if spoil in (with_grad, with_nested):
+        assert not bulks_in(ns)  # refused by the walk: gradients and nested tensors one by one
     else:
         (bulk,) = bulks_in(ns)  # found in one piece, refused by the column reader
         torch_mod = loaded_libraries()[0]
         assert torch_mod is not None
-        refs = [weakref.ref(t) for t in bulk.items]
+        refs = tuple(weakref.ref(t) for t in bulk.items)
         versions = tuple(t._version for t in bulk.items)
         assert torch_columns(bulk.items, versions, refs, torch_mod, eager=True) is None
     assert overlapping(graph, "ts[3]", "ts[4]") and overlapping(graph, "x", "ts[4]")
