@@ -193,13 +193,23 @@ class GraphIndex:
     # tensors of the previous cell, which may be gone by now).
     names_at: Callable[[int], tuple[str, ...]]
     ids_by_position: bool = False  # tensor p's id is "t<p>" (a snapshot), not looked up
+    _uid_set: set[int] | None = None
+    _largest: int | None = None
 
     def label(self, p: int) -> str:
         names = self.names_at(p)
         return names[0] if names else f"<t{p}>"
 
     def uid_set(self) -> set[int]:
-        return set(self.tensor_uids)
+        """Kept: a graph is diffed as the new one, then again as the old one."""
+        if self._uid_set is None:
+            self._uid_set = set(self.tensor_uids)
+        return self._uid_set
+
+    def largest_storage(self) -> int:
+        if self._largest is None:
+            self._largest = max(self.storage_nbytes, default=-1)
+        return self._largest
 
     @classmethod
     def of(cls, graph: StorageGraph) -> GraphIndex:

@@ -55,6 +55,8 @@ def find_pinned_waste(
     min_ratio: float = DEFAULT_MIN_RATIO,
 ) -> list[PinnedWaste]:
     index = graph.index()
+    if index.largest_storage() < min_waste:
+        return []
     # Only storages big enough to waste ``min_waste`` are worth looking at (a C-level filter:
     # most of a big namespace's storages are small).
     big = compress(range(len(index.storage_nbytes)), map(min_waste.__le__, index.storage_nbytes))

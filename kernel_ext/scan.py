@@ -404,7 +404,7 @@ def build_graph(
         tensor_storage: Sequence[int] = range(n)
         storage_first: Sequence[int] = tensor_storage
         storage_origin: Sequence[int] = tuple(table.los)
-        storage_nbytes: Sequence[int] = tuple(map(operator.sub, table.his, table.los))
+        storage_nbytes: Sequence[int] = tuple(table.sizes)
         shared: dict[int, list[int]] = {}
     else:
         span = table.spans()
@@ -505,6 +505,7 @@ class _Table:
         # foreign memory under a numpy array is not known; 0, 0 without a storage).
         self.los: list[int] = []
         self.his: list[int] = []
+        self.sizes: list[int] = []
         self.special: list[int] = []
         self.named: list[int] = []
         self._position_of: dict[int, int] | None = None
@@ -516,6 +517,7 @@ class _Table:
                 self.uids.extend(entry.entry.uids)
                 self.keys.extend(columns.storage_keys)
                 self.los.extend(columns.storage_starts)
+                self.sizes.extend(columns.storage_nbytes)
                 self.his.extend(map(operator.add, columns.storage_starts, columns.storage_nbytes))
                 self.special.extend(start + i for i in sorted(columns.self_overlap))
                 self.named.extend(start + i for i in sorted(entry.extra_names))
@@ -527,13 +529,14 @@ class _Table:
                 lo, hi = _storage_range(m) if m.storage_key is not None else (0, 0)
                 self.los.append(lo)
                 self.his.append(hi)
+                self.sizes.append(hi - lo)
                 if record.self_overlap or record.meta.layout != "strided":
                     self.special.append(start)
                 self.named.append(start)
 
     def release_build_columns(self) -> None:
         """What only grouping needed; the graph keeps the table for building nodes."""
-        self.keys, self.los, self.his = [], [], []
+        self.keys, self.los, self.his, self.sizes = [], [], [], []
         self.uids = tuple(self.uids)
 
     def _locate(self, p: int) -> tuple[_Named | _BulkSeg, int]:
