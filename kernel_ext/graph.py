@@ -193,6 +193,7 @@ class GraphIndex:
     # tensors of the previous cell, which may be gone by now).
     names_at: Callable[[int], tuple[str, ...]]
     ids_by_position: bool = False  # tensor p's id is "t<p>" (a snapshot), not looked up
+    one_tensor_per_storage: bool = False  # tensor p alone on storage p (a snapshot's common case)
     _uid_set: set[int] | None = None
     _largest: int | None = None
 

@@ -11,8 +11,9 @@
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field, replace
-from itertools import compress, filterfalse
+from itertools import compress, filterfalse, islice
 
 from kernel_ext.graph import GraphIndex, StorageGraph, StorageNode, TensorNode
 from kernel_ext.render_dot import format_bytes
@@ -142,6 +143,23 @@ def _storage_label(index: GraphIndex, s: int) -> str:
     return ", ".join(labels[:LISTED]) + (" ..." if len(labels) > LISTED else "")
 
 
+def _new_storages(index: GraphIndex, other_uids: set[int]) -> tuple[int, list[int]]:
+    """How many of ``index``'s storages hold no tensor of ``other_uids``, and which: all of
+    those viewed by several tensors, and the first few others (for the text).
+
+    A storage continues when one of its tensors is in the other graph (matched by uid).
+    """
+    in_other = map(other_uids.__contains__, index.tensor_uids)
+    if index.one_tensor_per_storage:  # storage p is tensor p's: count in C, list a few
+        count = len(index.tensor_uids) - sum(map(other_uids.__contains__, index.tensor_uids))
+        first = islice(compress(range(len(index.tensor_uids)), map(operator.not_, in_other)),
+                       LISTED)
+        return count, list(first)
+    continued = set(compress(index.tensor_storage, in_other))
+    found = list(filterfalse(continued.__contains__, range(len(index.storage_first))))
+    return len(found), found
+
+
 def diff_graphs(old: StorageGraph, new: StorageGraph) -> GraphChanges:
     """What changed from ``old`` to ``new`` (two snapshots of one namespace).
 
@@ -152,15 +170,12 @@ def diff_graphs(old: StorageGraph, new: StorageGraph) -> GraphChanges:
     changes = GraphChanges()
     oi, ni = old.index(), new.index()
     old_uids, new_uids = oi.uid_set(), ni.uid_set()
-    # A storage continues when one of its tensors was there before (matched by uid).
-    continued_new = set(compress(ni.tensor_storage, map(old_uids.__contains__, ni.tensor_uids)))
-    continued_old = set(compress(oi.tensor_storage, map(new_uids.__contains__, oi.tensor_uids)))
-    fresh = list(filterfalse(continued_new.__contains__, range(len(ni.storage_first))))
-    gone = list(filterfalse(continued_old.__contains__, range(len(oi.storage_first))))
-    changes.new_storage_count = len(fresh)
+    fresh_count, fresh = _new_storages(ni, old_uids)
+    gone_count, gone = _new_storages(oi, new_uids)
+    changes.new_storage_count = fresh_count
     changes.new_storage_labels = [_storage_label(ni, s) for s in fresh[:LISTED]]
     changes.new_storages = [new.storages[s].id for s in fresh if s in ni.shared]
-    changes.released_count = len(gone)
+    changes.released_count = gone_count
     changes.released = [_storage_label(oi, s) for s in gone[:LISTED]]
     if ni.shared or oi.shared:
         old_storage_of = dict(zip(oi.tensor_uids, oi.tensor_storage, strict=True))

@@ -95,7 +95,7 @@ class _Walker:
         self.result = WalkResult()
         self.seen_containers: set[int] = set()
         self.kinds: dict[type, str] = {}
-        self.bulk_ids: set[int] = set()  # ids of every tensor in a bulk
+        self.bulk_id_sets: list[set[int]] = []  # ids of the tensors of each bulk
         self.bulk_total = 0
         self.tensor_type: type | None = torch.Tensor if torch is not None else None
         self.plain_tensor_ids: Mapping[int, tuple[Any, ...]] = {}
@@ -128,7 +128,7 @@ class _Walker:
     def add(self, obj: Any, name: str) -> bool:
         found = self.result.found.get(id(obj))
         if found is None:
-            if self.bulk_ids and id(obj) in self.bulk_ids:
+            if self.bulk_id_sets and any(id(obj) in ids for ids in self.bulk_id_sets):
                 self.add_bulk_name(id(obj), name)
                 return False
             if len(self.result.found) + self.bulk_total >= self.limits.max_arrays:
@@ -177,20 +177,20 @@ class _Walker:
         known = self.plain_tensor_ids.get(id(obj))
         if known is None and set(map(type, items)) != {tensor_type}:
             return False
-        # One C-level pass for both: gradients are found one tensor at a time, and nested
-        # tensors (no strides) are read the careful way.
-        if set(map(_grad_or_nested, items)) != {(False, False)}:
+        # Gradients are found one tensor at a time, and nested tensors (no strides) are read
+        # the careful way. (Two any() passes cost less than one pass building pairs.)
+        if any(map(_requires_grad, items)) or any(map(_is_nested, items)):
             return False
         ids = list(known[1]) if known is not None else list(map(id, items))
         id_set = set(ids)
         if (
             len(id_set) != len(ids)
             or not id_set.isdisjoint(self.result.found)
-            or not id_set.isdisjoint(self.bulk_ids)
+            or not all(map(id_set.isdisjoint, self.bulk_id_sets))
             or len(self.result.found) + self.bulk_total + len(ids) > self.limits.max_arrays
         ):
             return False  # repeats and bounds: the item walk names them one by one
-        self.bulk_ids |= id_set
+        self.bulk_id_sets.append(id_set)
         self.bulk_total += len(ids)
         self.result.bulks.append(
             BulkFound(name, id(obj), items, ids, id_set, keys, after=len(self.result.found))
@@ -292,7 +292,8 @@ class _Walker:
             self.add(grad, f"{name}.grad")
 
 
-_grad_or_nested = operator.attrgetter("requires_grad", "is_nested")
+_requires_grad = operator.attrgetter("requires_grad")
+_is_nested = operator.attrgetter("is_nested")
 
 
 def walk_namespace(

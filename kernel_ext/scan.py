@@ -452,6 +452,7 @@ def build_graph(
         storage_nbytes=storage_nbytes,
         storage_first=storage_first, shared=shared, special=table.special, named=table.named,
         names_at=table.names, ids_by_position=True,
+        one_tensor_per_storage=isinstance(tensor_storage, range),
     )
 
     def storage_node(s: int) -> StorageNode:
