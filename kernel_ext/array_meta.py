@@ -235,7 +235,10 @@ def torch_columns(
         del storages
         contiguous = list(map(tensor.is_contiguous, items))
         # Only a non-contiguous tensor (expand, as_strided, a zero stride) can overlap itself.
-        loose = list(compress(range(len(items)), map(operator.not_, contiguous)))
+        loose = (
+            [] if all(contiguous)
+            else list(compress(range(len(items)), map(operator.not_, contiguous)))
+        )
         overlapping = frozenset(
             i for i in loose
             if has_internal_overlap(_layout_of(_torch_meta(items[i], torch, {}))).may_overlap
