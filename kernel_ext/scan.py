@@ -102,6 +102,7 @@ class Snapshotter:
         self._cache: dict[int, _CacheEntry] = {}
         self._bulks: dict[int, _BulkEntry] = {}  # id(container) -> what was read of it
         self._previous_bulks: dict[int, _BulkEntry] = {}  # during a snapshot: the last ones
+        self._reread = False  # set by invalidate(): no container is reused as it was
         # Objects of the last snapshot read one by one: id -> (weak reference, serial number).
         # Those read column-wise are found through ``_bulks``.
         self._known: dict[int, tuple[weakref.ReferenceType[Any], int]] = {}
@@ -132,7 +133,7 @@ class Snapshotter:
         """Make the next snapshot a full walk that reads every container again (an explicit
         request, or new limits)."""
         self._last_fingerprint = None
-        self._bulks = {}
+        self._reread = True  # containers are read again, but who is who is kept (uids)
 
     def _snapshot(self, namespace: Mapping[str, Any], skip: Callable[[str], bool]) -> StorageGraph:
         torch, np = loaded_libraries()
@@ -185,6 +186,7 @@ class Snapshotter:
         del walk  # the walk holds the user's objects: nothing below needs them
         self._cache, self._known = reader.cache, reader.known
         self._previous_bulks = {}
+        self._reread = False
         ordered.sort(key=lambda item: item[0])
         signature = [
             (entry[0], entry[1]) if isinstance(entry, tuple)
@@ -245,6 +247,7 @@ class Snapshotter:
         entry = old_bulks.get(found.container_id)
         if (
             entry is not None
+            and not self._reread
             and entry.check == check
             and (not something_died or all(map(operator.is_, map(_call, entry.refs), found.items)))
         ):

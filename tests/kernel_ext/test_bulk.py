@@ -642,3 +642,18 @@ def test_unchanged_shortcut_and_changes_seen_in_a_bulk_list(
     assert fourth is not third
     assert fourth.by_name("alias").names == ("ts[20]", "alias")  # type: ignore[union-attr]
     assert_dicts_equal(one_by_one(ns, monkeypatch).to_dict(), fourth.to_dict(), "after alias")
+
+
+@pytest.mark.parametrize("lazy", [True, False])
+def test_invalidate_rereads_containers_but_keeps_uids(lazy: bool) -> None:
+    snap = Snapshotter(lazy=lazy)
+    ts = plain_list()
+    ns: Namespace = {"ts": ts}
+    before = snap.snapshot(ns)
+    before.to_dict()
+    snap.invalidate()  # what %tensorgraph does: read everything again
+    after = snap.snapshot(ns)
+    assert after is not before
+    assert list(after.index().tensor_uids) == list(before.index().tensor_uids)
+    assert not diff_graphs(before, after)
+    assert after.to_dict() == before.to_dict()

@@ -150,3 +150,32 @@ def test_auto_and_config_in_a_real_kernel() -> None:
     assert "max_depth=1" in stream_text(nb.cells[6]) and "max_nodes=20" in stream_text(nb.cells[6])
     assert "no tensor or array named nested" in stream_text(nb.cells[7], "stderr")
     assert display_bundles(nb.cells[8]) == []
+
+
+def test_big_list_in_a_real_kernel_is_drawn_from_live_tensors() -> None:
+    """Containers of plain tensors are read column-wise and their nodes built in the hook:
+    new sharing with an item is drawn, and an explicit request lists every item."""
+    nb = run_cells(
+        [
+            "%load_ext tensorviews\n%tensorviews auto on",
+            "import torch\nts = [torch.zeros(3) for _ in range(100)]",
+            "v = ts[5][1:]",
+            "%tensorgraph ts --format json",
+            "del ts[7]\nts.append(torch.zeros(2, 2))",
+            "%tensorgraph ts --all --format text",
+        ]
+    )
+    (drawn,) = display_bundles(nb.cells[2])
+    assert "v now shares memory with ts[5]" in drawn["text/plain"]
+    (shown,) = display_bundles(nb.cells[3])
+    graph = shown["application/vnd.tensorviews.graph+json"]
+    names = {n for t in graph["tensors"] for n in t["names"]}
+    assert {f"ts[{i}]" for i in range(100)} | {"v"} == names
+    v = next(t for t in graph["tensors"] if t["names"] == ["v"])
+    assert (v["shape"], v["offset"], v["base"] is not None) == ([2], 1, True)
+    assert stream_text(nb.cells[4], "stderr") == ""
+    (text,) = display_bundles(nb.cells[5])
+    assert "ts[99]  torch float32  (2, 2)" in text["text/plain"]
+    # The explicit request re-reads every item but still knows which is which: nothing
+    # changed since the hook's look after the previous cell.
+    assert "since the last cell" not in text["text/plain"]
