@@ -151,7 +151,9 @@ class Snapshotter:
             return self._last_graph
         something_died = bool(self._deaths)
         self._deaths.clear()
-        self._last_fingerprint = fingerprint
+        # Remembered only once the graph is built: a snapshot that fails half-way must not
+        # leave a shortcut to the previous graph behind.
+        self._last_fingerprint = None
         problems: list[str] = []
 
         def report(name: str, exc: BaseException) -> None:
@@ -202,10 +204,12 @@ class Snapshotter:
             and self._last_graph is not None
             and signature == self._last_signature
         ):
+            self._last_fingerprint = fingerprint
             return self._last_graph
         graph = build_graph([entry for _, entry in ordered], problems, truncated)
         self._last_signature = signature
         self._last_graph = graph
+        self._last_fingerprint = fingerprint
         return graph
 
     def uid_for(self, obj_id: int, obj: Any) -> int:
@@ -320,8 +324,7 @@ class _SingleReader:
         return (obj_id, tuple(found.names), entry.record, entry.uid)
 
 
-def _call(ref: weakref.ReferenceType[Any]) -> Any:
-    return ref()
+_call = weakref.ref.__call__  # a C-level call of each weak reference, for map()
 
 
 @dataclass(slots=True)

@@ -296,3 +296,24 @@ def test_big_containers_of_plain_data_are_probed_not_walked() -> None:
     walked = snapshot(ns)
     assert {t.label for t in walked.tensors} == {"t", "floats[3]"}
     assert walked.truncated == ("floats: only the first 100000 of 1000000 items examined",)
+
+
+def test_a_snapshot_that_fails_half_way_leaves_no_shortcut(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import kernel_ext.scan as scan
+
+    snap = Snapshotter()
+    ns: dict[str, Any] = {"x": torch.zeros(2)}
+    first = snap.snapshot(ns)
+    ns["y"] = torch.zeros(3)
+
+    def fail(*args: Any) -> None:
+        raise RuntimeError("interrupted")
+
+    monkeypatch.setattr(scan, "build_graph", fail)
+    with pytest.raises(RuntimeError):
+        snap.snapshot(ns)
+    monkeypatch.undo()
+    second = snap.snapshot(ns)  # the same namespace as the failed one: read, not skipped
+    assert second is not first and second.by_name("y") is not None
