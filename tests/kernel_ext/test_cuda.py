@@ -70,3 +70,21 @@ def test_no_gpu_memory_retained_after_del() -> None:
     snap.snapshot(ns)
     torch.cuda.synchronize()
     assert torch.cuda.memory_allocated() == baseline
+
+
+def test_big_list_of_cuda_tensors_is_read_column_wise_and_freed() -> None:
+    torch.cuda.synchronize()
+    baseline = torch.cuda.memory_allocated()
+    snap = Snapshotter(lazy=True)  # as the kernel extension reads them
+    ns: dict[str, Any] = {"ts": [torch.empty(1024, device="cuda") for _ in range(64)]}
+    ns["row"] = ns["ts"][3][10:]
+    graph = snap.snapshot(ns)
+    assert {s.device for s in graph.storages} == {"cuda:0"}
+    assert graph.overlapping("row", "ts[3]") and not graph.overlapping("row", "ts[4]")
+    assert graph.by_name("row").offset == 10  # type: ignore[union-attr]
+    assert len(graph.tensors) == 65
+    ns.clear()
+    gc.collect()
+    snap.snapshot(ns)
+    torch.cuda.synchronize()
+    assert torch.cuda.memory_allocated() == baseline
