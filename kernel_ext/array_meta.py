@@ -198,9 +198,6 @@ class TorchColumns:
     metas: list[ArrayMeta] | None  # eager: every row read already
     _read: dict[int, ArrayMeta]
 
-    def __len__(self) -> int:
-        return len(self.storage_keys)
-
     def meta(self, i: int) -> ArrayMeta:
         if self.metas is not None:
             return self.metas[i]
@@ -241,7 +238,7 @@ def torch_columns(
         )
         overlapping = frozenset(
             i for i in loose
-            if has_internal_overlap(_layout_of(_torch_meta(items[i], torch, {}))).may_overlap
+            if overlaps_itself(_torch_meta(items[i], torch, {}))
         )
         metas = [_torch_meta(t, torch, {}) for t in items] if eager else None
     except Exception:  # an exotic tensor among them: read them one by one instead
@@ -252,8 +249,11 @@ def torch_columns(
     )
 
 
-def _layout_of(meta: ArrayMeta) -> Layout:
-    return Layout(0, meta.shape, meta.strides_bytes, meta.itemsize)
+def overlaps_itself(meta: ArrayMeta) -> bool:
+    """Do two elements of this tensor/array share memory (``expand``, a zero stride)?"""
+    return meta.storage_key is not None and has_internal_overlap(
+        Layout(meta.start, meta.shape, meta.strides_bytes, meta.itemsize)
+    ).may_overlap
 
 
 def loaded_libraries() -> tuple[ModuleType | None, ModuleType | None]:

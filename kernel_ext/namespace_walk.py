@@ -62,7 +62,12 @@ class BulkFound:
     extra_names: dict[int, list[str]] = field(default_factory=dict)  # position -> other paths
 
     def item_name(self, i: int) -> str:
-        return f"{self.name}[{i if self.keys is None else repr(self.keys[i])}]"
+        return item_path(self.name, self.keys, i)
+
+
+def item_path(name: str, keys: list[Any] | None, i: int) -> str:
+    """``name[i]`` for a sequence, ``name['key']`` for a dict with str/int keys."""
+    return f"{name}[{i if keys is None else repr(keys[i])}]"
 
 
 @dataclass
@@ -144,9 +149,10 @@ class _Walker:
 
     def add_bulk_name(self, obj_id: int, name: str) -> None:
         for bulk in self.result.bulks:
-            if obj_id in bulk.ids:  # rare: one tensor reached by a second path
-                names = bulk.extra_names.setdefault(bulk.ids.index(obj_id), [])
-                if name not in names and name != bulk.item_name(bulk.ids.index(obj_id)):
+            if obj_id in bulk.id_set:  # rare: one tensor reached by a second path
+                i = bulk.ids.index(obj_id)
+                names = bulk.extra_names.setdefault(i, [])
+                if name not in names and name != bulk.item_name(i):
                     names.append(name)
                 return
 

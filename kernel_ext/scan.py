@@ -32,6 +32,7 @@ from kernel_ext.array_meta import (
     TorchColumns,
     loaded_libraries,
     numpy_meta,
+    overlaps_itself,
     torch_columns,
     torch_meta,
 )
@@ -49,9 +50,10 @@ from kernel_ext.namespace_walk import (
     Found,
     WalkLimits,
     is_ipython_name,
+    item_path,
     walk_namespace,
 )
-from kernel_ext.overlap import Layout, has_internal_overlap, layouts_overlap
+from kernel_ext.overlap import Layout, layouts_overlap
 
 
 @dataclass(slots=True)
@@ -355,8 +357,7 @@ def _read(
     else:
         assert np is not None
         meta = numpy_meta(obj, np)
-    self_overlap = meta.storage_key is not None and has_internal_overlap(_layout(meta)).may_overlap
-    return _Record(meta, self_overlap)
+    return _Record(meta, overlaps_itself(meta))
 
 
 def _storage_token(t: Any, storage_id: Callable[[Any], int] | None) -> int:
@@ -387,8 +388,7 @@ class _BulkSeg:
         return cls(found.name, found.keys, found.extra_names, entry)
 
     def names(self, i: int) -> tuple[str, ...]:
-        own = f"{self.name}[{i if self.keys is None else repr(self.keys[i])}]"
-        return (own, *self.extra_names.get(i, ()))
+        return (item_path(self.name, self.keys, i), *self.extra_names.get(i, ()))
 
 
 def build_graph(
