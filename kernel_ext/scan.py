@@ -21,7 +21,7 @@ from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import repeat
+from itertools import islice, repeat
 from types import ModuleType
 from typing import Any, cast
 
@@ -112,7 +112,8 @@ class Snapshotter:
         self._last_graph: StorageGraph | None = None
         self._next_uid = 1
         self._last_fingerprint: tuple[Any, ...] | None = None
-        # Weak reference callbacks append here: a C-level call, since a cell that drops ten
+        # Weak reference callbacks of objects read one by one append here (a container read
+        # column-wise has a list of its own): a C-level call, since a cell that drops ten
         # thousand tensors runs it ten thousand times. Anything in it: something died.
         self._deaths: list[Any] = [None]
 
@@ -139,7 +140,12 @@ class Snapshotter:
 
     def _snapshot(self, namespace: Mapping[str, Any], skip: Callable[[str], bool]) -> StorageGraph:
         torch, np = loaded_libraries()
-        fingerprinter = Fingerprinter(torch, np, self.limits.probe_items)
+        known_ids = {
+            container_id: entry.check[1]
+            for container_id, entry in self._bulks.items()
+            if not entry.deaths and entry.check[0] is None  # sequences; dicts are checked whole
+        }
+        fingerprinter = Fingerprinter(torch, np, self.limits.probe_items, known_ids)
         try:
             fingerprint = fingerprinter.namespace(namespace, skip)
         except Exception:  # a hostile object: no shortcut, the careful walk below copes
@@ -147,11 +153,11 @@ class Snapshotter:
         if (
             fingerprint is not None
             and not self._deaths
+            and not any(entry.deaths for entry in self._bulks.values())
             and fingerprint == self._last_fingerprint
             and self._last_graph is not None
         ):
             return self._last_graph
-        something_died = bool(self._deaths)
         self._deaths.clear()
         # Remembered only once the graph is built: a snapshot that fails half-way must not
         # leave a shortcut to the previous graph behind.
@@ -175,7 +181,7 @@ class Snapshotter:
         bulk_changed = False
         old_bulks, self._bulks = self._bulks, {}
         for k, bulk in enumerate(walk.bulks):
-            entry = self._read_bulk(bulk, old_bulks, fingerprinter, something_died, torch)
+            entry = self._read_bulk(bulk, old_bulks, fingerprinter, torch)
             if entry is None:  # exotic tensors among them: one by one after all
                 for i, (obj_id, obj) in enumerate(zip(bulk.ids, bulk.items, strict=True)):
                     names = [bulk.item_name(i), *bulk.extra_names.get(i, [])]
@@ -219,7 +225,7 @@ class Snapshotter:
         seen = self._known.get(obj_id)
         if seen is None:
             for entry in self._previous_bulks.values():
-                if obj_id in entry.id_set:
+                if entry.has_survivors() and obj_id in entry.id_set:
                     i = entry.position(obj_id)
                     seen = (entry.refs[i], entry.uids[i])
                     break
@@ -232,7 +238,9 @@ class Snapshotter:
     def _seen_before(self, id_set: set[int]) -> bool:
         """Was any of these objects in the last snapshot? (C-level set work only.)"""
         return not id_set.isdisjoint(self._known) or any(
-            not id_set.isdisjoint(entry.id_set) for entry in self._previous_bulks.values()
+            not id_set.isdisjoint(entry.id_set)
+            for entry in self._previous_bulks.values()
+            if entry.has_survivors()  # ids of the dead may be new objects' now
         )
 
     def _read_bulk(
@@ -240,7 +248,6 @@ class Snapshotter:
         found: BulkFound,
         old_bulks: dict[int, _BulkEntry],
         fingerprinter: Fingerprinter,
-        something_died: bool,
         torch: ModuleType | None,
     ) -> _BulkEntry | None:
         """A container of plain tensors: reused whole when unchanged, else read column-wise."""
@@ -251,15 +258,13 @@ class Snapshotter:
         if check is None or check[0] != keys:
             check = bulk_check(found.items, keys)
         entry = old_bulks.get(found.container_id)
-        if (
-            entry is not None
-            and not self._reread
-            and entry.check == check
-            and (not something_died or all(map(operator.is_, map(_call, entry.refs), found.items)))
-        ):
+        # Same ids and versions, and none of its tensors died: the same tensors, unchanged.
+        # (After a death, an equal id is a new object's: the old one cannot be alive.)
+        if entry is not None and not self._reread and entry.check == check and not entry.deaths:
             return entry
         n = len(found.items)
-        refs = tuple(map(weakref.ref, found.items, repeat(self._deaths.append, n)))
+        deaths: list[Any] = []
+        refs = tuple(map(weakref.ref, found.items, repeat(deaths.append, n)))
         columns = torch_columns(found.items, check[2], refs, torch, eager=not self.lazy)
         if columns is None:
             return None
@@ -268,7 +273,7 @@ class Snapshotter:
         else:
             uids = tuple(range(self._next_uid, self._next_uid + n))
             self._next_uid += n
-        return _BulkEntry(check, found.id_set, refs, uids, columns)
+        return _BulkEntry(check, found.id_set, refs, deaths, uids, columns)
 
 
 class _SingleReader:
@@ -326,17 +331,18 @@ class _SingleReader:
         return (obj_id, tuple(found.names), entry.record, entry.uid)
 
 
-_call = weakref.ref.__call__  # a C-level call of each weak reference, for map()
-
-
 @dataclass(slots=True)
 class _BulkEntry:
     check: BulkCheck
     id_set: set[int]
     refs: tuple[weakref.ReferenceType[Any], ...]
+    deaths: list[Any]  # the weak references of its tensors that died, appended by callbacks
     uids: tuple[int, ...]
     columns: TorchColumns
     _positions: dict[int, int] | None = None
+
+    def has_survivors(self) -> bool:
+        return len(self.deaths) < len(self.refs)
 
     def position(self, obj_id: int) -> int:
         if self._positions is None:
@@ -402,8 +408,14 @@ def build_graph(
     table = _Table(entries)
     n = len(table.uids)
     keys = table.keys
-    order = dict.fromkeys(keys)
-    if len(order) == n and None not in order and not _ranges_overlap(table.los, table.his):
+    ranges_meet = _ranges_overlap(table.los, table.his)
+    # Non-empty storage ranges that are pairwise disjoint: no two tensors share a key (one
+    # key gives one range) and none lacks one (its range would be empty). Only else are the
+    # keys themselves compared.
+    order: dict[StorageKey | None, None] | None = None
+    if ranges_meet or not table.exact_ranges or 0 in table.sizes:
+        order = dict.fromkeys(keys)
+    if not ranges_meet and (order is None or (len(order) == n and None not in order)):
         # The common case, checked in C: every tensor alone on a storage of its own, and no
         # two storages on one memory. Storage p is tensor p's.
         n_storages = n
@@ -418,7 +430,7 @@ def build_graph(
             _merge_shared_memory(span, table.device_of) if _ranges_overlap(*_bounds(span))
             else {}
         )
-        if root_of:
+        if root_of or order is None:
             keys = [root_of.get(k, k) if k is not None else None for k in keys]
             order = dict.fromkeys(keys)
         order.pop(None, None)
@@ -515,6 +527,9 @@ class _Table:
         self.sizes: list[int] = []
         self.special: list[int] = []
         self.named: list[int] = []
+        # False when some range is only what arrays reach (numpy over foreign memory): then
+        # two arrays with one key may have different ranges.
+        self.exact_ranges = True
         self._position_of: dict[int, int] | None = None
         for entry in entries:
             start = len(self.uids)
@@ -534,6 +549,7 @@ class _Table:
                 self.uids.append(uid)
                 self.keys.append(m.storage_key)
                 lo, hi = _storage_range(m) if m.storage_key is not None else (0, 0)
+                self.exact_ranges &= m.storage_nbytes is not None or m.storage_key is None
                 self.los.append(lo)
                 self.his.append(hi)
                 self.sizes.append(hi - lo)
@@ -621,7 +637,7 @@ def _ranges_overlap(los: list[int], his: list[int]) -> bool:
     the next start. Empty ranges never intersect anything."""
     starts = sorted(los)
     ends = sorted(his)
-    return not all(map(operator.le, ends[:-1], starts[1:]))
+    return not all(map(operator.le, ends, islice(starts, 1, None)))
 
 
 def _merge_shared_memory(

@@ -657,3 +657,30 @@ def test_invalidate_rereads_containers_but_keeps_uids(lazy: bool) -> None:
     assert list(after.index().tensor_uids) == list(before.index().tensor_uids)
     assert not diff_graphs(before, after)
     assert after.to_dict() == before.to_dict()
+
+
+@pytest.mark.parametrize("lazy", [False, True])
+def test_new_tensor_at_a_dead_tensors_address_is_read_again(lazy: bool) -> None:
+    """Same list, same ids, same versions: only the death of the old item tells them apart."""
+    snap = Snapshotter(lazy=lazy)
+    ts = [torch.zeros(3) for _ in range(40)]
+    ns: Namespace = {"ts": ts}
+    before = snap.snapshot(ns)
+    assert before.by_name("ts[3]").shape == (3,)  # type: ignore[union-attr]
+    old_id = id(ts[3])
+    ts[3] = None  # type: ignore[call-overload]
+    candidates = []
+    for _ in range(1000):  # freed object memory is handed out again soon
+        t = torch.zeros(5)
+        if id(t) == old_id:
+            ts[3] = t
+            break
+        candidates.append(t)
+    else:
+        pytest.skip("the allocator did not hand out the dead tensor's address again")
+    del candidates
+    after = snap.snapshot(ns)
+    assert after is not before
+    assert after.by_name("ts[3]").shape == (5,)  # type: ignore[union-attr]
+    assert after.by_name("ts[3]").uid != before.by_name("ts[3]").uid  # type: ignore[union-attr]
+    assert snap.snapshot(ns) is after  # and the shortcut is back
