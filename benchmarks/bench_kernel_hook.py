@@ -14,6 +14,7 @@ Results go to benchmarks/results/kernel_hook.json.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import statistics
 import time
@@ -26,28 +27,38 @@ from IPython.core.interactiveshell import InteractiveShell
 RESULTS = Path(__file__).resolve().parent / "results" / "kernel_hook.json"
 
 
-def time_cell(shell: Any, source: str, repeat: int) -> float:
-    """Median wall time of ``run_cell(source)`` in milliseconds."""
+def cell_samples(shell: Any, source: str, repeat: int) -> list[float]:
+    """Wall times of ``run_cell(source)``, in milliseconds."""
     samples = []
     for _ in range(repeat):
         start = time.perf_counter()
         shell.run_cell(source, store_history=False, silent=False)
         samples.append((time.perf_counter() - start) * 1e3)
-    return statistics.median(samples)
+    return samples
+
+
+def time_cell(shell: Any, source: str, repeat: int) -> float:
+    """Median wall time of ``run_cell(source)`` in milliseconds."""
+    return statistics.median(cell_samples(shell, source, repeat))
 
 
 def cold_scan_floor(tensors: list[torch.Tensor], repeat: int) -> float:
     samples = []
     for _ in range(repeat):
         fresh = [t.clone() for t in tensors]  # storages not seen before, like a first scan
+        gc.disable()  # as during the hook's reads: collections would be timed, not reads
         start = time.perf_counter()
         for t in fresh:
             t.shape, t.stride(), t.storage_offset(), t.dtype, t.device, t.untyped_storage()
         samples.append((time.perf_counter() - start) * 1e3)
+        gc.enable()
     return statistics.median(samples)
 
 
-def measure(n: int, repeat: int) -> dict[str, float]:
+def measure(n: int, repeat: int, blocks: int = 3) -> dict[str, float]:
+    """Bare and extension cells alternate in blocks: the same cell gets slower over a long
+    process whatever runs (the allocator's free lists scatter the tensors), so measuring all
+    bare cells first would charge that drift to the extension."""
     shell = InteractiveShell.instance()
     setup = (
         f"import torch\nts = [torch.rand(3) for _ in range({n})]\n"
@@ -55,23 +66,32 @@ def measure(n: int, repeat: int) -> dict[str, float]:
     )
     renew = "ts = [t.clone() for t in ts]"
     shell.run_cell(setup, store_history=False)
-    bare_unchanged = time_cell(shell, "pass", repeat)
-    bare_new = time_cell(shell, renew, repeat)
-    shell.run_cell("%load_ext tensorviews", store_history=False)
-    shell.run_cell("pass", store_history=False)  # first scan: storages get their objects
-    ext_unchanged = time_cell(shell, "pass", repeat)
-    ext_new = time_cell(shell, renew, repeat)
-    shell.run_cell("%unload_ext tensorviews", store_history=False)
+    per_block = max(1, -(-repeat // blocks))
+    bare_unchanged: list[float] = []
+    bare_new: list[float] = []
+    ext_unchanged: list[float] = []
+    ext_new: list[float] = []
+    for _ in range(blocks):
+        shell.run_cell(renew, store_history=False)  # tensors the extension saw are released
+        bare_unchanged += cell_samples(shell, "pass", per_block)
+        bare_new += cell_samples(shell, renew, per_block)
+        shell.run_cell("%load_ext tensorviews", store_history=False)
+        shell.run_cell("pass", store_history=False)  # first scan: storages get their objects
+        shell.run_cell(renew, store_history=False)
+        ext_unchanged += cell_samples(shell, "pass", per_block)
+        ext_new += cell_samples(shell, renew, per_block)
+        shell.run_cell("%unload_ext tensorviews", store_history=False)
     floor = cold_scan_floor(shell.user_ns["ts"], repeat)
     shell.run_cell("del ts, rows", store_history=False)
+    median = statistics.median
     return {
         "tensors": n + n // 10,
-        "bare_unchanged_ms": bare_unchanged,
-        "hook_unchanged_ms": ext_unchanged - bare_unchanged,
-        "ratio_unchanged": ext_unchanged / bare_unchanged,
-        "bare_all_new_ms": bare_new,
-        "hook_all_new_ms": ext_new - bare_new,
-        "ratio_all_new": ext_new / bare_new,
+        "bare_unchanged_ms": median(bare_unchanged),
+        "hook_unchanged_ms": median(ext_unchanged) - median(bare_unchanged),
+        "ratio_unchanged": median(ext_unchanged) / median(bare_unchanged),
+        "bare_all_new_ms": median(bare_new),
+        "hook_all_new_ms": median(ext_new) - median(bare_new),
+        "ratio_all_new": median(ext_new) / median(bare_new),
         "cold_scan_floor_ms": floor,
     }
 
