@@ -35,6 +35,20 @@ class Layout:
     def is_empty(self) -> bool:
         return self.itemsize <= 0 or any(n <= 0 for n in self.shape)
 
+    @property
+    def is_dense(self) -> bool:
+        """Every byte of the extent belongs to exactly one element (a contiguous tensor in
+        any dimension order, flipped or not): no gaps, no repeats."""
+        if self.is_empty:
+            return False
+        dims = sorted((abs(s), n) for n, s in zip(self.shape, self.strides, strict=True) if n != 1)
+        span = self.itemsize
+        for s, n in dims:
+            if s != span:
+                return False
+            span *= n
+        return True
+
     def extent(self) -> tuple[int, int]:
         """Half-open byte range ``[lo, hi)`` touched by the layout (empty layouts: ``(o, o)``)."""
         if self.is_empty:
@@ -148,6 +162,12 @@ def layouts_overlap(a: Layout, b: Layout, max_work: int = DEFAULT_MAX_WORK) -> O
     b_lo, b_hi = b.extent()
     if a_hi <= b_lo or b_hi <= a_lo:
         return OverlapResult(Overlap.NO)
+    # A dense layout holds every byte of its extent, and any layout has an element at each end
+    # of its own: a row against its whole matrix is decided here, without a search.
+    if a.is_dense and (a_lo <= b_lo < a_hi or a_lo < b_hi <= a_hi):
+        return _YES
+    if b.is_dense and (b_lo <= a_lo < b_hi or b_lo < a_hi <= b_hi):
+        return _YES
     # Byte p of element x of a equals byte q of element y of b:
     #   a.offset + sum(a.s * x) + p == b.offset + sum(b.s * y) + q
     # The byte positions are one more dimension of stride 1 on each side.

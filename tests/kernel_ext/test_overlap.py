@@ -57,6 +57,48 @@ def test_pair_overlap_matches_brute_force(a: Layout, b: Layout) -> None:
     assert result.may_overlap == bool(bytes_of(a) & bytes_of(b))
 
 
+@st.composite
+def dense_layouts(draw: st.DrawFn) -> Layout:
+    """Contiguous layouts in any dimension order, some dimensions flipped."""
+    shape = draw(st.lists(st.integers(1, 4), min_size=0, max_size=3))
+    itemsize = draw(st.sampled_from([1, 2, 4, 8]))
+    order = draw(st.permutations(range(len(shape))))
+    strides = [0] * len(shape)
+    span = itemsize
+    for d in order:
+        strides[d] = span
+        span *= shape[d]
+    offset = draw(st.integers(0, 64))
+    for d in range(len(shape)):
+        if draw(st.booleans()):  # flipped: the element at index 0 sits at the far end
+            offset += strides[d] * (shape[d] - 1)
+            strides[d] = -strides[d]
+    return Layout(offset, tuple(shape), tuple(strides), itemsize)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(dense_layouts(), layouts, st.booleans())
+def test_dense_layout_shortcut_matches_brute_force(a: Layout, b: Layout, swap: bool) -> None:
+    assert a.is_dense and len(bytes_of(a)) == len(element_starts(a)) * a.itemsize
+    first, second = (b, a) if swap else (a, b)
+    result = layouts_overlap(first, second)
+    assert result.exact
+    assert result.may_overlap == bool(bytes_of(a) & bytes_of(b))
+
+
+@settings(max_examples=2000, deadline=None)
+@given(layouts)
+def test_dense_means_every_byte_of_the_extent_once(a: Layout) -> None:
+    lo, hi = a.extent()
+    starts = element_starts(a)
+    exactly_covered = (
+        not a.is_empty
+        and len(bytes_of(a)) == len(starts) * a.itemsize
+        and bytes_of(a) == set(range(lo, hi))
+    )
+    assert a.is_dense == exactly_covered
+
+
 @settings(max_examples=3000, deadline=None)
 @given(layouts)
 def test_internal_overlap_matches_brute_force(a: Layout) -> None:
