@@ -127,6 +127,13 @@ def _position(
     return cache[node_id]
 
 
+def _numbered(node_id: str, prefix: str, count: int) -> int:
+    digits = node_id[1:]
+    if node_id[:1] == prefix and digits.isdigit() and int(digits) < count:
+        return int(digits)
+    raise KeyError(node_id)
+
+
 class LazyNodes(Sequence[N]):
     """A read-only sequence whose items are built on first access by ``build(position)``."""
 
@@ -194,12 +201,23 @@ class GraphIndex:
     names_at: Callable[[int], tuple[str, ...]]
     ids_by_position: bool = False  # tensor p's id is "t<p>" (a snapshot), not looked up
     one_tensor_per_storage: bool = False  # tensor p alone on storage p (a snapshot's common case)
+    # (label, device, logical bytes) of the tensor at a position without building its node:
+    # what a capped drawing's "N more" groups need of every tensor folded into them. The label
+    # may end in a wildcard (``ts[*]``): groups look only at what comes before its last part.
+    fold_info_at: Callable[[int], tuple[str, str, int]] | None = None
     _uid_set: set[int] | None = None
     _largest: int | None = None
 
     def label(self, p: int) -> str:
         names = self.names_at(p)
         return names[0] if names else f"<t{p}>"
+
+    def fold_info(self, graph: StorageGraph, p: int) -> tuple[str, str, int]:
+        """(label, device, logical bytes) of tensor ``p``; see ``fold_info_at``."""
+        if self.fold_info_at is not None:
+            return self.fold_info_at(p)
+        t = graph.tensors[p]
+        return t.label, t.device, t.logical_nbytes
 
     def uid_set(self) -> set[int]:
         """Kept: a graph is diffed as the new one, then again as the old one."""
@@ -263,10 +281,19 @@ class StorageGraph:
         return self.tensors[self.tensor_position(tensor_id)]
 
     def tensor_position(self, tensor_id: str) -> int:
+        if self._numbered_by_position():
+            return _numbered(tensor_id, "t", len(self.tensors))
         return _position(self.tensors, tensor_id, self._index)
 
     def storage_position(self, storage_id: str) -> int:
+        if self._numbered_by_position():
+            return _numbered(storage_id, "s", len(self.storages))
         return _position(self.storages, storage_id, self._storage_index)
+
+    def _numbered_by_position(self) -> bool:
+        """A snapshot: "t12" is the 13th tensor and "s3" the 4th storage, read without
+        building a node."""
+        return self.columns is not None and self.columns.ids_by_position
 
     def by_name(self, name: str) -> TensorNode | None:
         # Top-level names first: a big snapshot builds no node for its item paths to find one.

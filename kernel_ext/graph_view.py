@@ -10,9 +10,13 @@ path prefix (parameters of one module become one "model.layers.3.*" group).
 
 from __future__ import annotations
 
+import operator
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import replace
+from itertools import compress
 
-from kernel_ext.graph import GroupNode, StorageGraph, StorageNode, TensorNode
+from kernel_ext.graph import GraphIndex, GroupNode, StorageGraph, StorageNode, TensorNode
 from kernel_ext.insight import GraphChanges, PinnedWaste
 
 DEFAULT_MAX_NODES = 300
@@ -23,17 +27,23 @@ FULL_VIEW_UP_TO = 40
 
 
 def interesting_view(
-    graph: StorageGraph, changes: GraphChanges | None, waste: list[PinnedWaste]
+    graph: StorageGraph,
+    changes: GraphChanges | None,
+    waste: list[PinnedWaste],
+    max_nodes: int = DEFAULT_MAX_NODES,
 ) -> StorageGraph:
-    """Storages worth a look, and a line saying what was left out.
+    """Storages worth a look, capped at ``max_nodes`` tensors, and lines saying what was left
+    out.
 
-    Decided on the graph's index: only the nodes that are kept get built.
+    Decided on the graph's index: only the nodes that are drawn get built (ten thousand rows
+    of one matrix cost ``max_nodes`` nodes, not ten thousand).
     """
     index = graph.index()
     keep_storages = set(index.shared)
     keep_storages |= {graph.storage_position(w.storage) for w in waste}
     keep_tensors = set(index.special)
-    for e in graph.overlaps:
+    # A snapshot finds overlaps only among the views of a shared storage, all kept below.
+    for e in () if index.ids_by_position else graph.overlaps:
         keep_tensors |= {graph.tensor_position(e.a), graph.tensor_position(e.b)}
     if changes is not None:
         for a, b in changes.new_sharing:
@@ -50,22 +60,16 @@ def interesting_view(
             f"{hidden} tensor{'s' if hidden != 1 else ''}/array{'s' if hidden != 1 else ''} "
             "alone on their storages not drawn (%tensorgraph --all draws them)",
         )
-    return _restrict(
-        graph, tuple(graph.tensors[p] for p in positions), summary,
-        storages=tuple(graph.storages[s] for s in sorted(keep_storages)),
-    )
+    return _capped(graph, positions, max_nodes, summary)
 
 
 def _restrict(
     graph: StorageGraph,
     tensors: tuple[TensorNode, ...],
     notes: tuple[str, ...],
-    storages: tuple[StorageNode, ...] | None = None,
+    storages: tuple[StorageNode, ...],
 ) -> StorageGraph:
     ids = {t.id for t in tensors}
-    if storages is None:
-        kept = {t.storage for t in tensors}
-        storages = tuple(s for s in graph.storages if s.id in kept)
     return replace(
         graph,
         storages=storages,
@@ -93,30 +97,57 @@ def capped_view(graph: StorageGraph, max_nodes: int = DEFAULT_MAX_NODES) -> Stor
     """At most ``max_nodes`` tensors; the rest folded into groups by access-path prefix."""
     if len(graph.tensors) <= max_nodes:
         return graph
-    # Shared storages and overlaps first: they are what the drawing is for.
-    counts: dict[str | None, int] = {}
-    for t in graph.tensors:
-        counts[t.storage] = counts.get(t.storage, 0) + 1
-    shared = {s for s, n in counts.items() if s is not None and n > 1}
-    ranked = sorted(graph.tensors, key=lambda t: (t.storage not in shared, int(t.id[1:])))
-    kept, rest = ranked[:max_nodes], ranked[max_nodes:]
+    return _capped(graph, range(len(graph.tensors)), max_nodes, ())
+
+
+def _capped(
+    graph: StorageGraph, positions: Sequence[int], max_nodes: int, notes: tuple[str, ...]
+) -> StorageGraph:
+    """The tensors at ``positions`` (sorted) with their storages, past ``max_nodes`` folded
+    into "N more" groups; worked out on the index, nodes built only for what is kept."""
+    index = graph.index()
+    groups: tuple[GroupNode, ...] = ()
+    if len(positions) > max_nodes:
+        # Shared storages and overlaps first: they are what the drawing is for.
+        storage_of = index.tensor_storage
+        counts = Counter(storage_of[p] for p in positions)
+        shared = {s for s, n in counts.items() if n > 1 and s >= 0}
+        on_shared = [storage_of[p] in shared for p in positions]
+        ranked = list(compress(positions, on_shared))
+        ranked += compress(positions, map(operator.not_, on_shared))
+        rest = ranked[max_nodes:]
+        positions = sorted(ranked[:max_nodes])
+        groups = _groups(graph, index, rest)
+        notes += (f"{len(rest)} more tensors/arrays folded into {len(groups)} groups",)
+    kept_storages = sorted({index.tensor_storage[p] for p in positions} - {-1})
+    view = _restrict(
+        graph, tuple(graph.tensors[p] for p in positions), notes,
+        storages=tuple(graph.storages[s] for s in kept_storages),
+    )
+    return replace(view, groups=groups) if groups else view
+
+
+def _groups(graph: StorageGraph, index: GraphIndex, rest: list[int]) -> tuple[GroupNode, ...]:
+    """Folded tensors by device and access-path prefix, as shallow as keeps them few."""
+    briefs = [index.fold_info(graph, p) for p in rest]
     depth = 3
     while True:
-        buckets: dict[tuple[str, str], list[TensorNode]] = {}
-        for t in rest:
-            key = (t.device, _prefix(t.label, depth))
-            buckets.setdefault(key, []).append(t)
+        buckets: dict[tuple[str, str], list[int]] = {}
+        prefixes: dict[str, str] = {}  # ten thousand "rows[i]" have one prefix, found once
+        for label, device, nbytes in briefs:
+            # Only what comes before the last component decides the prefix.
+            cut = max(label.rfind("."), label.rfind("[")) + 1
+            stem = label[:cut] if cut else label
+            prefix = prefixes.get(stem)
+            if prefix is None:
+                prefix = prefixes[stem] = _prefix(label, depth)
+            buckets.setdefault((device, prefix), []).append(nbytes)
         if len(buckets) <= MAX_GROUPS or depth == 1:
             break
         depth -= 1
-    groups = tuple(
+    return tuple(
         GroupNode(
-            id=f"g{n}", label=prefix,
-            device=device, count=len(members),
-            nbytes=sum(t.logical_nbytes for t in members),
+            id=f"g{n}", label=prefix, device=device, count=len(sizes), nbytes=sum(sizes)
         )
-        for n, ((device, prefix), members) in enumerate(buckets.items())
+        for n, ((device, prefix), sizes) in enumerate(buckets.items())
     )
-    kept_sorted = tuple(sorted(kept, key=lambda t: int(t.id[1:])))
-    note = (f"{len(rest)} more tensors/arrays folded into {len(groups)} groups",)
-    return replace(_restrict(graph, kept_sorted, note), groups=groups)

@@ -15,6 +15,7 @@ graph builds node objects only for what is drawn or asked for (``LazyNodes``).
 from __future__ import annotations
 
 import gc
+import math
 import operator
 import weakref
 from bisect import bisect_right
@@ -112,6 +113,7 @@ class Snapshotter:
         self._last_graph: StorageGraph | None = None
         self._next_uid = 1
         self._last_fingerprint: tuple[Any, ...] | None = None
+        self._overlaps: dict[tuple[int, ...], _Overlaps] = {}  # see _OverlapMemo
         # Weak reference callbacks of objects read one by one append here (a container read
         # column-wise has a list of its own): a C-level call, since a cell that drops ten
         # thousand tensors runs it ten thousand times. Anything in it: something died.
@@ -179,6 +181,7 @@ class Snapshotter:
             if named is not None:
                 ordered.append(((position, 1, 0), named))
         bulk_changed = False
+        fresh = reader.fresh  # serial numbers of the objects read (again) in this snapshot
         old_bulks, self._bulks = self._bulks, {}
         for k, bulk in enumerate(walk.bulks):
             entry = self._read_bulk(bulk, old_bulks, fingerprinter, torch)
@@ -189,7 +192,9 @@ class Snapshotter:
                     if named is not None:
                         ordered.append(((bulk.after, 0, k), named))
                 continue
-            bulk_changed |= old_bulks.get(bulk.container_id) is not entry
+            if old_bulks.get(bulk.container_id) is not entry:
+                bulk_changed = True
+                fresh.update(entry.uids)
             self._bulks[bulk.container_id] = entry
             ordered.append(((bulk.after, 0, k), _BulkSeg.of(bulk, entry)))
         truncated = walk.truncated
@@ -214,7 +219,9 @@ class Snapshotter:
         ):
             self._last_fingerprint = fingerprint
             return self._last_graph
-        graph = build_graph([entry for _, entry in ordered], problems, truncated)
+        memo = _OverlapMemo(self._overlaps, fresh)
+        graph = build_graph([entry for _, entry in ordered], problems, truncated, memo)
+        self._overlaps = memo.current
         self._last_signature = signature
         self._last_graph = graph
         self._last_fingerprint = fingerprint
@@ -293,6 +300,7 @@ class _SingleReader:
         self.cache: dict[int, _CacheEntry] = {}
         self.known: dict[int, tuple[weakref.ReferenceType[Any], int]] = {}
         self.changed = False
+        self.fresh: set[int] = set()  # serial numbers of the objects read (again)
         self.storages: StorageInfo = {}
         self.tensor_type = torch.Tensor if torch is not None else None
         self.storage_id = getattr(torch._C, "_storage_id", None) if torch is not None else None
@@ -320,6 +328,7 @@ class _SingleReader:
                 ref = weakref.ref(obj, self.snapshotter._deaths.append)
                 entry = _CacheEntry(ref, check, record, uid)
                 self.changed = True
+                self.fresh.add(uid)
         except Exception as exc:
             self.problems.append(
                 f"{found.names[0]}: not drawn ({type(exc).__name__}: {_short(exc)})"
@@ -398,7 +407,10 @@ class _BulkSeg:
 
 
 def build_graph(
-    entries: list[_Named | _BulkSeg], problems: list[str], truncated: list[str]
+    entries: list[_Named | _BulkSeg],
+    problems: list[str],
+    truncated: list[str],
+    memo: _OverlapMemo | None = None,
 ) -> StorageGraph:
     """Group tensors into storages (merging memory that numpy and torch share), find overlaps.
 
@@ -462,14 +474,15 @@ def build_graph(
             sizes[s] = end - origins[s]
         storage_origin, storage_nbytes = tuple(origins), tuple(sizes)
     overlaps: list[OverlapEdge] = []
+    memo = memo if memo is not None else _OverlapMemo({}, set())
     for members in shared.values():
-        overlaps.extend(_overlaps_in(members, table.meta))
+        overlaps.extend(memo.edges(members, table.uids, table.meta))
     table.release_build_columns()
     index = GraphIndex(
         tensor_uids=table.uids, tensor_storage=tensor_storage,
         storage_nbytes=storage_nbytes,
         storage_first=storage_first, shared=shared, special=table.special, named=table.named,
-        names_at=table.names, ids_by_position=True,
+        names_at=table.names, ids_by_position=True, fold_info_at=table.fold_info,
         one_tensor_per_storage=isinstance(tensor_storage, range),
     )
 
@@ -571,6 +584,16 @@ class _Table:
         if isinstance(entry, _BulkSeg):
             return entry.entry.columns.meta(i)
         return entry[2].meta
+
+    def fold_info(self, p: int) -> tuple[str, str, int]:
+        entry, i = self._locate(p)
+        if isinstance(entry, _BulkSeg):
+            m = entry.entry.columns.meta(i)
+            label = entry.name + "[*]"  # every item path of a container: one group prefix
+        else:
+            m = entry[2].meta
+            label = entry[1][0] if entry[1] else f"<t{p}>"
+        return label, m.device, math.prod(m.shape) * m.itemsize
 
     def names(self, p: int) -> tuple[str, ...]:
         entry, i = self._locate(p)
@@ -685,16 +708,19 @@ def _in_elements(strides_bytes: tuple[int, ...], itemsize: int) -> tuple[int, ..
     return None
 
 
-def _overlaps_in(members: list[int], meta: Callable[[int], ArrayMeta]) -> list[OverlapEdge]:
-    """Exact overlaps among the views of one storage, testing only pairs whose extents meet."""
+def _overlap_pairs(
+    members: list[int], meta: Callable[[int], ArrayMeta]
+) -> list[tuple[int, int, bool]]:
+    """Exact overlaps among the views of one storage, testing only pairs whose extents meet:
+    ``(i, j, exact)`` for ``members[i]`` and ``members[j]``, ``i < j``."""
     spans = []
-    for i in members:
-        layout = _layout(meta(i))
+    for i, p in enumerate(members):
+        layout = _layout(meta(p))
         if not layout.is_empty:
             lo, hi = layout.extent()
             spans.append((lo, hi, i, layout))
     spans.sort(key=lambda s: (s[0], s[1]))
-    edges: list[OverlapEdge] = []
+    pairs: list[tuple[int, int, bool]] = []
     active: list[tuple[int, int, int, Layout]] = []
     for span in spans:
         lo = span[0]
@@ -702,10 +728,50 @@ def _overlaps_in(members: list[int], meta: Callable[[int], ArrayMeta]) -> list[O
         for other in active:
             result = layouts_overlap(other[3], span[3])
             if result.may_overlap:
-                a, b = sorted((other[2], span[2]))
-                edges.append(OverlapEdge(f"t{a}", f"t{b}", exact=result.exact))
+                i, j = sorted((other[2], span[2]))
+                pairs.append((i, j, result.exact))
         active.append(span)
-    return edges
+    return pairs
+
+
+@dataclass(slots=True)
+class _Overlaps:
+    pairs: list[tuple[int, int, bool]]
+    positions: tuple[int, ...]
+    edges: list[OverlapEdge]
+
+
+class _OverlapMemo:
+    """Overlaps among the views of each shared storage, kept from one snapshot to the next.
+
+    Ten thousand rows of one matrix take ten thousand exact overlap tests; when another cell
+    changes something else, the same unchanged views need none. A storage's views are keyed
+    by their serial numbers; any of them read again in this snapshot (new, or changed in
+    place) means a new search.
+    """
+
+    def __init__(self, previous: dict[tuple[int, ...], _Overlaps], fresh: set[int]) -> None:
+        self.previous = previous
+        self.fresh = fresh
+        self.current: dict[tuple[int, ...], _Overlaps] = {}
+
+    def edges(
+        self, members: list[int], uids: Sequence[int], meta: Callable[[int], ArrayMeta]
+    ) -> list[OverlapEdge]:
+        key = tuple(map(uids.__getitem__, members))
+        positions = tuple(members)
+        known = self.previous.get(key)
+        if known is None or not self.fresh.isdisjoint(key):
+            known = _edges_at(_overlap_pairs(members, meta), positions)
+        elif known.positions != positions:  # the same views, moved by names added before
+            known = _edges_at(known.pairs, positions)
+        self.current[key] = known
+        return known.edges
+
+
+def _edges_at(pairs: list[tuple[int, int, bool]], positions: tuple[int, ...]) -> _Overlaps:
+    edges = [OverlapEdge(f"t{positions[i]}", f"t{positions[j]}", exact) for i, j, exact in pairs]
+    return _Overlaps(pairs, positions, edges)
 
 
 def snapshot(namespace: Mapping[str, Any], limits: WalkLimits | None = None) -> StorageGraph:

@@ -684,3 +684,50 @@ def test_new_tensor_at_a_dead_tensors_address_is_read_again(lazy: bool) -> None:
     assert after.by_name("ts[3]").shape == (5,)  # type: ignore[union-attr]
     assert after.by_name("ts[3]").uid != before.by_name("ts[3]").uid  # type: ignore[union-attr]
     assert snap.snapshot(ns) is after  # and the shortcut is back
+
+
+@pytest.mark.parametrize("lazy", [False, True])
+def test_overlaps_of_unchanged_views_are_kept_and_changes_found(
+    lazy: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows of one matrix: searched once, kept while the views stay the same objects
+    unchanged, searched again when one of them changes; always what a fresh reading gives."""
+    import kernel_ext.scan as scan
+
+    searches: list[int] = []
+    search = scan._overlap_pairs
+
+    def counted(members: list[int], meta: Any) -> Any:
+        searches.append(len(members))
+        return search(members, meta)
+
+    monkeypatch.setattr(scan, "_overlap_pairs", counted)
+    x = torch.zeros(40, 3)
+    ns: Namespace = {"x": x, "rows": [x[i] for i in range(40)]}
+    snap = Snapshotter(lazy=lazy)
+
+    def check(what: str) -> StorageGraph:
+        graph = snap.snapshot(ns)
+        fresh_graph = Snapshotter(lazy=lazy).snapshot(ns)
+        assert_dicts_equal(fresh_graph.to_dict(), graph.to_dict(), what)
+        return graph
+
+    first = check("first")
+    assert len(first.overlaps) == 40 and searches == [41, 41]
+    searches.clear()
+    ns["z"] = torch.zeros(2)  # something else changes
+    check("a new name after")
+    assert searches == [41]  # only the fresh reading searched
+    searches.clear()
+    ns = {"a": torch.zeros(2), **ns}  # positions move: the same overlaps, renumbered
+    check("a new name before")
+    assert searches == [41]
+    searches.clear()
+    ns["rows"][7] = x[0, 1:]  # a different view: the container is read again
+    graph = check("a replaced row")
+    assert searches == [41, 41]
+    assert graph.overlapping("rows[7]", "rows[0]") and not graph.overlapping("rows[7]", "rows[1]")
+    searches.clear()
+    x.t_()  # the matrix changes in place: every view's version counter moves
+    check("the matrix transposed in place")
+    assert searches == [41, 41]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import weakref
 from typing import Any
@@ -179,3 +180,39 @@ def test_big_list_in_a_real_kernel_is_drawn_from_live_tensors() -> None:
     # The explicit request re-reads every item but still knows which is which: nothing
     # changed since the hook's look after the previous cell.
     assert "since the last cell" not in text["text/plain"]
+
+
+def test_capping_on_the_index_matches_capping_the_nodes() -> None:
+    """Big snapshots are capped on their index (nodes built only for what is drawn): the same
+    drawing as capping a graph whose nodes are all built."""
+    x = torch.zeros(500, 3)
+    ns: dict[str, Any] = {
+        "x": x,
+        "rows": [x[i] for i in range(500)],
+        "model": torch.nn.Sequential(*[torch.nn.Linear(4, 4) for _ in range(30)]),
+        "ts": [torch.zeros(2) for _ in range(100)],
+        "cache": {f"k{i}": torch.zeros(i % 3 + 1) for i in range(40)},
+        "meta": torch.zeros(2, 2, device="meta"),
+    }
+    graph = Snapshotter(lazy=True).snapshot(ns)
+    plain = dataclasses.replace(
+        graph, tensors=tuple(graph.tensors), storages=tuple(graph.storages), columns=None
+    )
+    for max_nodes in (10, 50, 400):
+        assert capped_view(graph, max_nodes).to_dict() == capped_view(plain, max_nodes).to_dict()
+        assert (
+            interesting_view(graph, None, [], max_nodes).to_dict()
+            == interesting_view(plain, None, [], max_nodes).to_dict()
+        )
+    view = capped_view(graph, 10)
+    assert [t.label for t in view.tensors] == ["x", *(f"rows[{i}]" for i in range(9))]
+    groups = {(g.label, g.device): (g.count, g.nbytes) for g in view.groups}
+    assert groups[("rows[*]", "cpu")] == (491, 491 * 12)
+    assert groups[("model.29.*", "cpu")] == (2, 80)
+    assert groups[("ts[*]", "cpu")] == (100, 800)
+    assert groups[("meta", "meta")] == (1, 16)
+    assert sum(g.count for g in view.groups) + len(view.tensors) == len(graph.tensors)
+    fresh = Snapshotter(lazy=True).snapshot(ns)
+    interesting_view(fresh, None, [], 20)
+    built = fresh.tensors._nodes  # type: ignore[attr-defined]
+    assert len(built) <= 20  # ten thousand rows would cost twenty nodes, not ten thousand
