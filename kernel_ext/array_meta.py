@@ -8,10 +8,12 @@ numpy-only user never pays for importing torch.
 
 from __future__ import annotations
 
+import math
 import operator
 import sys
+import weakref
 from dataclasses import dataclass
-from itertools import compress
+from itertools import compress, repeat
 from types import ModuleType
 from typing import Any
 
@@ -169,6 +171,10 @@ def numpy_meta(a: Any, np: ModuleType) -> ArrayMeta:
 
 
 _cdata_of = operator.attrgetter("_cdata")
+_call = weakref.ref.__call__  # a C-level call of each weak reference, for map()
+_version_of = operator.attrgetter("_version")
+_device_of = operator.attrgetter("device")
+_nbytes_of = operator.attrgetter("nbytes")
 
 
 class StaleTensor(LookupError):
@@ -197,6 +203,25 @@ class TorchColumns:
     self_overlap: frozenset[int]  # positions whose own elements share memory
     metas: list[ArrayMeta] | None  # eager: every row read already
     _read: dict[int, ArrayMeta]
+    _fold: tuple[tuple[str, ...], tuple[int, ...]] | None = None
+
+    def fold_columns(self) -> tuple[tuple[str, ...], tuple[int, ...]]:
+        """Device and logical bytes of every tensor: what "N more" groups of a capped drawing
+        add up, read in C-level passes rather than one node at a time."""
+        if self._fold is None:
+            if self.metas is not None:
+                devices = tuple(m.device for m in self.metas)
+                nbytes = tuple(math.prod(m.shape) * m.itemsize for m in self.metas)
+            else:
+                tensors = list(map(_call, self.refs))
+                if any(map(operator.is_, tensors, repeat(None))) or tuple(
+                    map(_version_of, tensors)
+                ) != self.versions:
+                    raise StaleTensor("tensor released or changed since the snapshot was taken")
+                devices = tuple(map(str, map(_device_of, tensors)))
+                nbytes = tuple(map(_nbytes_of, tensors))
+            self._fold = (devices, nbytes)
+        return self._fold
 
     def meta(self, i: int) -> ArrayMeta:
         if self.metas is not None:

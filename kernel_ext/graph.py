@@ -201,10 +201,10 @@ class GraphIndex:
     names_at: Callable[[int], tuple[str, ...]]
     ids_by_position: bool = False  # tensor p's id is "t<p>" (a snapshot), not looked up
     one_tensor_per_storage: bool = False  # tensor p alone on storage p (a snapshot's common case)
-    # (label, device, logical bytes) of the tensor at a position without building its node:
-    # what a capped drawing's "N more" groups need of every tensor folded into them. The label
+    # (label, device, count, logical bytes) of the tensors at ascending positions, in runs,
+    # without building their nodes: what a capped drawing's "N more" groups add up. A label
     # may end in a wildcard (``ts[*]``): groups look only at what comes before its last part.
-    fold_info_at: Callable[[int], tuple[str, str, int]] | None = None
+    fold_at: Callable[[Sequence[int]], list[tuple[str, str, int, int]]] | None = None
     _uid_set: set[int] | None = None
     _largest: int | None = None
 
@@ -212,12 +212,15 @@ class GraphIndex:
         names = self.names_at(p)
         return names[0] if names else f"<t{p}>"
 
-    def fold_info(self, graph: StorageGraph, p: int) -> tuple[str, str, int]:
-        """(label, device, logical bytes) of tensor ``p``; see ``fold_info_at``."""
-        if self.fold_info_at is not None:
-            return self.fold_info_at(p)
-        t = graph.tensors[p]
-        return t.label, t.device, t.logical_nbytes
+    def fold(
+        self, graph: StorageGraph, positions: Sequence[int]
+    ) -> list[tuple[str, str, int, int]]:
+        """(label, device, count, logical bytes) of the tensors at ascending ``positions``;
+        see ``fold_at``."""
+        if self.fold_at is not None:
+            return self.fold_at(positions)
+        tensors = map(graph.tensors.__getitem__, positions)
+        return [(t.label, t.device, 1, t.logical_nbytes) for t in tensors]
 
     def uid_set(self) -> set[int]:
         """Kept: a graph is diffed as the new one, then again as the old one."""

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from itertools import compress
 
-from kernel_ext.graph import GraphIndex, GroupNode, StorageGraph, StorageNode, TensorNode
+from kernel_ext.graph import GroupNode, StorageGraph, StorageNode, TensorNode
 from kernel_ext.insight import GraphChanges, PinnedWaste
 
 DEFAULT_MAX_NODES = 300
@@ -113,12 +113,17 @@ def _capped(
         counts = Counter(storage_of[p] for p in positions)
         shared = {s for s, n in counts.items() if n > 1 and s >= 0}
         on_shared = [storage_of[p] in shared for p in positions]
-        ranked = list(compress(positions, on_shared))
-        ranked += compress(positions, map(operator.not_, on_shared))
-        rest = ranked[max_nodes:]
+        first = list(compress(positions, on_shared))
+        then = list(compress(positions, map(operator.not_, on_shared)))
+        ranked = first + then
+        folded = len(ranked) - max_nodes
         positions = sorted(ranked[:max_nodes])
-        groups = _groups(graph, index, rest)
-        notes += (f"{len(rest)} more tensors/arrays folded into {len(groups)} groups",)
+        # Folded in the ranked order, each part ascending as ``fold`` wants.
+        chunks = index.fold(graph, first[max_nodes:]) + index.fold(
+            graph, then[max(0, max_nodes - len(first)):]
+        )
+        groups = _groups(chunks)
+        notes += (f"{folded} more tensors/arrays folded into {len(groups)} groups",)
     kept_storages = sorted({index.tensor_storage[p] for p in positions} - {-1})
     view = _restrict(
         graph, tuple(graph.tensors[p] for p in positions), notes,
@@ -127,27 +132,27 @@ def _capped(
     return replace(view, groups=groups) if groups else view
 
 
-def _groups(graph: StorageGraph, index: GraphIndex, rest: list[int]) -> tuple[GroupNode, ...]:
-    """Folded tensors by device and access-path prefix, as shallow as keeps them few."""
-    briefs = [index.fold_info(graph, p) for p in rest]
+def _groups(chunks: list[tuple[str, str, int, int]]) -> tuple[GroupNode, ...]:
+    """Folded tensors, given as (label, device, count, bytes) runs, by device and access-path
+    prefix, as shallow as keeps them few."""
     depth = 3
     while True:
-        buckets: dict[tuple[str, str], list[int]] = {}
+        buckets: dict[tuple[str, str], list[int]] = {}  # -> [count, bytes]
         prefixes: dict[str, str] = {}  # ten thousand "rows[i]" have one prefix, found once
-        for label, device, nbytes in briefs:
+        for label, device, count, nbytes in chunks:
             # Only what comes before the last component decides the prefix.
             cut = max(label.rfind("."), label.rfind("[")) + 1
             stem = label[:cut] if cut else label
             prefix = prefixes.get(stem)
             if prefix is None:
                 prefix = prefixes[stem] = _prefix(label, depth)
-            buckets.setdefault((device, prefix), []).append(nbytes)
+            totals = buckets.setdefault((device, prefix), [0, 0])
+            totals[0] += count
+            totals[1] += nbytes
         if len(buckets) <= MAX_GROUPS or depth == 1:
             break
         depth -= 1
     return tuple(
-        GroupNode(
-            id=f"g{n}", label=prefix, device=device, count=len(sizes), nbytes=sum(sizes)
-        )
-        for n, ((device, prefix), sizes) in enumerate(buckets.items())
+        GroupNode(id=f"g{n}", label=prefix, device=device, count=count, nbytes=nbytes)
+        for n, ((device, prefix), (count, nbytes)) in enumerate(buckets.items())
     )

@@ -482,7 +482,7 @@ def build_graph(
         tensor_uids=table.uids, tensor_storage=tensor_storage,
         storage_nbytes=storage_nbytes,
         storage_first=storage_first, shared=shared, special=table.special, named=table.named,
-        names_at=table.names, ids_by_position=True, fold_info_at=table.fold_info,
+        names_at=table.names, ids_by_position=True, fold_at=table.fold,
         one_tensor_per_storage=isinstance(tensor_storage, range),
     )
 
@@ -585,15 +585,37 @@ class _Table:
             return entry.entry.columns.meta(i)
         return entry[2].meta
 
-    def fold_info(self, p: int) -> tuple[str, str, int]:
-        entry, i = self._locate(p)
-        if isinstance(entry, _BulkSeg):
-            m = entry.entry.columns.meta(i)
+    def fold(self, positions: Sequence[int]) -> list[tuple[str, str, int, int]]:
+        """(label, device, count, logical bytes) of the tensors at ``positions`` (ascending),
+        a run of one container's items at a time: summed from its columns, not per node."""
+        chunks: list[tuple[str, str, int, int]] = []
+        k, n = 0, len(positions)
+        while k < n:
+            p = positions[k]
+            s = bisect_right(self.starts, p) - 1
+            entry, start = self.segments[s], self.starts[s]
+            if not isinstance(entry, _BulkSeg):
+                m = entry[2].meta
+                label = entry[1][0] if entry[1] else f"<t{p}>"
+                chunks.append((label, m.device, 1, math.prod(m.shape) * m.itemsize))
+                k += 1
+                continue
+            # The longest run of consecutive positions inside this container.
+            end = min(start + len(entry.entry.uids), p + n - k)
+            run = end - p
+            if positions[k + run - 1] != p + run - 1:  # ascending: a gap somewhere, find it
+                run = 1
+                while p + run < end and positions[k + run] == p + run:
+                    run += 1
+            devices, nbytes = entry.entry.columns.fold_columns()
+            a, b = p - start, p - start + run
             label = entry.name + "[*]"  # every item path of a container: one group prefix
-        else:
-            m = entry[2].meta
-            label = entry[1][0] if entry[1] else f"<t{p}>"
-        return label, m.device, math.prod(m.shape) * m.itemsize
+            if len(set(devices[a:b])) == 1:
+                chunks.append((label, devices[a], run, sum(nbytes[a:b])))
+            else:
+                chunks.extend((label, devices[i], 1, nbytes[i]) for i in range(a, b))
+            k += run
+        return chunks
 
     def names(self, p: int) -> tuple[str, ...]:
         entry, i = self._locate(p)

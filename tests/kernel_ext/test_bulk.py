@@ -731,3 +731,18 @@ def test_overlaps_of_unchanged_views_are_kept_and_changes_found(
     x.t_()  # the matrix changes in place: every view's version counter moves
     check("the matrix transposed in place")
     assert searches == [41, 41]
+
+
+def test_folding_a_lazy_graph_after_release_raises_stale_tensor() -> None:
+    """Groups of a capped drawing are summed from the live tensors, within the hook that took
+    the snapshot; asked later of released tensors, the graph says so instead of guessing."""
+    from kernel_ext.graph_view import capped_view
+
+    ns: Namespace = {"ts": plain_list(60)}
+    graph = Snapshotter(lazy=True).snapshot(ns)
+    assert sum(g.count for g in capped_view(graph, 5).groups) == 55
+    later = Snapshotter(lazy=True).snapshot(ns)
+    ns.clear()
+    gc.collect()
+    with pytest.raises(StaleTensor):
+        capped_view(later, 5)

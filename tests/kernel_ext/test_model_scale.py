@@ -193,6 +193,7 @@ def test_capping_on_the_index_matches_capping_the_nodes() -> None:
         "ts": [torch.zeros(2) for _ in range(100)],
         "cache": {f"k{i}": torch.zeros(i % 3 + 1) for i in range(40)},
         "meta": torch.zeros(2, 2, device="meta"),
+        "mixed": [torch.zeros(2, device="meta" if i % 3 else "cpu") for i in range(60)],
     }
     graph = Snapshotter(lazy=True).snapshot(ns)
     plain = dataclasses.replace(
@@ -211,6 +212,7 @@ def test_capping_on_the_index_matches_capping_the_nodes() -> None:
     assert groups[("model.29.*", "cpu")] == (2, 80)
     assert groups[("ts[*]", "cpu")] == (100, 800)
     assert groups[("meta", "meta")] == (1, 16)
+    assert groups[("mixed[*]", "cpu")] == (20, 160) and groups[("mixed[*]", "meta")] == (40, 320)
     assert sum(g.count for g in view.groups) + len(view.tensors) == len(graph.tensors)
     fresh = Snapshotter(lazy=True).snapshot(ns)
     interesting_view(fresh, None, [], 20)
