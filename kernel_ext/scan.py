@@ -276,11 +276,29 @@ class Snapshotter:
         if columns is None:
             return None
         if self._seen_before(found.id_set):
-            uids = tuple(map(self.uid_for, found.ids, found.items))
+            uids = self._uids_of_seen(found)
         else:
             uids = tuple(range(self._next_uid, self._next_uid + n))
             self._next_uid += n
         return _BulkEntry(check, found.id_set, refs, deaths, uids, columns)
+
+    def _uids_of_seen(self, found: BulkFound) -> tuple[int, ...]:
+        """Serial numbers for a container some of whose tensors were in the last snapshot
+        (an item appended, the list copied or reordered, everything read again)."""
+        previous = [e for e in self._previous_bulks.values() if e.has_survivors()]
+        if any(e.deaths for e in previous) or not found.id_set.isdisjoint(self._known):
+            # Some ids may be new objects' at a dead one's address: ask object by object.
+            return tuple(map(self.uid_for, found.ids, found.items))
+        # No tensor of those containers died: an id found there is that very tensor.
+        by_id: dict[int, int] = {}
+        for e in previous:
+            by_id.update(zip(e.check[1], e.uids, strict=True))
+        uids = list(map(by_id.get, found.ids))
+        for i, uid in enumerate(uids):
+            if uid is None:
+                uids[i] = self._next_uid
+                self._next_uid += 1
+        return tuple(cast(list[int], uids))
 
 
 class _SingleReader:
