@@ -181,7 +181,7 @@ class Snapshotter:
             if named is not None:
                 ordered.append(((position, 1, 0), named))
         bulk_changed = False
-        fresh = reader.fresh  # serial numbers of the objects read (again) in this snapshot
+        new_entries: list[_BulkEntry] = []
         old_bulks, self._bulks = self._bulks, {}
         for k, bulk in enumerate(walk.bulks):
             entry = self._read_bulk(bulk, old_bulks, fingerprinter, torch)
@@ -194,7 +194,7 @@ class Snapshotter:
                 continue
             if old_bulks.get(bulk.container_id) is not entry:
                 bulk_changed = True
-                fresh.update(entry.uids)
+                new_entries.append(entry)
             self._bulks[bulk.container_id] = entry
             ordered.append(((bulk.after, 0, k), _BulkSeg.of(bulk, entry)))
         truncated = walk.truncated
@@ -219,7 +219,7 @@ class Snapshotter:
         ):
             self._last_fingerprint = fingerprint
             return self._last_graph
-        memo = _OverlapMemo(self._overlaps, fresh)
+        memo = _OverlapMemo(self._overlaps, reader.fresh, new_entries)
         graph = build_graph([entry for _, entry in ordered], problems, truncated, memo)
         self._overlaps = memo.current
         self._last_signature = signature
@@ -790,10 +790,24 @@ class _OverlapMemo:
     place) means a new search.
     """
 
-    def __init__(self, previous: dict[tuple[int, ...], _Overlaps], fresh: set[int]) -> None:
+    def __init__(
+        self,
+        previous: dict[tuple[int, ...], _Overlaps],
+        fresh: set[int],
+        new_entries: Sequence[_BulkEntry] = (),
+    ) -> None:
         self.previous = previous
-        self.fresh = fresh
+        self._fresh = fresh  # serial numbers of the objects read one by one (again)
+        self._new_entries = new_entries  # containers read (again): all their tensors fresh
         self.current: dict[tuple[int, ...], _Overlaps] = {}
+
+    def fresh(self) -> set[int]:
+        """Serial numbers of everything read (again) in this snapshot; gathered only when a
+        storage's views were seen before (not after ten thousand new tensors sharing none)."""
+        for entry in self._new_entries:
+            self._fresh.update(entry.uids)
+        self._new_entries = ()
+        return self._fresh
 
     def edges(
         self, members: list[int], uids: Sequence[int], meta: Callable[[int], ArrayMeta]
@@ -801,7 +815,7 @@ class _OverlapMemo:
         key = tuple(map(uids.__getitem__, members))
         positions = tuple(members)
         known = self.previous.get(key)
-        if known is None or not self.fresh.isdisjoint(key):
+        if known is None or not self.fresh().isdisjoint(key):
             known = _edges_at(_overlap_pairs(members, meta), positions)
         elif known.positions != positions:  # the same views, moved by names added before
             known = _edges_at(known.pairs, positions)
