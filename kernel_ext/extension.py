@@ -96,9 +96,10 @@ class TensorViews:
     ) -> StorageGraph:
         """``graph`` as drawn: insight notes, the interesting part (or all), capped."""
         graph, waste = annotate(graph, self.changes, self.min_waste)
+        cap = max_nodes or self.max_nodes
         if not show_all and len(graph.tensors) > FULL_VIEW_UP_TO:
-            graph = interesting_view(graph, self.changes, waste)
-        return capped_view(graph, max_nodes or self.max_nodes)
+            return interesting_view(graph, self.changes, waste, cap)
+        return capped_view(graph, cap)
 
     def notify(self, graph: StorageGraph) -> None:
         for listener in self.graph_listeners:

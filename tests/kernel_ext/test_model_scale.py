@@ -218,3 +218,24 @@ def test_capping_on_the_index_matches_capping_the_nodes() -> None:
     interesting_view(fresh, None, [], 20)
     built = fresh.tensors._nodes  # type: ignore[attr-defined]
     assert len(built) <= 20  # ten thousand rows would cost twenty nodes, not ten thousand
+
+
+def test_thousand_rows_of_one_matrix_are_capped_at_the_configured_node_count() -> None:
+    """The interesting view of many views on one storage honours ``max_nodes``, and folds the
+    rest into one group of rows."""
+    nb = run_cells(
+        [
+            "%load_ext tensorviews",
+            "import torch\nx = torch.zeros(1000, 3)\nrows = list(x.unbind(0))",
+            "%tensorgraph --format json",
+            "%tensorviews config max_nodes=500",
+            "%tensorgraph --format json",
+        ]
+    )
+    for cell, kept in ((nb.cells[2], 300), (nb.cells[4], 500)):
+        (shown,) = display_bundles(cell)
+        graph = shown["application/vnd.tensorviews.graph+json"]
+        assert len(graph["tensors"]) == kept
+        ((label, count),) = ((g["label"], g["count"]) for g in graph["groups"])
+        assert (label, count) == ("rows[*]", 1001 - kept)
+        assert len(graph["storages"]) == 1 and len(graph["overlaps"]) == kept - 1
