@@ -33,7 +33,7 @@ class Layout:
 
     @property
     def is_empty(self) -> bool:
-        return self.itemsize <= 0 or any(n <= 0 for n in self.shape)
+        return self.itemsize <= 0 or min(self.shape, default=1) <= 0
 
     @property
     def is_dense(self) -> bool:
@@ -154,6 +154,14 @@ def _normalise(
     return terms, target
 
 
+def holds_an_end(lo: int, hi: int, other_lo: int, other_hi: int) -> bool:
+    """Does ``[lo, hi)`` hold the first or the last byte of a layout whose extent is
+    ``[other_lo, other_hi)``? Any layout has an element at each end of its extent, so a dense
+    layout (every byte of its extent) that does overlaps it: a row against its whole matrix
+    is decided without a search."""
+    return lo <= other_lo < hi or lo < other_hi <= hi
+
+
 def layouts_overlap(a: Layout, b: Layout, max_work: int = DEFAULT_MAX_WORK) -> OverlapResult:
     """Do ``a`` and ``b`` share at least one byte? Exact unless the work bound is reached."""
     if a.is_empty or b.is_empty:
@@ -162,11 +170,9 @@ def layouts_overlap(a: Layout, b: Layout, max_work: int = DEFAULT_MAX_WORK) -> O
     b_lo, b_hi = b.extent()
     if a_hi <= b_lo or b_hi <= a_lo:
         return OverlapResult(Overlap.NO)
-    # A dense layout holds every byte of its extent, and any layout has an element at each end
-    # of its own: a row against its whole matrix is decided here, without a search.
-    if a.is_dense and (a_lo <= b_lo < a_hi or a_lo < b_hi <= a_hi):
+    if a.is_dense and holds_an_end(a_lo, a_hi, b_lo, b_hi):
         return _YES
-    if b.is_dense and (b_lo <= a_lo < b_hi or b_lo < a_hi <= b_hi):
+    if b.is_dense and holds_an_end(b_lo, b_hi, a_lo, a_hi):
         return _YES
     # Byte p of element x of a equals byte q of element y of b:
     #   a.offset + sum(a.s * x) + p == b.offset + sum(b.s * y) + q

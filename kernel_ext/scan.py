@@ -54,7 +54,7 @@ from kernel_ext.namespace_walk import (
     item_path,
     walk_namespace,
 )
-from kernel_ext.overlap import Layout, layouts_overlap
+from kernel_ext.overlap import Layout, holds_an_end, layouts_overlap
 
 
 @dataclass(slots=True)
@@ -758,18 +758,24 @@ def _overlap_pairs(
         layout = _layout(meta(p))
         if not layout.is_empty:
             lo, hi = layout.extent()
-            spans.append((lo, hi, i, layout))
+            spans.append((lo, hi, i, layout, layout.is_dense))
     spans.sort(key=lambda s: (s[0], s[1]))
     pairs: list[tuple[int, int, bool]] = []
-    active: list[tuple[int, int, int, Layout]] = []
+    active: list[tuple[int, int, int, Layout, bool]] = []
     for span in spans:
-        lo = span[0]
-        active = [a for a in active if a[1] > lo]
-        for other in active:
-            result = layouts_overlap(other[3], span[3])
-            if result.may_overlap:
-                i, j = sorted((other[2], span[2]))
-                pairs.append((i, j, result.exact))
+        lo, hi, k, layout, dense = span
+        active = [a for a in active if a[1] > lo]  # the extents that meet this one
+        for a_lo, a_hi, a_k, a_layout, a_dense in active:
+            if (a_dense and holds_an_end(a_lo, a_hi, lo, hi)) or (
+                dense and holds_an_end(lo, hi, a_lo, a_hi)
+            ):
+                exact = True  # as layouts_overlap decides it, without building the question
+            else:
+                result = layouts_overlap(a_layout, layout)
+                if not result.may_overlap:
+                    continue
+                exact = result.exact
+            pairs.append((min(a_k, k), max(a_k, k), exact))
         active.append(span)
     return pairs
 
