@@ -6,6 +6,9 @@ storages with more than one tensor, overlaps and self-overlaps, memory pinned by
 and sharing that is new since the last cell; smaller graphs are drawn whole.
 ``--all`` keeps everything but caps the node count, folding the rest into groups by access
 path prefix (parameters of one module become one "model.layers.3.*" group).
+
+Both are decided on the graph's index (``GraphIndex``): ranking, capping and the groups' counts
+and bytes need no node, so a snapshot builds nodes only for the tensors actually drawn.
 """
 
 from __future__ import annotations

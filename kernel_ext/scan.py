@@ -8,8 +8,10 @@ one-shot form (a script, or ``locals()`` in a debugger).
 Two ways of reading. Objects found one by one (top-level names, module parameters, small
 containers) are read attribute by attribute. Big containers of plain tensors (the walk's
 ``BulkFound``) are read column-wise with C-level ``map`` loops (``torch_columns``) and kept as
-columns; a container whose ids and version counters are unchanged is not read again. The
-graph builds node objects only for what is drawn or asked for (``LazyNodes``).
+columns; a container whose ids and version counters are unchanged, and none of whose tensors
+died, is not read again. The graph builds node objects only for what is drawn or asked for
+(``LazyNodes``). Overlaps among the views of a shared storage are kept from one snapshot to
+the next while those views are not read again (``_OverlapMemo``).
 """
 
 from __future__ import annotations
