@@ -55,6 +55,7 @@ class TensorNode:
     is_parameter: bool = False
     self_overlap: bool = False  # two of its own elements share memory (expand, zero strides)
     uid: int = 0  # the snapshotter's serial number for the object: matches it across cells
+    tied: bool = False  # a parameter a module holds at two places (weight tying)
 
     @property
     def numel(self) -> int:
@@ -82,8 +83,9 @@ class TensorNode:
 
     @property
     def is_tied(self) -> bool:
-        """One parameter under several module paths (an embedding tied to an output layer)."""
-        return self.is_parameter and len(self.names) > 1
+        """One parameter at two places of a module (an embedding tied to an output layer);
+        not merely one module reached under two names."""
+        return self.tied
 
     @property
     def label(self) -> str:
@@ -194,7 +196,9 @@ class GraphIndex:
     storage_nbytes: Sequence[int]  # -1: unknown
     storage_first: Sequence[int]  # position of each storage's first tensor
     shared: dict[int, list[int]]
-    special: list[int]  # tensors that overlap themselves or have no strided storage
+    # Tensors always worth drawing: those that overlap themselves, have no strided storage,
+    # or are tied parameters.
+    special: list[int]
     named: list[int]  # tensors that may have a top-level name (the others are item paths)
     # The access paths of the tensor at a position, without building its node (a diff names
     # tensors of the previous cell, which may be gone by now).
@@ -250,7 +254,7 @@ class GraphIndex:
                            for p in range(len(graph.storages))],
             shared={s: m for s, m in members.items() if len(m) > 1},
             special=[p for p, t in enumerate(graph.tensors)
-                     if t.self_overlap or t.layout != "strided"],
+                     if t.self_overlap or t.layout != "strided" or t.tied],
             named=list(range(len(graph.tensors))),
             names_at=lambda p: graph.tensors[p].names,
         )
@@ -339,8 +343,8 @@ class StorageGraph:
                     "stride_bytes": list(t.stride_bytes), "dtype": t.dtype,
                     "itemsize": t.itemsize, "device": t.device, "layout": t.layout,
                     "base": t.base, "requires_grad": t.requires_grad,
-                    "is_parameter": t.is_parameter, "self_overlap": t.self_overlap,
-                    "logical_nbytes": t.logical_nbytes,
+                    "is_parameter": t.is_parameter, "tied": t.tied,
+                    "self_overlap": t.self_overlap, "logical_nbytes": t.logical_nbytes,
                 }
                 for t in self.tensors
             ],

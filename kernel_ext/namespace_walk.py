@@ -75,6 +75,10 @@ class WalkResult:
     found: dict[int, Found] = field(default_factory=dict)  # id(obj) -> object and its names
     truncated: list[str] = field(default_factory=list)  # where a bound cut the walk short
     bulks: list[BulkFound] = field(default_factory=list)
+    # ids of parameters that one module holds at two places (an embedding tied to an output
+    # layer, a block used twice): weight tying. One module reached under two names (``enc =
+    # model.encoder``) is not tying.
+    tied: set[int] = field(default_factory=set)
 
 
 _SCALAR_KEY_TYPES = (str, int, float, bool, bytes, type(None))
@@ -273,7 +277,11 @@ class _Walker:
                 self.visit(value, label(key), depth + 1)
 
     def visit_module(self, module: Any, name: str) -> None:
+        seen: set[int] = set()
         for qual, p in module.named_parameters(remove_duplicate=False):
+            if id(p) in seen:
+                self.result.tied.add(id(p))
+            seen.add(id(p))
             if self.add(p, f"{name}.{qual}"):
                 self.visit_grad(p, f"{name}.{qual}")
         for qual, b in module.named_buffers(remove_duplicate=False):

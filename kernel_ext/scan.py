@@ -200,17 +200,19 @@ class Snapshotter:
             self._bulks[bulk.container_id] = entry
             ordered.append(((bulk.after, 0, k), _BulkSeg.of(bulk, entry)))
         truncated = walk.truncated
+        tied = frozenset(walk.tied)
         del walk  # the walk holds the user's objects: nothing below needs them
         self._cache, self._known = reader.cache, reader.known
         self._previous_bulks = {}
         self._reread = False
         ordered.sort(key=lambda item: item[0])
-        signature = [
+        signature: list[Any] = [
             (entry[0], entry[1]) if isinstance(entry, tuple)
             else (id(entry.entry), entry.name,
                   tuple((i, tuple(names)) for i, names in entry.extra_names.items()))
             for _, entry in ordered
         ]
+        signature.append(tied)
         if (
             not reader.changed
             and not bulk_changed
@@ -222,7 +224,7 @@ class Snapshotter:
             self._last_fingerprint = fingerprint
             return self._last_graph
         memo = _OverlapMemo(self._overlaps, reader.fresh, new_entries)
-        graph = build_graph([entry for _, entry in ordered], problems, truncated, memo)
+        graph = build_graph([entry for _, entry in ordered], problems, truncated, memo, tied)
         self._overlaps = memo.current
         self._last_signature = signature
         self._last_graph = graph
@@ -431,13 +433,14 @@ def build_graph(
     problems: list[str],
     truncated: list[str],
     memo: _OverlapMemo | None = None,
+    tied: frozenset[int] = frozenset(),
 ) -> StorageGraph:
     """Group tensors into storages (merging memory that numpy and torch share), find overlaps.
 
     Works on columns: per-tensor Python work is done only for objects read one by one and
     for tensors that share a storage. Nodes are built when something asks for them.
     """
-    table = _Table(entries)
+    table = _Table(entries, tied)
     n = len(table.uids)
     keys = table.keys
     ranges_meet = _ranges_overlap(table.los, table.his)
@@ -530,7 +533,7 @@ def build_graph(
             itemsize=itemsize, device=m.device, layout=m.layout,
             base=f"t{base}" if base is not None else None,
             requires_grad=m.requires_grad, is_parameter=m.is_parameter,
-            self_overlap=table.self_overlap(p), uid=table.uids[p],
+            self_overlap=table.self_overlap(p), uid=table.uids[p], tied=p in table.tied,
         )
 
     return StorageGraph(
@@ -548,7 +551,9 @@ Span = tuple[int, int]  # first byte, end
 class _Table:
     """The snapshot's tensors in order: objects read one by one, and column-wise runs."""
 
-    def __init__(self, entries: list[_Named | _BulkSeg]) -> None:
+    def __init__(
+        self, entries: list[_Named | _BulkSeg], tied: frozenset[int] = frozenset()
+    ) -> None:
         self.starts: list[int] = []  # first position of each segment
         self.segments = entries
         self.uids: list[int] | tuple[int, ...] = []
@@ -560,6 +565,7 @@ class _Table:
         self.sizes: list[int] = []
         self.special: list[int] = []
         self.named: list[int] = []
+        self.tied: set[int] = set()  # positions of tied parameters (read one by one)
         # False when some range is only what arrays reach (numpy over foreign memory): then
         # two arrays with one key may have different ranges.
         self.exact_ranges = True
@@ -577,7 +583,7 @@ class _Table:
                 self.special.extend(start + i for i in sorted(columns.self_overlap))
                 self.named.extend(start + i for i in sorted(entry.extra_names))
             else:
-                _, _, record, uid = entry
+                obj_id, _, record, uid = entry
                 m = record.meta
                 self.uids.append(uid)
                 self.keys.append(m.storage_key)
@@ -586,7 +592,9 @@ class _Table:
                 self.los.append(lo)
                 self.his.append(hi)
                 self.sizes.append(hi - lo)
-                if record.self_overlap or record.meta.layout != "strided":
+                if obj_id in tied:
+                    self.tied.add(start)
+                if record.self_overlap or m.layout != "strided" or obj_id in tied:
                     self.special.append(start)
                 self.named.append(start)
 

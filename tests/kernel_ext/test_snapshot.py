@@ -13,6 +13,7 @@ import torch
 
 from kernel_ext import Snapshotter, snapshot
 from kernel_ext.graph import StorageGraph
+from kernel_ext.graph_view import interesting_view
 from kernel_ext.namespace_walk import WalkLimits
 
 
@@ -110,6 +111,39 @@ def test_tied_weights_are_one_tensor_with_two_names() -> None:
     tied = graph.by_name("model.emb.weight")
     assert tied is not None and "model.head.weight" in tied.names and tied.is_tied
     assert "tied parameter" in graph.to_text() and "tied parameter" in graph.to_dot()
+    assert graph.to_dict()["tensors"][0]["tied"] is True
+
+
+def test_one_module_under_two_names_is_not_tying_but_a_block_used_twice_is() -> None:
+    """Tying is one parameter at two places of a module, not one module reached twice."""
+    model = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.ReLU())
+    block = torch.nn.Linear(2, 2)
+    twice = torch.nn.Sequential(block, torch.nn.ReLU(), block)
+    snap = Snapshotter()
+    ns: dict[str, Any] = {"model": model, "first": model[0], "twice": twice}
+    graph = snap.snapshot(ns)
+    aliased = graph.by_name("first.weight")
+    assert aliased is not None and aliased.names == ("model.0.weight", "first.weight")
+    assert not aliased.is_tied
+    (line,) = [ln for ln in graph.to_text().splitlines() if "model.0.weight" in ln]
+    assert line.endswith("parameter") and "tied" not in line
+    shared = graph.by_name("twice.0.weight")
+    assert shared is not None and shared.names == ("twice.0.weight", "twice.2.weight")
+    assert shared.is_tied
+    del ns["twice"]  # the only module that held it twice: no longer tied
+    ns["block"] = block
+    again = snap.snapshot(ns)
+    untied = again.by_name("block.weight")
+    assert untied is not None and not untied.is_tied
+
+
+def test_tied_parameters_are_in_the_default_view() -> None:
+    emb = torch.nn.Embedding(10, 4)
+    head = torch.nn.Linear(4, 10, bias=False)
+    head.weight = emb.weight
+    ns = {"model": torch.nn.Sequential(emb, head), **{f"w{i}": torch.zeros(2) for i in range(50)}}
+    view = interesting_view(snapshot(ns), None, [])
+    assert [t.names for t in view.tensors] == [("model.0.weight", "model.1.weight")]
 
 
 def test_ipython_names_are_ignored() -> None:
