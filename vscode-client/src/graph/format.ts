@@ -42,7 +42,9 @@ export function tensorDetails(tensor: TensorNode): string[] {
   ];
   if (tensor.base) lines.push(`view of: ${tensor.base}`);
   if (tensor.requiresGrad) lines.push('requires_grad: True');
-  if (tensor.isParameter) lines.push('parameter: yes');
+  if (tensor.isParameter) {
+    lines.push(tensor.tied ? 'parameter: yes, tied (one parameter at two places of the model)' : 'parameter: yes');
+  }
   if (tensor.selfOverlap) lines.push('self-overlapping: some of its own elements share memory');
   return lines;
 }

@@ -32,6 +32,8 @@ export interface TensorNode {
   base: string | null;
   requiresGrad: boolean;
   isParameter: boolean;
+  /** A parameter the model holds at two places (weight tying). */
+  tied: boolean;
   selfOverlap: boolean;
   logicalNbytes: number | null;
 }
@@ -147,6 +149,7 @@ export function parseGraph(value: unknown): StorageGraph {
     base: optStr(t.base),
     requiresGrad: t.requires_grad === true,
     isParameter: t.is_parameter === true,
+    tied: t.tied === true,
     selfOverlap: t.self_overlap === true,
     logicalNbytes: optInt(t.logical_nbytes) ?? logicalSize(ints(t.shape), optInt(t.itemsize)),
   }));

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { formatBytes, formatTuple, tensorDetails } from '../../src/graph/format';
 import { parseGraph } from '../../src/graph/model';
-import { fixture } from './fixtures';
+import { fixture, runPython } from './fixtures';
 
 describe('format', () => {
   it('formats sizes in binary units', () => {
@@ -29,5 +29,23 @@ describe('format', () => {
     assert.ok(details.includes('offset: 0 elements (0 B)'));
     assert.ok(details.includes('storage: s0'));
     assert.ok(details.includes('size: 48 B'));
+  });
+
+  it('says a parameter is tied when the model holds it at two places', () => {
+    const out = runPython([
+      'import json, torch, kernel_ext',
+      'emb = torch.nn.Embedding(10, 4)',
+      'head = torch.nn.Linear(4, 10, bias=False)',
+      'head.weight = emb.weight',
+      'ns = {"model": torch.nn.Sequential(emb, head), "alone": torch.nn.Linear(2, 2)}',
+      'print(json.dumps(kernel_ext.snapshot(ns).to_dict()))',
+    ].join('\n'));
+    const graph = parseGraph(JSON.parse(out));
+    const tied = graph.tensors.find((t) => t.names[0] === 'model.0.weight')!;
+    assert.deepEqual(tied.names, ['model.0.weight', 'model.1.weight']);
+    assert.ok(tensorDetails(tied).includes('parameter: yes, tied (one parameter at two places of the model)'));
+    const alone = graph.tensors.find((t) => t.names[0] === 'alone.weight')!;
+    assert.ok(tensorDetails(alone).includes('parameter: yes'));
+    assert.equal(alone.tied, false);
   });
 });
