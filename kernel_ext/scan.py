@@ -460,12 +460,13 @@ def build_graph(
         storage_nbytes: Sequence[int] = tuple(table.sizes)
         shared: dict[int, list[int]] = {}
     else:
+        assert order is not None  # only disjoint, non-empty ranges skip comparing the keys
         span = table.spans()
         root_of = (
             _merge_shared_memory(span, table.device_of) if _ranges_overlap(*_bounds(span))
             else {}
         )
-        if root_of or order is None:
+        if root_of:
             keys = [root_of.get(k, k) if k is not None else None for k in keys]
             order = dict.fromkeys(keys)
         order.pop(None, None)
