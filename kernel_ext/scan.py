@@ -16,7 +16,6 @@ the next while those views are not read again (``_OverlapMemo``).
 
 from __future__ import annotations
 
-import gc
 import math
 import operator
 import weakref
@@ -39,6 +38,7 @@ from kernel_ext.array_meta import (
     torch_columns,
     torch_meta,
 )
+from kernel_ext.collector import CollectorPause
 from kernel_ext.fingerprint import BulkCheck, Fingerprinter, bulk_check
 from kernel_ext.graph import (
     GraphIndex,
@@ -120,6 +120,7 @@ class Snapshotter:
         # column-wise has a list of its own): a C-level call, since a cell that drops ten
         # thousand tensors runs it ten thousand times. Anything in it: something died.
         self._deaths: list[Any] = [None]
+        self._collector = CollectorPause()
 
     def snapshot(
         self,
@@ -127,14 +128,10 @@ class Snapshotter:
         skip: Callable[[str], bool] = is_ipython_name,
     ) -> StorageGraph:
         # The walk allocates many small objects while the user's tensors are all alive: left
-        # on, the cyclic collector runs repeatedly over all of them. Paused, then restored.
-        gc_was_enabled = gc.isenabled()
-        gc.disable()
-        try:
+        # on, the cyclic collector runs repeatedly over all of them. Paused, then restored,
+        # with what the snapshot keeps moved to the oldest generation (see collector).
+        with self._collector:
             return self._snapshot(namespace, skip)
-        finally:
-            if gc_was_enabled:
-                gc.enable()
 
     def invalidate(self) -> None:
         """Make the next snapshot a full walk that reads every container again (an explicit
@@ -274,6 +271,7 @@ class Snapshotter:
         if entry is not None and not self._reread and entry.check == check and not entry.deaths:
             return entry
         n = len(found.items)
+        self._collector.will_keep(2 * n)  # a weak reference and a storage object per tensor
         deaths: list[Any] = []
         refs = tuple(map(weakref.ref, found.items, repeat(deaths.append, n)))
         columns = torch_columns(found.items, check[2], refs, torch, eager=not self.lazy)
@@ -346,6 +344,7 @@ class _SingleReader:
                     entry.uid if entry is not None and same_object
                     else self.snapshotter.uid_for(obj_id, obj)
                 )
+                self.snapshotter._collector.will_keep(1)
                 record = _read(obj, self.torch, self.np, self.storages)
                 ref = weakref.ref(obj, self.snapshotter._deaths.append)
                 entry = _CacheEntry(ref, check, record, uid)
