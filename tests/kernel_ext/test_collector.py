@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import gc
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -136,7 +136,7 @@ def test_snapshots_leave_no_cyclic_garbage() -> None:
         "shared": torch.from_numpy(np.ones(4)),
         "cfg": {"lr": 0.1, "w": torch.rand(2, 2)},
     }
-    changes = [
+    changes: list[Callable[[], object]] = [
         lambda: None,
         lambda: namespace.update(ts=[t.clone() for t in namespace["ts"]]),
         lambda: namespace["rows"].append(torch.rand(3)),
