@@ -151,7 +151,7 @@ def _new_storages(index: GraphIndex, other_uids: set[int]) -> tuple[int, list[in
     """
     in_other = map(other_uids.__contains__, index.tensor_uids)
     if index.one_tensor_per_storage:  # storage p is tensor p's: count in C, list a few
-        count = len(index.tensor_uids) - sum(map(other_uids.__contains__, index.tensor_uids))
+        count = len(index.tensor_uids) - len(other_uids.intersection(index.tensor_uids))
         first = islice(compress(range(len(index.tensor_uids)), map(operator.not_, in_other)),
                        LISTED)
         return count, list(first)

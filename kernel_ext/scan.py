@@ -707,10 +707,23 @@ def _bounds(span: dict[StorageKey, Span]) -> tuple[list[int], list[int]]:
 def _ranges_overlap(los: list[int], his: list[int]) -> bool:
     """Do two of the byte ranges ``[los[i], his[i])`` intersect? Checked in C: with the
     starts and the ends each sorted, ranges are disjoint exactly when every end is at most
-    the next start. Empty ranges never intersect anything."""
-    starts = sorted(los)
-    ends = sorted(his)
-    return not all(map(operator.le, ends, islice(starts, 1, None)))
+    the next start. Empty ranges never intersect anything.
+
+    Sorted as floats: an address takes two digits of a Python int, and such ints compare
+    through the generic path, while a list of floats sorts with a specialised comparison
+    (the check takes about 80% of the time, conversion included). Exact while every value is
+    below 2**53, which the largest end tells; else sorted as ints.
+    """
+    ends = sorted(map(float, his))
+    if ends and ends[-1] >= _EXACT_FLOATS:
+        starts: list[int] | list[float] = sorted(los)
+        ends_exact: list[int] | list[float] = sorted(his)
+    else:
+        starts, ends_exact = sorted(map(float, los)), ends
+    return not all(map(operator.le, ends_exact, islice(starts, 1, None)))
+
+
+_EXACT_FLOATS = float(2**53)
 
 
 def _merge_shared_memory(

@@ -13,6 +13,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from kernel_ext import overlaps
 from kernel_ext.overlap import Layout, has_internal_overlap, layouts_overlap
+from kernel_ext.scan import _ranges_overlap
 
 
 def element_starts(layout: Layout) -> list[int]:
@@ -197,3 +198,29 @@ def test_numpy_and_torch_sharing_memory() -> None:
 def test_overlaps_rejects_non_arrays() -> None:
     with pytest.raises(TypeError):
         overlaps([1, 2], "x")
+
+
+def _ranges_meet_brute_force(los: list[int], his: list[int]) -> bool:
+    pairs = [(lo, hi) for lo, hi in zip(los, his, strict=True) if hi > lo]
+    return any(
+        a_lo < b_hi and b_lo < a_hi
+        for i, (a_lo, a_hi) in enumerate(pairs)
+        for b_lo, b_hi in pairs[i + 1 :]
+    )
+
+
+# Near 2**60 neighbouring ints round to one float: the int sort must take over there.
+_range_bases = st.sampled_from([0, 2**40, 2**53 - 8, 2**60])
+
+
+@given(_range_bases, st.lists(st.tuples(st.integers(0, 64), st.integers(0, 16)), max_size=12))
+def test_storage_range_check_matches_brute_force(base: int, spans: list[tuple[int, int]]) -> None:
+    los = [base + start for start, _ in spans]
+    his = [base + start + size for start, size in spans]
+    assert _ranges_overlap(los, his) == _ranges_meet_brute_force(los, his)
+
+
+def test_storage_range_check_beyond_exact_floats() -> None:
+    # As floats both ranges collapse onto 2**60 and look disjoint; as ints they overlap.
+    assert _ranges_overlap([2**60, 2**60 + 5], [2**60 + 10, 2**60 + 20])
+    assert not _ranges_overlap([2**60, 2**60 + 10], [2**60 + 10, 2**60 + 20])
