@@ -58,6 +58,23 @@ def cold_scan_floor(tensors: list[torch.Tensor], repeat: int) -> float:
 
 
 @contextlib.contextmanager
+def full_collections() -> Iterator[list[int]]:
+    """Counts the cyclic collector's full (oldest-generation) collections inside the block:
+    rare but long, so a median of cell times does not show them."""
+    count = [0]
+
+    def callback(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start" and info["generation"] == 2:
+            count[0] += 1
+
+    gc.callbacks.append(callback)
+    try:
+        yield count
+    finally:
+        gc.callbacks.remove(callback)
+
+
+@contextlib.contextmanager
 def hook_timer() -> Iterator[list[float]]:
     """Durations of the extension's post-cell hook (ms) while inside the block."""
     from kernel_ext.extension import TensorViews
@@ -94,17 +111,22 @@ def measure(n: int, repeat: int, blocks: int = 3) -> dict[str, float]:
     ext_unchanged: list[float] = []
     ext_new: list[float] = []
     hook_new: list[float] = []
+    bare_full = ext_full = 0
     for _ in range(blocks):
         shell.run_cell(renew, store_history=False)  # tensors the extension saw are released
         bare_unchanged += cell_samples(shell, "pass", per_block)
-        bare_new += cell_samples(shell, renew, per_block)
+        with full_collections() as count:
+            bare_new += cell_samples(shell, renew, per_block)
+        bare_full += count[0]
         with hook_timer() as durations:
             shell.run_cell("%load_ext tensorviews", store_history=False)
             shell.run_cell("pass", store_history=False)  # first scan: storages get objects
             shell.run_cell(renew, store_history=False)
             ext_unchanged += cell_samples(shell, "pass", per_block)
             durations.clear()
-            ext_new += cell_samples(shell, renew, per_block)
+            with full_collections() as count:
+                ext_new += cell_samples(shell, renew, per_block)
+            ext_full += count[0]
             hook_new += durations
             shell.run_cell("%unload_ext tensorviews", store_history=False)
     floor = cold_scan_floor(shell.user_ns["ts"], repeat)
@@ -123,6 +145,9 @@ def measure(n: int, repeat: int, blocks: int = 3) -> dict[str, float]:
         "in_hook_all_new_ms": median(hook_new),
         "ratio_all_new": median(ext_new) / median(bare_new),
         "cold_scan_floor_ms": floor,
+        "all_new_cells": per_block * blocks,
+        "bare_all_new_full_collections": bare_full,
+        "hook_all_new_full_collections": ext_full,
     }
 
 
@@ -245,6 +270,12 @@ def main() -> None:
         f"{ten_k['hook_all_new_ms'] - ten_k['in_hook_all_new_ms']:.2f} ms later in the cell "
         "(PyTorch freeing the storage objects that reading sizes created, collections)"
     )
+    for r in rows[1:]:
+        print(
+            f"full collections in {r['all_new_cells']} all-new cells of {r['tensors']} tensors:"
+            f" {r['bare_all_new_full_collections']} bare, "
+            f"{r['hook_all_new_full_collections']} with the extension"
+        )
     shared = views_of_one_storage(args.repeat)
     print(
         f"10,000 rows of one matrix in a list while another name changes: hook "
