@@ -175,6 +175,37 @@ _call = weakref.ref.__call__  # a C-level call of each weak reference, for map()
 _version_of = operator.attrgetter("_version")
 _device_of = operator.attrgetter("device")
 _nbytes_of = operator.attrgetter("nbytes")
+_shape_of = operator.attrgetter("shape")
+
+
+# Start addresses, shapes, strides and item sizes of some tensors/arrays, one column each:
+# what the overlaps among a storage's views depend on, kept to compare from one snapshot to
+# the next. Strides are in elements with the item size; a numpy layout whose byte strides are
+# not whole elements keeps byte strides with the item size negated, so that two different
+# layouts never compare equal.
+LayoutColumns = tuple[
+    tuple[int, ...], tuple[tuple[int, ...], ...], tuple[tuple[int, ...], ...], tuple[int, ...]
+]
+
+
+def layout_columns(metas: list[ArrayMeta]) -> LayoutColumns:
+    """``LayoutColumns`` of tensors/arrays already read (one Python step per item)."""
+    strides: list[tuple[int, ...]] = []
+    itemsizes: list[int] = []
+    for m in metas:
+        size = m.itemsize
+        if size and all(b % size == 0 for b in m.strides_bytes):
+            strides.append(tuple(b // size for b in m.strides_bytes))
+            itemsizes.append(size)
+        else:
+            strides.append(m.strides_bytes)
+            itemsizes.append(-size)
+    return (
+        tuple(m.start for m in metas),
+        tuple(tuple(m.shape) for m in metas),
+        tuple(strides),
+        tuple(itemsizes),
+    )
 
 
 class StaleTensor(LookupError):
@@ -218,10 +249,32 @@ class TorchColumns:
                     map(_version_of, tensors)
                 ) != self.versions:
                     raise StaleTensor("tensor released or changed since the snapshot was taken")
-                devices = tuple(map(str, map(_device_of, tensors)))
+                objects = tuple(map(_device_of, tensors))
+                names = {device: str(device) for device in set(objects)}  # a few devices
+                devices = tuple(map(names.__getitem__, objects))
                 nbytes = tuple(map(_nbytes_of, tensors))
             self._fold = (devices, nbytes)
         return self._fold
+
+    def layouts(self, indices: list[int]) -> LayoutColumns:
+        """Where the tensors at ``indices`` sit in memory (see ``LayoutColumns``), read in
+        C-level passes, without an ``ArrayMeta`` per tensor."""
+        if self.metas is not None:
+            return layout_columns(list(map(self.metas.__getitem__, indices)))
+        tensors = list(map(_call, map(self.refs.__getitem__, indices)))
+        if any(map(operator.is_, tensors, repeat(None))) or list(
+            map(_version_of, tensors)
+        ) != list(map(self.versions.__getitem__, indices)):
+            raise StaleTensor("tensor released or changed since the snapshot was taken")
+        tensor = sys.modules["torch"].Tensor
+        itemsizes = tuple(map(tensor.element_size, tensors))
+        offsets = map(operator.mul, map(tensor.storage_offset, tensors), itemsizes)
+        return (
+            tuple(map(operator.add, map(self.storage_starts.__getitem__, indices), offsets)),
+            tuple(map(tuple, map(_shape_of, tensors))),  # plain tuples, not torch.Size
+            tuple(map(tensor.stride, tensors)),
+            itemsizes,
+        )
 
     def meta(self, i: int) -> ArrayMeta:
         if self.metas is not None:

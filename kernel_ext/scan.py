@@ -19,19 +19,21 @@ from __future__ import annotations
 import math
 import operator
 import weakref
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import islice, repeat
+from itertools import chain, islice, repeat
 from types import ModuleType
 from typing import Any, cast
 
 from kernel_ext.array_meta import (
     ArrayMeta,
+    LayoutColumns,
     StorageInfo,
     StorageKey,
     TorchColumns,
+    layout_columns,
     loaded_libraries,
     numpy_meta,
     overlaps_itself,
@@ -458,6 +460,7 @@ def build_graph(
         storage_origin: Sequence[int] = tuple(table.los)
         storage_nbytes: Sequence[int] = tuple(table.sizes)
         shared: dict[int, list[int]] = {}
+        merged: set[int] = set()
     else:
         assert order is not None  # only disjoint, non-empty ranges skip comparing the keys
         span = table.spans()
@@ -496,10 +499,11 @@ def build_graph(
             origins[s] = min(origins[s], lo)
             sizes[s] = end - origins[s]
         storage_origin, storage_nbytes = tuple(origins), tuple(sizes)
+        merged = {position_of_key[root] for root in root_of.values()}
     overlaps: list[OverlapEdge] = []
     memo = memo if memo is not None else _OverlapMemo({}, set())
     for members in shared.values():
-        overlaps.extend(memo.edges(members, table.uids, table.meta))
+        overlaps.extend(memo.edges(members, table.uids, table.meta, table.layouts))
     table.release_build_columns()
     index = GraphIndex(
         tensor_uids=table.uids, tensor_storage=tensor_storage,
@@ -510,7 +514,9 @@ def build_graph(
     )
 
     def storage_node(s: int) -> StorageNode:
-        members = shared.get(s, [storage_first[s]])
+        # The views of one storage share its device, pinning and library: one of them tells,
+        # unless storages of several libraries were merged into one memory.
+        members = shared.get(s, [storage_first[s]]) if s in merged else [storage_first[s]]
         metas = [table.meta(p) for p in members]
         return StorageNode(
             f"s{s}", metas[0].device, storage_nbytes[s], any(m.pinned for m in metas),
@@ -644,6 +650,32 @@ class _Table:
                 chunks.extend((label, devices[i], 1, nbytes[i]) for i in range(a, b))
             k += run
         return chunks
+
+    def layouts(self, positions: Sequence[int]) -> LayoutColumns:
+        """``LayoutColumns`` of the tensors at ``positions`` (ascending), a run of one
+        container's items at a time."""
+        parts: list[LayoutColumns] = []
+        k, n = 0, len(positions)
+        while k < n:
+            s = bisect_right(self.starts, positions[k]) - 1
+            entry, start = self.segments[s], self.starts[s]
+            if not isinstance(entry, _BulkSeg):
+                parts.append(layout_columns([entry[2].meta]))
+                k += 1
+                continue
+            end = bisect_left(positions, start + len(entry.entry.uids), k)
+            indices = list(map(operator.sub, positions[k:end], repeat(start, end - k)))
+            parts.append(entry.entry.columns.layouts(indices))
+            k = end
+        if len(parts) == 1:
+            return parts[0]
+        starts, shapes, strides, itemsizes = zip(*parts, strict=True)
+        return (
+            tuple(chain.from_iterable(starts)),
+            tuple(chain.from_iterable(shapes)),
+            tuple(chain.from_iterable(strides)),
+            tuple(chain.from_iterable(itemsizes)),
+        )
 
     def names(self, p: int) -> tuple[str, ...]:
         entry, i = self._locate(p)
@@ -808,6 +840,7 @@ class _Overlaps:
     pairs: list[tuple[int, int, bool]]
     positions: tuple[int, ...]
     edges: list[OverlapEdge]
+    layouts: LayoutColumns  # of the views when the pairs were found
 
 
 class _OverlapMemo:
@@ -839,22 +872,36 @@ class _OverlapMemo:
         return self._fresh
 
     def edges(
-        self, members: list[int], uids: Sequence[int], meta: Callable[[int], ArrayMeta]
+        self,
+        members: list[int],
+        uids: Sequence[int],
+        meta: Callable[[int], ArrayMeta],
+        layouts: Callable[[list[int]], LayoutColumns],
     ) -> list[OverlapEdge]:
         key = tuple(map(uids.__getitem__, members))
         positions = tuple(members)
         known = self.previous.get(key)
-        if known is None or not self.fresh().isdisjoint(key):
-            known = _edges_at(_overlap_pairs(members, meta), positions)
+        current: LayoutColumns | None = None
+        if known is not None and not self.fresh().isdisjoint(key):
+            # Read again (written in place, a container re-read): the same views where they
+            # were have the same overlaps, told apart by their layouts in C-level columns.
+            current = layouts(members)
+            if current != known.layouts:
+                known = None
+        if known is None:
+            current = current if current is not None else layouts(members)
+            known = _edges_at(_overlap_pairs(members, meta), positions, current)
         elif known.positions != positions:  # the same views, moved by names added before
-            known = _edges_at(known.pairs, positions)
+            known = _edges_at(known.pairs, positions, known.layouts)
         self.current[key] = known
         return known.edges
 
 
-def _edges_at(pairs: list[tuple[int, int, bool]], positions: tuple[int, ...]) -> _Overlaps:
+def _edges_at(
+    pairs: list[tuple[int, int, bool]], positions: tuple[int, ...], layouts: LayoutColumns
+) -> _Overlaps:
     edges = [OverlapEdge(f"t{positions[i]}", f"t{positions[j]}", exact) for i, j, exact in pairs]
-    return _Overlaps(pairs, positions, edges)
+    return _Overlaps(pairs, positions, edges, layouts)
 
 
 def snapshot(namespace: Mapping[str, Any], limits: WalkLimits | None = None) -> StorageGraph:

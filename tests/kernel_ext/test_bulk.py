@@ -728,6 +728,19 @@ def test_overlaps_of_unchanged_views_are_kept_and_changes_found(
     assert searches == [41, 41]
     assert graph.overlapping("rows[7]", "rows[0]") and not graph.overlapping("rows[7]", "rows[1]")
     searches.clear()
+    x.add_(1)  # data written in place: every version counter moves, no layout does
+    check("the matrix written in place")
+    assert searches == [41]
+    searches.clear()
+    ns["rows"].append(torch.zeros(3))  # the container is read again, its views unchanged
+    check("an item appended")
+    assert searches == [41]
+    searches.clear()
+    ns["rows"][3].as_strided_((3,), (2,), 0)  # one view moved in place: same object, new layout
+    graph = check("a view moved in place")
+    assert searches == [41, 41]
+    assert graph.overlapping("rows[3]", "rows[1]")
+    searches.clear()
     x.t_()  # the matrix changes in place: every view's version counter moves
     check("the matrix transposed in place")
     assert searches == [41, 41]
@@ -746,3 +759,23 @@ def test_folding_a_lazy_graph_after_release_raises_stale_tensor() -> None:
     gc.collect()
     with pytest.raises(StaleTensor):
         capped_view(later, 5)
+
+
+def test_layout_columns_never_equate_two_different_layouts() -> None:
+    """Overlaps are kept while the views' layout columns are equal: byte strides that are not
+    whole elements (a numpy field of a packed record) must not pass for element strides."""
+    from kernel_ext.array_meta import layout_columns, numpy_meta
+
+    records = np.zeros(4, dtype=[("x", "<i4"), ("y", "<i1")])  # 5-byte records
+    packed = numpy_meta(records["x"], np)
+    plain = numpy_meta(np.zeros((4, 2), dtype="<i4")[:, 0], np)
+    assert packed.strides_bytes == (5,) and plain.strides_bytes == (8,)
+    _, _, strides, itemsizes = layout_columns([packed, plain])
+    assert strides == ((5,), (2,)) and itemsizes == (-4, 4)
+    ns: Namespace = {"r": records, "fields": [records["x"], records["y"]]}
+    snap = Snapshotter()
+    snap.snapshot(ns)
+    ns["z"] = np.zeros(1)
+    assert_dicts_equal(
+        Snapshotter().snapshot(ns).to_dict(), snap.snapshot(ns).to_dict(), "packed fields"
+    )
