@@ -104,6 +104,7 @@ def measure(n: int, repeat: int, blocks: int = 3) -> dict[str, float]:
         f"rows = [t[1:] for t in ts[:{n // 10}]]"
     )
     renew = "ts = [t.clone() for t in ts]"
+    one_new = "x = torch.rand(3)"  # one name changes, everything else stays
     shell.run_cell(setup, store_history=False)
     per_block = max(1, -(-repeat // blocks))
     bare_unchanged: list[float] = []
@@ -112,9 +113,12 @@ def measure(n: int, repeat: int, blocks: int = 3) -> dict[str, float]:
     ext_new: list[float] = []
     hook_new: list[float] = []
     bare_full = ext_full = 0
+    bare_one: list[float] = []
+    ext_one: list[float] = []
     for _ in range(blocks):
         shell.run_cell(renew, store_history=False)  # tensors the extension saw are released
         bare_unchanged += cell_samples(shell, "pass", per_block)
+        bare_one += cell_samples(shell, one_new, per_block)
         with full_collections() as count:
             bare_new += cell_samples(shell, renew, per_block)
         bare_full += count[0]
@@ -123,6 +127,7 @@ def measure(n: int, repeat: int, blocks: int = 3) -> dict[str, float]:
             shell.run_cell("pass", store_history=False)  # first scan: storages get objects
             shell.run_cell(renew, store_history=False)
             ext_unchanged += cell_samples(shell, "pass", per_block)
+            ext_one += cell_samples(shell, one_new, per_block)
             durations.clear()
             with full_collections() as count:
                 ext_new += cell_samples(shell, renew, per_block)
@@ -130,13 +135,15 @@ def measure(n: int, repeat: int, blocks: int = 3) -> dict[str, float]:
             hook_new += durations
             shell.run_cell("%unload_ext tensorviews", store_history=False)
     floor = cold_scan_floor(shell.user_ns["ts"], repeat)
-    shell.run_cell("del ts, rows", store_history=False)
+    shell.run_cell("del ts, rows, x", store_history=False)
     median = statistics.median
     return {
         "tensors": n + n // 10,
         "bare_unchanged_ms": median(bare_unchanged),
         "hook_unchanged_ms": median(ext_unchanged) - median(bare_unchanged),
         "ratio_unchanged": median(ext_unchanged) / median(bare_unchanged),
+        "bare_one_new_ms": median(bare_one),
+        "hook_one_new_ms": median(ext_one) - median(bare_one),
         "bare_all_new_ms": median(bare_new),
         "hook_all_new_ms": median(ext_new) - median(bare_new),
         # The post-cell hook alone; the rest of the difference is spent in the next cell's own
@@ -280,6 +287,11 @@ def main() -> None:
         f"{ten_k['hook_all_new_ms'] - ten_k['in_hook_all_new_ms']:.2f} ms later in the cell "
         "(PyTorch freeing the storage objects that reading sizes created, collections)"
     )
+    for r in rows:
+        print(
+            f"one name changes among {r['tensors']} tensors: hook {r['hook_one_new_ms']:.2f} ms"
+            f" (bare cell {r['bare_one_new_ms']:.2f} ms)"
+        )
     for r in rows[1:]:
         print(
             f"full collections in {r['all_new_cells']} all-new cells of {r['tensors']} tensors:"

@@ -211,6 +211,7 @@ class GraphIndex:
     fold_at: Callable[[Sequence[int]], list[tuple[str, str, int, int]]] | None = None
     _uid_set: set[int] | None = None
     _largest: int | None = None
+    _shared_uids: dict[int, tuple[int, ...]] | None = None
 
     def label(self, p: int) -> str:
         names = self.names_at(p)
@@ -225,6 +226,16 @@ class GraphIndex:
             return self.fold_at(positions)
         tensors = map(graph.tensors.__getitem__, positions)
         return [(t.label, t.device, 1, t.logical_nbytes) for t in tensors]
+
+    def shared_uids(self) -> dict[int, tuple[int, ...]]:
+        """Each shared storage's tensors as serial numbers (kept, like ``uid_set``): sharing
+        with the same members in two graphs is unchanged sharing."""
+        if self._shared_uids is None:
+            uid_at = self.tensor_uids.__getitem__
+            self._shared_uids = {
+                s: tuple(map(uid_at, members)) for s, members in self.shared.items()
+            }
+        return self._shared_uids
 
     def uid_set(self) -> set[int]:
         """Kept: a graph is diffed as the new one, then again as the old one."""

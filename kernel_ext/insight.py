@@ -177,11 +177,17 @@ def diff_graphs(old: StorageGraph, new: StorageGraph) -> GraphChanges:
     changes.new_storages = [new.storages[s].id for s in fresh if s in ni.shared]
     changes.released_count = gone_count
     changes.released = [_storage_label(oi, s) for s in gone[:LISTED]]
-    if ni.shared or oi.shared:
+    # Sharing with the same members before and after is unchanged: only the rest is looked
+    # at, and the uid maps are built only when there is a rest.
+    old_shared, new_shared = oi.shared_uids(), ni.shared_uids()
+    old_groups, new_groups = set(old_shared.values()), set(new_shared.values())
+    born = [ni.shared[s] for s, key in new_shared.items() if key not in old_groups]
+    split = [oi.shared[s] for s, key in old_shared.items() if key not in new_groups]
+    if born or split:
         old_storage_of = dict(zip(oi.tensor_uids, oi.tensor_storage, strict=True))
         new_storage_of = dict(zip(ni.tensor_uids, ni.tensor_storage, strict=True))
         new_position = dict(zip(ni.tensor_uids, range(len(ni.tensor_uids)), strict=True))
-        for members in ni.shared.values():
+        for members in born:
             uids = sorted(ni.tensor_uids[p] for p in members)
             # Sharing is new when a member is new here, or members came from different storages.
             by_old: dict[int | None, int] = {}
@@ -195,7 +201,7 @@ def diff_graphs(old: StorageGraph, new: StorageGraph) -> GraphChanges:
                 )
                 a, b = (ni.tensor_id(new, new_position[uid]) for uid in pair[:2])
                 changes.new_sharing.append((a, b))
-        for members in oi.shared.values():
+        for members in split:
             by_new: dict[int, int] = {}
             for uid in sorted(oi.tensor_uids[p] for p in members):
                 if uid in new_storage_of:

@@ -108,6 +108,7 @@ class _Walker:
         self.bulk_total = 0
         self.tensor_type: type | None = torch.Tensor if torch is not None else None
         self.plain_tensor_ids: Mapping[int, tuple[Any, ...]] = {}
+        self.checked_bulks: set[int] = set()  # ids of containers checked at the last reading
 
     def kind(self, tp: type) -> str:
         kind = self.kinds.get(tp)
@@ -189,7 +190,9 @@ class _Walker:
             return False
         # Gradients are found one tensor at a time, and nested tensors (no strides) are read
         # the careful way. (Two any() passes cost less than one pass building pairs.)
-        if any(map(_requires_grad, items)) or any(map(_is_nested, items)):
+        if id(obj) not in self.checked_bulks and (
+            any(map(_requires_grad, items)) or any(map(_is_nested, items))
+        ):
             return False
         ids = list(known[1]) if known is not None else list(map(id, items))
         id_set = set(ids)
@@ -318,14 +321,19 @@ def walk_namespace(
     skip: Callable[[str], bool] = is_ipython_name,
     on_error: Callable[[str, BaseException], None] | None = None,
     plain_tensor_ids: Mapping[int, tuple[Any, ...]] | None = None,
+    checked_bulks: set[int] | None = None,
 ) -> WalkResult:
     """Every tensor/array reachable from ``namespace`` (in first-seen order) with its names.
 
     ``plain_tensor_ids``: id(container) -> (keys, ids, ...) of containers already known to
     hold plain tensors only (the fingerprint's columns), so their items are not typed again.
+    ``checked_bulks``: ids of those holding the very tensors of the last reading, unchanged, so
+    they are not checked again for gradients and nested tensors (``requires_grad_()`` on one
+    of them shows at the container's next change, as in the fingerprint).
     """
     walker = _Walker(torch, np, limits or WalkLimits())
     walker.plain_tensor_ids = plain_tensor_ids or {}
+    walker.checked_bulks = checked_bulks or set()
     items = dict.items(namespace) if isinstance(namespace, dict) else namespace.items()
     for name, value in list(items):
         if type(name) is not str or skip(name):

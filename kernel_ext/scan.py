@@ -170,9 +170,23 @@ class Snapshotter:
         def report(name: str, exc: BaseException) -> None:
             problems.append(f"{name}: skipped ({type(exc).__name__}: {_short(exc)})")
 
-        walk = walk_namespace(
-            namespace, torch, np, self.limits, skip, report, fingerprinter.columns
+        # Containers whose ids and versions are those of the last reading, none of whose
+        # tensors died: checked for gradients and nested tensors then (see the fingerprint for
+        # what a container's check does not see), unless a full look was asked for.
+        unchanged = (
+            set()
+            if self._reread
+            else {
+                container_id
+                for container_id, entry in self._bulks.items()
+                if not entry.deaths and fingerprinter.columns.get(container_id) == entry.check
+            }
         )
+        walk = walk_namespace(
+            namespace, torch, np, self.limits, skip, report, fingerprinter.columns, unchanged
+        )
+        # Everything below allocates in proportion to the namespace: promoted when it is big.
+        self._collector.will_keep(len(walk.found) + sum(len(b.items) for b in walk.bulks))
         self._previous_bulks = self._bulks
         reader = _SingleReader(self, torch, np, problems)
         # Entries in walk order: a bulk found after n single objects sorts before the n-th.
@@ -273,7 +287,6 @@ class Snapshotter:
         if entry is not None and not self._reread and entry.check == check and not entry.deaths:
             return entry
         n = len(found.items)
-        self._collector.will_keep(2 * n)  # a weak reference and a storage object per tensor
         deaths: list[Any] = []
         refs = tuple(map(weakref.ref, found.items, repeat(deaths.append, n)))
         columns = torch_columns(found.items, check[2], refs, torch, eager=not self.lazy)
@@ -346,7 +359,6 @@ class _SingleReader:
                     entry.uid if entry is not None and same_object
                     else self.snapshotter.uid_for(obj_id, obj)
                 )
-                self.snapshotter._collector.will_keep(1)
                 record = _read(obj, self.torch, self.np, self.storages)
                 ref = weakref.ref(obj, self.snapshotter._deaths.append)
                 entry = _CacheEntry(ref, check, record, uid)
