@@ -151,10 +151,12 @@ def _new_storages(index: GraphIndex, other_uids: set[int]) -> tuple[int, list[in
     """
     in_other = map(other_uids.__contains__, index.tensor_uids)
     if index.one_tensor_per_storage:  # storage p is tensor p's: count in C, list a few
-        count = len(index.tensor_uids) - len(other_uids.intersection(index.tensor_uids))
-        first = islice(compress(range(len(index.tensor_uids)), map(operator.not_, in_other)),
-                       LISTED)
-        return count, list(first)
+        uids = index.tensor_uids
+        fresh = index.uid_set() - other_uids
+        if len(fresh) <= LISTED:  # a few new ones anywhere: found by C-level scans
+            return len(fresh), sorted(map(uids.index, fresh))
+        first = islice(compress(range(len(uids)), map(operator.not_, in_other)), LISTED)
+        return len(fresh), list(first)
     continued = set(compress(index.tensor_storage, in_other))
     found = list(filterfalse(continued.__contains__, range(len(index.storage_first))))
     return len(found), found

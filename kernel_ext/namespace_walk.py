@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -55,7 +55,7 @@ class BulkFound:
     name: str
     container_id: int
     items: list[Any]
-    ids: list[int]
+    ids: Sequence[int]
     id_set: set[int]
     keys: list[Any] | None  # dict keys (str/int), None for a list or tuple
     after: int
@@ -108,7 +108,8 @@ class _Walker:
         self.bulk_total = 0
         self.tensor_type: type | None = torch.Tensor if torch is not None else None
         self.plain_tensor_ids: Mapping[int, tuple[Any, ...]] = {}
-        self.checked_bulks: set[int] = set()  # ids of containers checked at the last reading
+        # id(container) -> the ids of its tensors, for containers checked at the last reading
+        self.checked_bulks: Mapping[int, set[int]] = {}
 
     def kind(self, tp: type) -> str:
         kind = self.kinds.get(tp)
@@ -194,8 +195,9 @@ class _Walker:
             any(map(_requires_grad, items)) or any(map(_is_nested, items))
         ):
             return False
-        ids = list(known[1]) if known is not None else list(map(id, items))
-        id_set = set(ids)
+        ids: Sequence[int] = known[1] if known is not None else tuple(map(id, items))
+        checked_ids = self.checked_bulks.get(id(obj))
+        id_set = checked_ids if checked_ids is not None else set(ids)
         if (
             len(id_set) != len(ids)
             or not id_set.isdisjoint(self.result.found)
@@ -321,19 +323,20 @@ def walk_namespace(
     skip: Callable[[str], bool] = is_ipython_name,
     on_error: Callable[[str, BaseException], None] | None = None,
     plain_tensor_ids: Mapping[int, tuple[Any, ...]] | None = None,
-    checked_bulks: set[int] | None = None,
+    checked_bulks: Mapping[int, set[int]] | None = None,
 ) -> WalkResult:
     """Every tensor/array reachable from ``namespace`` (in first-seen order) with its names.
 
     ``plain_tensor_ids``: id(container) -> (keys, ids, ...) of containers already known to
     hold plain tensors only (the fingerprint's columns), so their items are not typed again.
-    ``checked_bulks``: ids of those holding the very tensors of the last reading, unchanged, so
-    they are not checked again for gradients and nested tensors (``requires_grad_()`` on one
-    of them shows at the container's next change, as in the fingerprint).
+    ``checked_bulks``: those holding the very tensors of the last reading, unchanged, with the
+    set of their ids then: not checked again for gradients and nested tensors
+    (``requires_grad_()`` on one of them shows at the container's next change, as in the
+    fingerprint).
     """
     walker = _Walker(torch, np, limits or WalkLimits())
     walker.plain_tensor_ids = plain_tensor_ids or {}
-    walker.checked_bulks = checked_bulks or set()
+    walker.checked_bulks = checked_bulks or {}
     items = dict.items(namespace) if isinstance(namespace, dict) else namespace.items()
     for name, value in list(items):
         if type(name) is not str or skip(name):

@@ -174,10 +174,10 @@ class Snapshotter:
         # tensors died: checked for gradients and nested tensors then (see the fingerprint for
         # what a container's check does not see), unless a full look was asked for.
         unchanged = (
-            set()
+            {}
             if self._reread
             else {
-                container_id
+                container_id: entry.id_set
                 for container_id, entry in self._bulks.items()
                 if not entry.deaths and fingerprinter.columns.get(container_id) == entry.check
             }
