@@ -118,6 +118,7 @@ class Snapshotter:
         self._next_uid = 1
         self._last_fingerprint: tuple[Any, ...] | None = None
         self._overlaps: dict[tuple[int, ...], _Overlaps] = {}  # see _OverlapMemo
+        self._ranges = _RangeMemo()
         # Weak reference callbacks of objects read one by one append here (a container read
         # column-wise has a list of its own): a C-level call, since a cell that drops ten
         # thousand tensors runs it ten thousand times. Anything in it: something died.
@@ -237,7 +238,9 @@ class Snapshotter:
             self._last_fingerprint = fingerprint
             return self._last_graph
         memo = _OverlapMemo(self._overlaps, reader.fresh, new_entries)
-        graph = build_graph([entry for _, entry in ordered], problems, truncated, memo, tied)
+        graph = build_graph(
+            [entry for _, entry in ordered], problems, truncated, memo, tied, self._ranges
+        )
         self._overlaps = memo.current
         self._last_signature = signature
         self._last_graph = graph
@@ -447,6 +450,7 @@ def build_graph(
     truncated: list[str],
     memo: _OverlapMemo | None = None,
     tied: frozenset[int] = frozenset(),
+    ranges: _RangeMemo | None = None,
 ) -> StorageGraph:
     """Group tensors into storages (merging memory that numpy and torch share), find overlaps.
 
@@ -456,7 +460,7 @@ def build_graph(
     table = _Table(entries, tied)
     n = len(table.uids)
     keys = table.keys
-    ranges_meet = _ranges_overlap(table.los, table.his)
+    ranges_meet = (ranges if ranges is not None else _RangeMemo()).meet(table)
     # Non-empty storage ranges that are pairwise disjoint: no two tensors share a key (one
     # key gives one range) and none lacks one (its range would be empty). Only else are the
     # keys themselves compared.
@@ -584,6 +588,7 @@ class _Table:
         self.special: list[int] = []
         self.named: list[int] = []
         self.tied: set[int] = set()  # positions of tied parameters (read one by one)
+        self.single_ranges: list[Span] = []  # storage ranges of the objects read one by one
         # False when some range is only what arrays reach (numpy over foreign memory): then
         # two arrays with one key may have different ranges.
         self.exact_ranges = True
@@ -610,15 +615,20 @@ class _Table:
                 self.los.append(lo)
                 self.his.append(hi)
                 self.sizes.append(hi - lo)
+                self.single_ranges.append((lo, hi))
                 if obj_id in tied:
                     self.tied.add(start)
                 if record.self_overlap or m.layout != "strided" or obj_id in tied:
                     self.special.append(start)
                 self.named.append(start)
 
+    def bulk_entries(self) -> tuple[_BulkEntry, ...]:
+        return tuple(e.entry for e in self.segments if isinstance(e, _BulkSeg))
+
     def release_build_columns(self) -> None:
         """What only grouping needed; the graph keeps the table for building nodes."""
         self.keys, self.los, self.his, self.sizes = [], [], [], []
+        self.single_ranges = []
         self.uids = tuple(self.uids)
 
     def _locate(self, p: int) -> tuple[_Named | _BulkSeg, int]:
@@ -758,16 +768,73 @@ def _ranges_overlap(los: list[int], his: list[int]) -> bool:
     (the check takes about 80% of the time, conversion included). Exact while every value is
     below 2**53, which the largest end tells; else sorted as ints.
     """
+    starts, ends = _sorted_bounds(los, his)
+    return not all(map(operator.le, ends, islice(starts, 1, None)))
+
+
+def _sorted_bounds(
+    los: list[int], his: list[int]
+) -> tuple[list[int] | list[float], list[int] | list[float]]:
+    """Starts and ends, each sorted; as floats while that is exact (see _ranges_overlap)."""
     ends = sorted(map(float, his))
     if ends and ends[-1] >= _EXACT_FLOATS:
-        starts: list[int] | list[float] = sorted(los)
-        ends_exact: list[int] | list[float] = sorted(his)
-    else:
-        starts, ends_exact = sorted(map(float, los)), ends
-    return not all(map(operator.le, ends_exact, islice(starts, 1, None)))
+        return sorted(los), sorted(his)
+    return sorted(map(float, los)), ends
 
 
 _EXACT_FLOATS = float(2**53)
+
+
+class _RangeMemo:
+    """The storage ranges of the containers read column-wise, sorted and kept while the
+    snapshot is made of the very same containers (entry objects): a cell that changes one
+    name checks that name's range against them by bisection instead of sorting every range
+    again.
+
+    Kept only when those ranges are non-empty and pairwise disjoint; then the i-th smallest
+    start and the i-th smallest end belong to one range, which is what bisection needs.
+    """
+
+    def __init__(self) -> None:
+        self.entries: tuple[_BulkEntry, ...] = ()
+        self.starts: list[int] | list[float] = []
+        self.ends: list[int] | list[float] = []
+        self.usable = False  # disjoint, non-empty ranges
+
+    def meet(self, table: _Table) -> bool:
+        """``_ranges_overlap`` over every range of ``table``."""
+        entries = table.bulk_entries()
+        if not entries:
+            return _ranges_overlap(table.los, table.his)
+        if len(entries) != len(self.entries) or not all(map(operator.is_, entries, self.entries)):
+            columns = [e.columns for e in entries]
+            los = list(chain.from_iterable(c.storage_starts for c in columns))
+            his = list(
+                chain.from_iterable(
+                    map(operator.add, c.storage_starts, c.storage_nbytes) for c in columns
+                )
+            )
+            self.entries = entries
+            self.starts, self.ends = _sorted_bounds(los, his)
+            self.usable = 0 not in chain.from_iterable(c.storage_nbytes for c in columns) and all(
+                map(operator.le, self.ends, islice(self.starts, 1, None))
+            )
+        if not self.usable:
+            return _ranges_overlap(table.los, table.his)
+        singles = [(lo, hi) for lo, hi in table.single_ranges if hi > lo]
+        if _ranges_overlap([lo for lo, _ in singles], [hi for _, hi in singles]):
+            return True
+        return any(_meets_sorted(self.starts, self.ends, lo, hi) for lo, hi in singles)
+
+
+def _meets_sorted(
+    starts: Sequence[int | float], ends: Sequence[int | float], lo: int, hi: int
+) -> bool:
+    """Does ``[lo, hi)`` (non-empty) meet one of the disjoint, non-empty ranges whose sorted
+    starts and ends are given? Only the last range starting at or before ``lo`` and the one
+    after it can."""
+    j = bisect_right(starts, lo) - 1
+    return (j >= 0 and ends[j] > lo) or (j + 1 < len(starts) and starts[j + 1] < hi)
 
 
 def _merge_shared_memory(

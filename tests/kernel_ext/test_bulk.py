@@ -779,3 +779,64 @@ def test_layout_columns_never_equate_two_different_layouts() -> None:
     assert_dicts_equal(
         Snapshotter().snapshot(ns).to_dict(), snap.snapshot(ns).to_dict(), "packed fields"
     )
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 200), st.integers(1, 9)), max_size=12),
+    st.integers(0, 220),
+    st.integers(1, 20),
+)
+def test_bisection_against_sorted_ranges_matches_brute_force(
+    spans: list[tuple[int, int]], lo: int, size: int
+) -> None:
+    from kernel_ext.scan import _meets_sorted
+
+    ranges: list[tuple[int, int]] = []
+    for start, length in sorted(spans):  # made disjoint and non-empty, as the memo keeps them
+        start = max(start, ranges[-1][1] if ranges else 0)
+        ranges.append((start, start + length))
+    starts = sorted(a for a, _ in ranges)
+    ends = sorted(b for _, b in ranges)
+    expected = any(a < lo + size and lo < b for a, b in ranges)
+    assert _meets_sorted(starts, ends, lo, lo + size) == expected
+
+
+def test_storage_ranges_of_unchanged_containers_are_not_sorted_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A name added beside a big unchanged list is checked against the list's kept ranges, and
+    memory shared with a list item (numpy over it, a view, a tensor over numpy) is still
+    found: every graph is what a fresh reading gives."""
+    import kernel_ext.scan as scan
+
+    sorts: list[int] = []
+    sort = scan._sorted_bounds
+
+    def counted(los: list[int], his: list[int]) -> Any:
+        sorts.append(len(los))
+        return sort(los, his)
+
+    monkeypatch.setattr(scan, "_sorted_bounds", counted)
+    ts = [torch.rand(3) for _ in range(64)]
+    ns: Namespace = {"ts": ts}
+    snap = Snapshotter(lazy=True)
+
+    snap.snapshot(ns)
+    arr = np.zeros(4, dtype=np.float32)
+    for name, value in [
+        ("x", torch.rand(2)),  # alone: nothing shared
+        ("a", ts[5].numpy()),  # numpy over a list item's memory
+        ("v", ts[7][1:]),  # a view of a list item
+        ("arr", arr),
+        ("b", torch.from_numpy(arr)),  # torch over numpy memory, beside the list
+    ]:
+        ns[name] = value
+        sorts.clear()
+        graph = snap.snapshot(ns)
+        if name == "x":  # nothing meets: the slow path (which sorts storages) is not taken
+            assert all(n < len(ts) for n in sorts), "the list's ranges were sorted again"
+        assert_dicts_equal(
+            Snapshotter(lazy=True).snapshot(ns).to_dict(), graph.to_dict(), f"{name} added"
+        )
+    assert graph.by_name("a").storage == graph.by_name("ts[5]").storage  # type: ignore[union-attr]
+    assert graph.by_name("b").storage == graph.by_name("arr").storage  # type: ignore[union-attr]
