@@ -94,7 +94,14 @@ def hook_timer() -> Iterator[list[float]]:
         TensorViews.post_run_cell = hook  # type: ignore[method-assign]
 
 
-def measure(n: int, repeat: int, blocks: int = 3) -> dict[str, float]:
+def block_difference(ext: list[list[float]], bare: list[list[float]]) -> float:
+    """Median over blocks of (median extension cell - median bare cell) in that block: a
+    slow phase of the shared machine lasts seconds and hits both halves of one block."""
+    median = statistics.median
+    return median([median(e) - median(b) for e, b in zip(ext, bare, strict=True)])
+
+
+def measure(n: int, repeat: int, blocks: int = 5) -> dict[str, float]:
     """Bare and extension cells alternate in blocks: the same cell gets slower over a long
     process whatever runs (the allocator's free lists scatter the tensors), so measuring all
     bare cells first would charge that drift to the extension."""
@@ -107,50 +114,55 @@ def measure(n: int, repeat: int, blocks: int = 3) -> dict[str, float]:
     one_new = "x = torch.rand(3)"  # one name changes, everything else stays
     shell.run_cell(setup, store_history=False)
     per_block = max(1, -(-repeat // blocks))
-    bare_unchanged: list[float] = []
-    bare_new: list[float] = []
-    ext_unchanged: list[float] = []
-    ext_new: list[float] = []
+    # Cell times per block, bare and with the extension.
+    bare_unchanged: list[list[float]] = []
+    bare_new: list[list[float]] = []
+    ext_unchanged: list[list[float]] = []
+    ext_new: list[list[float]] = []
+    bare_one: list[list[float]] = []
+    ext_one: list[list[float]] = []
     hook_new: list[float] = []
     bare_full = ext_full = 0
-    bare_one: list[float] = []
-    ext_one: list[float] = []
     for _ in range(blocks):
         shell.run_cell(renew, store_history=False)  # tensors the extension saw are released
-        bare_unchanged += cell_samples(shell, "pass", per_block)
-        bare_one += cell_samples(shell, one_new, per_block)
+        bare_unchanged.append(cell_samples(shell, "pass", per_block))
+        bare_one.append(cell_samples(shell, one_new, per_block))
         with full_collections() as count:
-            bare_new += cell_samples(shell, renew, per_block)
+            bare_new.append(cell_samples(shell, renew, per_block))
         bare_full += count[0]
         with hook_timer() as durations:
             shell.run_cell("%load_ext tensorviews", store_history=False)
             shell.run_cell("pass", store_history=False)  # first scan: storages get objects
             shell.run_cell(renew, store_history=False)
-            ext_unchanged += cell_samples(shell, "pass", per_block)
-            ext_one += cell_samples(shell, one_new, per_block)
+            ext_unchanged.append(cell_samples(shell, "pass", per_block))
+            ext_one.append(cell_samples(shell, one_new, per_block))
             durations.clear()
             with full_collections() as count:
-                ext_new += cell_samples(shell, renew, per_block)
+                ext_new.append(cell_samples(shell, renew, per_block))
             ext_full += count[0]
             hook_new += durations
             shell.run_cell("%unload_ext tensorviews", store_history=False)
     floor = cold_scan_floor(shell.user_ns["ts"], repeat)
     shell.run_cell("del ts, rows, x", store_history=False)
     median = statistics.median
+
+    def pooled(per_block: list[list[float]]) -> float:
+        return median([t for block in per_block for t in block])
+
     return {
         "tensors": n + n // 10,
-        "bare_unchanged_ms": median(bare_unchanged),
-        "hook_unchanged_ms": median(ext_unchanged) - median(bare_unchanged),
-        "ratio_unchanged": median(ext_unchanged) / median(bare_unchanged),
-        "bare_one_new_ms": median(bare_one),
-        "hook_one_new_ms": median(ext_one) - median(bare_one),
-        "bare_all_new_ms": median(bare_new),
-        "hook_all_new_ms": median(ext_new) - median(bare_new),
+        "bare_unchanged_ms": pooled(bare_unchanged),
+        "hook_unchanged_ms": block_difference(ext_unchanged, bare_unchanged),
+        "ratio_unchanged": pooled(ext_unchanged) / pooled(bare_unchanged),
+        "bare_one_new_ms": pooled(bare_one),
+        "hook_one_new_ms": block_difference(ext_one, bare_one),
+        "bare_all_new_ms": pooled(bare_new),
+        "hook_all_new_ms": block_difference(ext_new, bare_new),
         # The post-cell hook alone; the rest of the difference is spent in the next cell's own
         # statement: PyTorch frees the storage objects the reads created along with the
         # tensors, and the collector traverses the hook's new objects.
         "in_hook_all_new_ms": median(hook_new),
-        "ratio_all_new": median(ext_new) / median(bare_new),
+        "ratio_all_new": pooled(ext_new) / pooled(bare_new),
         "cold_scan_floor_ms": floor,
         "all_new_cells": per_block * blocks,
         "bare_all_new_full_collections": bare_full,
@@ -263,7 +275,10 @@ def main() -> None:
         f"{'tensors':>8} {'bare ms':>8} {'hook ms':>8} {'ratio':>7} | "
         f"{'all-new bare':>12} {'hook ms':>8} {'ratio':>6} | {'cold floor ms':>13}"
     )
-    print("Per-cell cost of the hook (median of", args.repeat, "cells; this machine is noisy)")
+    print(
+        f"Per-cell cost of the hook ({args.repeat} cells of each kind in 5 blocks, bare and with"
+        " the extension; the median of the blocks' differences; this machine is noisy)"
+    )
     print(header)
     for r in rows:
         print(

@@ -808,12 +808,15 @@ class _RangeMemo:
             return _ranges_overlap(table.los, table.his)
         if len(entries) != len(self.entries) or not all(map(operator.is_, entries, self.entries)):
             columns = [e.columns for e in entries]
-            los = list(chain.from_iterable(c.storage_starts for c in columns))
-            his = list(
-                chain.from_iterable(
-                    map(operator.add, c.storage_starts, c.storage_nbytes) for c in columns
+            if table.single_ranges:
+                los = list(chain.from_iterable(c.storage_starts for c in columns))
+                his = list(
+                    chain.from_iterable(
+                        map(operator.add, c.storage_starts, c.storage_nbytes) for c in columns
+                    )
                 )
-            )
+            else:  # the table holds only these containers' ranges
+                los, his = table.los, table.his
             self.entries = entries
             self.starts, self.ends = _sorted_bounds(los, his)
             self.usable = 0 not in chain.from_iterable(c.storage_nbytes for c in columns) and all(
