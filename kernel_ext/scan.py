@@ -200,7 +200,11 @@ class Snapshotter:
         new_entries: list[_BulkEntry] = []
         old_bulks, self._bulks = self._bulks, {}
         for k, bulk in enumerate(walk.bulks):
-            entry = self._read_bulk(bulk, old_bulks, fingerprinter, torch)
+            entry = (
+                old_bulks[bulk.container_id]
+                if bulk.container_id in unchanged  # compared with the last reading above
+                else self._read_bulk(bulk, old_bulks, fingerprinter, torch)
+            )
             if entry is None:  # exotic tensors among them: one by one after all
                 for i, (obj_id, obj) in enumerate(zip(bulk.ids, bulk.items, strict=True)):
                     names = [bulk.item_name(i), *bulk.extra_names.get(i, [])]
@@ -580,10 +584,9 @@ class _Table:
         self.segments = entries
         self.uids: list[int] | tuple[int, ...] = []
         self.keys: list[StorageKey | None] = []
-        # Per tensor: the byte range of its storage (of what it reaches, when the size of
-        # foreign memory under a numpy array is not known; 0, 0 without a storage).
+        # Per tensor: the first byte and size of its storage (of what it reaches, when the
+        # size of foreign memory under a numpy array is not known; 0, 0 without a storage).
         self.los: list[int] = []
-        self.his: list[int] = []
         self.sizes: list[int] = []
         self.special: list[int] = []
         self.named: list[int] = []
@@ -602,7 +605,6 @@ class _Table:
                 self.keys.extend(columns.storage_keys)
                 self.los.extend(columns.storage_starts)
                 self.sizes.extend(columns.storage_nbytes)
-                self.his.extend(map(operator.add, columns.storage_starts, columns.storage_nbytes))
                 self.special.extend(start + i for i in sorted(columns.self_overlap))
                 self.named.extend(start + i for i in sorted(entry.extra_names))
             else:
@@ -613,7 +615,6 @@ class _Table:
                 lo, hi = _storage_range(m) if m.storage_key is not None else (0, 0)
                 self.exact_ranges &= m.storage_nbytes is not None or m.storage_key is None
                 self.los.append(lo)
-                self.his.append(hi)
                 self.sizes.append(hi - lo)
                 self.single_ranges.append((lo, hi))
                 if obj_id in tied:
@@ -622,12 +623,17 @@ class _Table:
                     self.special.append(start)
                 self.named.append(start)
 
+    @property
+    def his(self) -> list[int]:
+        """Ends of the storage ranges: built only when the ranges are compared again."""
+        return list(map(operator.add, self.los, self.sizes))
+
     def bulk_entries(self) -> tuple[_BulkEntry, ...]:
         return tuple(e.entry for e in self.segments if isinstance(e, _BulkSeg))
 
     def release_build_columns(self) -> None:
         """What only grouping needed; the graph keeps the table for building nodes."""
-        self.keys, self.los, self.his, self.sizes = [], [], [], []
+        self.keys, self.los, self.sizes = [], [], []
         self.single_ranges = []
         self.uids = tuple(self.uids)
 
