@@ -10,8 +10,15 @@ containers) are read attribute by attribute. Big containers of plain tensors (th
 ``BulkFound``) are read column-wise with C-level ``map`` loops (``torch_columns``) and kept as
 columns; a container whose ids and version counters are unchanged, and none of whose tensors
 died, is not read again. The graph builds node objects only for what is drawn or asked for
-(``LazyNodes``). Overlaps among the views of a shared storage are kept from one snapshot to
-the next while those views are not read again (``_OverlapMemo``).
+(``LazyNodes``).
+
+Kept from one snapshot to the next, so that a cell pays for what it changed:
+- overlaps among the views of a shared storage, while those views are the same objects at the
+  same layouts (``_OverlapMemo``; a matrix written in place bumps every view's version counter,
+  and the layouts, compared in C-level columns, tell that nothing moved);
+- the sorted storage ranges of unchanged containers (``_RangeMemo``): a new name is checked
+  against them by bisection;
+- what the snapshot allocates goes to the collector's oldest generation (``collector``).
 """
 
 from __future__ import annotations
