@@ -18,6 +18,9 @@ frozen. Skipped when the collector was disabled by the user, or when the user fr
 
 The snapshot creates no reference cycles, so nothing it promotes is garbage waiting for a full
 collection. Objects other threads allocate during the snapshot are promoted along with it.
+The young collection runs after the walk has found the namespace's objects and before any is
+read; a finalizer it runs that changes one of them is seen at the next cell, as any change is
+(the fingerprint taken before it no longer matches).
 """
 
 from __future__ import annotations
