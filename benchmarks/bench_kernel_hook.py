@@ -203,6 +203,33 @@ def views_of_one_storage(repeat: int, blocks: int = 3) -> dict[str, float]:
     }
 
 
+def tensors_requiring_grad(repeat: int, blocks: int = 3) -> dict[str, float]:
+    """A list of 10,000 results of autograd (losses, activations): tensors that require grad
+    and hold no gradient are read column-wise like plain ones."""
+    shell = InteractiveShell.instance()
+    renew = "outs = [(w * 2)[1:] for _ in range(10_000)]"
+    one_new = "x = torch.rand(3)"
+    shell.run_cell(f"import torch\nw = torch.rand(3, requires_grad=True)\n{renew}")
+    per_block = max(1, -(-repeat // blocks))
+    bare_new: list[list[float]] = []
+    ext_new: list[list[float]] = []
+    bare_one: list[list[float]] = []
+    ext_one: list[list[float]] = []
+    for _ in range(blocks):
+        bare_new.append(cell_samples(shell, renew, per_block))
+        bare_one.append(cell_samples(shell, one_new, per_block))
+        shell.run_cell("%load_ext tensorviews", store_history=False)
+        shell.run_cell(renew, store_history=False)
+        ext_new.append(cell_samples(shell, renew, per_block))
+        ext_one.append(cell_samples(shell, one_new, per_block))
+        shell.run_cell("%unload_ext tensorviews", store_history=False)
+    shell.run_cell("del w, outs, x", store_history=False)
+    return {
+        "hook_all_new_ms": block_difference(ext_new, bare_new),
+        "hook_one_new_ms": block_difference(ext_one, bare_one),
+    }
+
+
 def plain_data(repeat: int) -> dict[str, float]:
     """Big containers of plain data (a million floats, a million ints, a million-entry
     dict) next to 100 tensors: they must cost what a small namespace costs."""
@@ -320,6 +347,12 @@ def main() -> None:
         f"the matrix written in place: {shared['hook_written_ms']:.1f} ms "
         f"(bare cell {shared['bare_written_ms']:.2f} ms)"
     )
+    grads = tensors_requiring_grad(args.repeat)
+    print(
+        "10,000 tensors that require grad in a list (losses, activations): hook "
+        f"{grads['hook_all_new_ms']:.1f} ms when all are new, {grads['hook_one_new_ms']:.1f} ms "
+        "when another name changes"
+    )
     plain = plain_data(args.repeat)
     print(
         f"A million floats, a million ints and a million-entry dict beside 100 tensors: hook "
@@ -338,7 +371,7 @@ def main() -> None:
         json.dumps(
             {
                 "torch": torch.__version__, "rows": rows, "views_of_one_storage": shared,
-                "plain_data": plain, "transformer": model,
+                "requiring_grad": grads, "plain_data": plain, "transformer": model,
             },
             indent=2,
         )

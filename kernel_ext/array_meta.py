@@ -292,8 +292,8 @@ def torch_columns(
     items: list[Any], versions: tuple[int, ...], refs: tuple[Any, ...], torch: ModuleType,
     eager: bool,
 ) -> TorchColumns | None:
-    """Columns for ``items``, all of exact type ``torch.Tensor``, not nested (the walk checks
-    both) and not requiring grad.
+    """Columns for ``items``, all of exact type ``torch.Tensor``, not nested and holding no
+    gradient (the walk checks all three).
 
     ``None`` when the items need the careful one-by-one reading: a layout without a strided
     storage (sparse and mkldnn tensors raise on ``untyped_storage``), or anything else that

@@ -12,6 +12,7 @@ import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import compress
 from types import ModuleType
 from typing import Any
 
@@ -189,10 +190,13 @@ class _Walker:
         known = self.plain_tensor_ids.get(id(obj))
         if known is None and set(map(type, items)) != {tensor_type}:
             return False
-        # Gradients are found one tensor at a time, and nested tensors (no strides) are read
-        # the careful way. (Two any() passes cost less than one pass building pairs.)
+        # Nested tensors (no strides) are read the careful way, and so are containers holding
+        # a gradient, found one tensor at a time (each named after its tensor, in walk order).
+        # Tensors that require grad without holding one (a list of losses, of activations)
+        # are read column-wise like any other.
         if id(obj) not in self.checked_bulks and (
-            any(map(_requires_grad, items)) or any(map(_is_nested, items))
+            any(map(_is_nested, items))
+            or (any(map(_requires_grad, items)) and _holds_a_gradient(items))
         ):
             return False
         ids: Sequence[int] = known[1] if known is not None else tuple(map(id, items))
@@ -313,6 +317,15 @@ class _Walker:
 
 _requires_grad = operator.attrgetter("requires_grad")
 _is_nested = operator.attrgetter("is_nested")
+
+
+def _holds_a_gradient(items: list[Any]) -> bool:
+    """Does a leaf among these tensors requiring grad hold a ``.grad``? (Only leaves can:
+    asking a non-leaf makes torch warn into the user's cell.)"""
+    return any(
+        items[i].is_leaf and items[i].grad is not None
+        for i in compress(range(len(items)), map(_requires_grad, items))
+    )
 
 
 def walk_namespace(

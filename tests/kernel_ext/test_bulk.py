@@ -157,9 +157,14 @@ def view_of(draw: Draw, s: torch.Tensor) -> torch.Tensor | None:
 
 
 def item(draw: Draw, sources: list[torch.Tensor], earlier: list[torch.Tensor]) -> torch.Tensor:
-    kind = draw(st.sampled_from(["fresh", "fresh", "view_root", "view_item", "empty"]))
+    kind = draw(
+        st.sampled_from(["fresh", "fresh", "view_root", "view_item", "empty", "needs_grad"])
+    )
     t: torch.Tensor | None = None
-    if kind == "empty":
+    if kind == "needs_grad":  # requires grad, holds no gradient: a loss, an activation
+        leaf = torch.zeros(draw(st.lists(st.integers(1, 3), max_size=2)), requires_grad=True)
+        t = draw(st.sampled_from([leaf, leaf * 2, leaf.view(-1)]))
+    elif kind == "empty":
         t = draw(st.sampled_from([torch.empty(0), torch.zeros(0, 3), torch.empty(2, 0, 1)]))
         t = t.clone()  # a new object each time
         if draw(st.booleans()):
@@ -245,7 +250,7 @@ def namespaces(draw: Draw) -> Namespace:
         tail[f"alias{i}"] = draw(st.sampled_from(everything))
     for i in range(draw(st.integers(0, 2))):  # numpy arrays on the memory of tensors
         t = draw(st.sampled_from(everything))
-        if t.is_conj() or t.is_neg():
+        if t.is_conj() or t.is_neg() or t.requires_grad:
             continue
         (head if draw(st.booleans()) else tail)[f"n{i}"] = t.numpy()
     return {**head, **containers, **tail}
