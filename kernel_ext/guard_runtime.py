@@ -30,8 +30,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from kernel_ext.guard_types import container_kind
 from kernel_ext.scan import overlaps
+from kernel_ext.value_kinds import container_kind
 from lsp_server.rules import Finding
 
 RUNTIME_NAME = "__tensorviews_guard__"

@@ -2,10 +2,10 @@
 
 The rules take ``known_types`` (name or dotted path -> container kind) and ``known_ndims``; they
 learn libraries from import statements. From the namespace we give them:
-- data: torch tensors -> "torch", numpy arrays -> "numpy" (with ``ndim``, which decides element
-  access vs row access; not for structured dtypes, whose elements are ``np.void`` views),
-  lists -> "list", anything else -> "other"; objects with an array protocol that are neither
-  (CuPy, ...) are left out, so they stay "unknown" (honest: possible, never certain);
+- data: the kind ``value_kinds.container_kind`` gives (the live file says the same), with
+  ``ndim`` for numpy arrays (it decides element access vs row access; not for structured
+  dtypes, whose elements are ``np.void`` views); what it calls "unknown" (a user's class,
+  another array library) is left out, so it stays unknown (possible, never certain);
 - modules and torch/numpy functions -> a prelude of import lines (``import numpy as np``,
   ``from numpy import zeros``) analysed as a cell before the user's, so inference such as
   ``np.zeros(3)`` is a numpy array keeps working across cells;
@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from kernel_ext.value_kinds import container_kind
 from lsp_server.rules import ContainerKind
 
 _LIBRARIES = ("torch", "numpy")
@@ -70,30 +71,13 @@ def namespace_facts(paths: set[str], namespace: Mapping[str, Any]) -> NamespaceF
             if isinstance(value, type) or inspect.isroutine(value):
                 continue  # functions and classes: let the rules infer from the cell
         kind = container_kind(value)
-        if kind is None:
-            continue
+        if kind is None or kind == "unknown":
+            continue  # left out: the rules' own "unknown", possible and never certain
         facts.known_types[path] = kind
         ndim = _numpy_ndim(value) if kind == "numpy" else None
         if ndim is not None:
             facts.known_ndims[path] = ndim
     return facts
-
-
-def container_kind(value: Any) -> ContainerKind | None:
-    """The rules' kind for a live value; None when we should not claim anything."""
-    torch = sys.modules.get("torch")
-    if torch is not None and isinstance(value, torch.Tensor):
-        return "torch"
-    np = sys.modules.get("numpy")
-    if np is not None and isinstance(value, np.ndarray):
-        return "numpy"
-    if isinstance(value, list):
-        return "list"
-    if isinstance(value, types.ModuleType):
-        return None
-    if any(hasattr(type(value), a) for a in ("__array_interface__", "__cuda_array_interface__")):
-        return None  # another array library: its items may be views, we cannot tell
-    return "other"
 
 
 def _numpy_ndim(value: Any) -> int | None:

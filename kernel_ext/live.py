@@ -13,7 +13,6 @@ import atexit
 import contextlib
 import json
 import os
-import sys
 import time
 import types
 from collections.abc import Mapping
@@ -30,15 +29,12 @@ from kernel_ext.runtime_files import (
     snapshot_path,
     write_atomic,
 )
+from kernel_ext.value_kinds import container_kind
 
 if TYPE_CHECKING:
     from kernel_ext.extension import TensorViews
 
 CLEANUP_EVERY_S = 30.0
-_OTHER_TYPES = (
-    tuple, dict, str, bytes, bytearray, int, float, complex, bool, type(None), set, frozenset,
-    range,
-)
 # Not data: never the container of a subscript swap, and noisy in a summary.
 _NOT_DATA = (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, type)
 
@@ -62,29 +58,6 @@ def notebook_path(namespace: Mapping[str, Any]) -> str | None:
     return os.environ.get("JPY_SESSION_NAME") or None
 
 
-def kind_of(value: object) -> str:
-    """The rules' ContainerKind of a top-level value that is not in the graph."""
-    if isinstance(value, list):
-        return "list"
-    module = type(value).__module__.split(".", 1)[0]
-    if module == "torch" and hasattr(value, "untyped_storage"):
-        return "torch"
-    if module == "numpy":
-        np = sys.modules.get("numpy")
-        if np is not None and isinstance(value, np.ndarray):
-            return "numpy"
-        if np is not None and isinstance(value, np.generic):
-            return "other"
-    if isinstance(value, _OTHER_TYPES):
-        return "other"
-    if any(
-        hasattr(value, attr)
-        for attr in ("__array_interface__", "__cuda_array_interface__", "__dlpack__")
-    ):
-        return "array"
-    return "unknown"
-
-
 def other_kinds(namespace: Mapping[str, Any], skip: Any) -> dict[str, tuple[str, str]]:
     """name -> (kind, type name) for the top-level names worth telling the language server."""
     kinds: dict[str, tuple[str, str]] = {}
@@ -92,7 +65,7 @@ def other_kinds(namespace: Mapping[str, Any], skip: Any) -> dict[str, tuple[str,
         if name.startswith("__") or skip(name) or issubclass(type(value), _NOT_DATA):
             continue
         try:
-            kinds[name] = (kind_of(value), type(value).__name__)
+            kinds[name] = (container_kind(value) or "unknown", type(value).__name__)
         except Exception:  # a hostile __getattr__ or __class__: claim nothing about it
             kinds[name] = ("unknown", type(value).__name__)
     return kinds
