@@ -161,3 +161,18 @@ def test_snapshots_leave_no_cyclic_garbage() -> None:
             gc.set_debug(0)
             gc.garbage.clear()
         assert garbage == []
+
+
+def test_a_snapshot_that_fails_half_way_leaves_the_collector_as_it_was(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import kernel_ext.scan as scan
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("broken on purpose")
+
+    monkeypatch.setattr(scan, "build_graph", broken)  # after the walk asked for promotion
+    tensors = [torch.rand(3) for _ in range(BIG)]
+    with pytest.raises(RuntimeError, match="broken on purpose"):
+        Snapshotter().snapshot({"ts": tensors})
+    assert gc.isenabled() and gc.get_freeze_count() == 0
