@@ -194,13 +194,13 @@ class _Walker:
         # a gradient, found one tensor at a time (each named after its tensor, in walk order).
         # Tensors that require grad without holding one (a list of losses, of activations)
         # are read column-wise like any other.
-        if id(obj) not in self.checked_bulks and (
+        checked_ids = self.checked_bulks.get(id(obj))
+        if checked_ids is None and (
             any(map(_is_nested, items))
             or (any(map(_requires_grad, items)) and _holds_a_gradient(items))
         ):
             return False
         ids: Sequence[int] = known[1] if known is not None else tuple(map(id, items))
-        checked_ids = self.checked_bulks.get(id(obj))
         id_set = checked_ids if checked_ids is not None else set(ids)
         if (
             len(id_set) != len(ids)
