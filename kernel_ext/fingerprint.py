@@ -28,6 +28,8 @@ from itertools import islice
 from types import ModuleType
 from typing import Any
 
+from kernel_ext.namespace_walk import leaf_grad
+
 MAX_DICT_ITEMS = 256  # dicts larger than this are walked, not fingerprinted
 
 _version = operator.attrgetter("_version")
@@ -91,7 +93,7 @@ class Fingerprinter:
         if tp in self.plain_types:
             return 0
         if tp in self.leaf_tensor_types:
-            grad = value.grad if value.requires_grad and value.is_leaf else None
+            grad = leaf_grad(value)
             grad_id = id(grad) if grad is not None else 0
             return (self._tensors((value,)), value.requires_grad, grad_id)
         if self.array_type is not None and tp is self.array_type:

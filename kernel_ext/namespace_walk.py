@@ -307,12 +307,15 @@ class _Walker:
                 self.visit(per_param, label, depth + 1)
 
     def visit_grad(self, obj: Any, name: str) -> None:
-        # Only leaves hold a .grad; asking a non-leaf makes torch warn into the user's cell.
-        if not obj.requires_grad or not obj.is_leaf:
-            return
-        grad = obj.grad
+        grad = leaf_grad(obj)
         if grad is not None:
             self.add(grad, f"{name}.grad")
+
+
+def leaf_grad(t: Any) -> Any:
+    """``t.grad``, asked only of a leaf that requires grad: only leaves hold one, and asking a
+    non-leaf makes torch warn into the user's cell."""
+    return t.grad if t.requires_grad and t.is_leaf else None
 
 
 _requires_grad = operator.attrgetter("requires_grad")
@@ -320,10 +323,9 @@ _is_nested = operator.attrgetter("is_nested")
 
 
 def _holds_a_gradient(items: list[Any]) -> bool:
-    """Does a leaf among these tensors requiring grad hold a ``.grad``? (Only leaves can:
-    asking a non-leaf makes torch warn into the user's cell.)"""
+    """Does one of these tensors hold a ``.grad``? (Looked for among those requiring grad.)"""
     return any(
-        items[i].is_leaf and items[i].grad is not None
+        leaf_grad(items[i]) is not None
         for i in compress(range(len(items)), map(_requires_grad, items))
     )
 
