@@ -187,7 +187,7 @@ class Snapshotter:
             else {
                 container_id: entry.id_set
                 for container_id, entry in self._bulks.items()
-                if not entry.deaths and fingerprinter.columns.get(container_id) == entry.check
+                if entry.holds(fingerprinter.columns.get(container_id))
             }
         )
         walk = walk_namespace(
@@ -296,9 +296,7 @@ class Snapshotter:
         if check is None or check[0] != keys:
             check = bulk_check(found.items, keys)
         entry = old_bulks.get(found.container_id)
-        # Same ids and versions, and none of its tensors died: the same tensors, unchanged.
-        # (After a death, an equal id is a new object's: the old one cannot be alive.)
-        if entry is not None and not self._reread and entry.check == check and not entry.deaths:
+        if entry is not None and not self._reread and entry.holds(check):
             return entry
         n = len(found.items)
         deaths: list[Any] = []
@@ -398,6 +396,12 @@ class _BulkEntry:
     uids: tuple[int, ...]
     columns: TorchColumns
     _positions: dict[int, int] | None = None
+
+    def holds(self, check: BulkCheck | None) -> bool:
+        """Does the container whose check this is hold the very tensors read here, unchanged?
+        Same ids and versions, and none of them died (after a death, an equal id is a new
+        object's: the old one cannot be alive)."""
+        return not self.deaths and check == self.check
 
     def has_survivors(self) -> bool:
         return len(self.deaths) < len(self.refs)
