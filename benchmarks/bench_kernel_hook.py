@@ -258,8 +258,8 @@ def plain_data(repeat: int) -> dict[str, float]:
 def transformer(repeat: int) -> dict[str, float]:
     """Graph JSON and SVG of a 12-layer encoder with its optimizer state, cold each time."""
     from kernel_ext import Snapshotter
-    from kernel_ext.graph_view import capped_view
-    from kernel_ext.insight import annotate
+    from tensorviews.insight import annotate
+    from tensorviews.view import capped_view
 
     layer = torch.nn.TransformerEncoderLayer(d_model=512, nhead=8, dim_feedforward=2048)
     model = torch.nn.TransformerEncoder(layer, num_layers=12, enable_nested_tensor=False)

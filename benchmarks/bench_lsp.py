@@ -181,7 +181,7 @@ class Session:
 
 def rules_vs_parse(text: str, repeats: int = 5) -> dict[str, float]:
     """Best-of-N in-process time of `ast.parse` and of the rules on the same text."""
-    from lsp_server.rules import find_swap_hazards
+    from tensorviews.rules import find_swap_hazards
 
     def best(run: Any) -> float:
         times = []

@@ -22,7 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from lsp_server.rules import find_swap_hazards  # noqa: E402
+from tensorviews.rules import find_swap_hazards  # noqa: E402
 
 TARGET_LINES = 10_000
 RUNS = 9

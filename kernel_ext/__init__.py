@@ -1,11 +1,21 @@
-"""Tensor Views kernel extension: the storage graph of a namespace's tensors and arrays.
+"""Tensor Views' IPython face: ``%load_ext kernel_ext`` (or ``%load_ext tensorviews``).
 
-``%load_ext kernel_ext`` (or ``%load_ext tensorviews``) in IPython/Jupyter; without IPython,
-``snapshot(locals())`` and ``overlaps(x, y)`` work in scripts and debuggers.
+After each cell the storage graph is rebuilt (``%tensorgraph`` draws it), swap-of-views
+statements are checked before they run, and a snapshot file feeds the editor. The analysis is
+the cores' (``tensorviews``); the names below are re-exported for scripts that used them here.
 """
 
-from kernel_ext.graph import MIME_TYPE, SCHEMA, OverlapEdge, StorageGraph, StorageNode, TensorNode
-from kernel_ext.scan import Snapshotter, overlaps, snapshot
+from tensorviews import (
+    MIME_TYPE,
+    SCHEMA,
+    OverlapEdge,
+    Snapshotter,
+    StorageGraph,
+    StorageNode,
+    TensorNode,
+    overlaps,
+    snapshot,
+)
 
 
 def load_ipython_extension(ipython: object) -> None:

@@ -1,39 +1,41 @@
-"""IPython glue: the post-run-cell hook, ``%tensorgraph`` and ``%tensorviews``.
+"""IPython glue: the post-run-cell hook and the ``%tensorgraph`` / ``%tensorviews`` magics.
 
-Thin on purpose: the analysis is ``Snapshotter`` (no IPython), the drawing is ``render_dot``
-and ``render_text``. Nothing here may raise into a user's cell: every failure becomes one
-short line on stderr, printed once per distinct problem, and the cell's own result is left
-alone. The extension keeps no reference to user objects; graphs are plain data.
+Thin on purpose: the analysis is the cores' ``Snapshotter``, what is shown is the cores'
+``view``, the drawing is the cores' renderer. Nothing here may raise into a user's cell: every
+failure becomes one short line on stderr, printed once per distinct problem, and the cell's own
+result is left alone. The extension keeps no reference to user objects; graphs are plain data.
+The magics are an IPython ``Magics`` class with ``magic_arguments``, so ``%tensorgraph --help``
+and argument errors come from IPython itself.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import shlex
+import importlib
 import sys
 from collections.abc import Callable
 from typing import Any
 
-from kernel_ext.graph import MIME_TYPE, StorageGraph
-from kernel_ext.graph_view import (
-    DEFAULT_MAX_NODES,
-    FULL_VIEW_UP_TO,
-    capped_view,
-    interesting_view,
-)
-from kernel_ext.insight import DEFAULT_MIN_WASTE, GraphChanges, annotate, diff_graphs
-from kernel_ext.namespace_walk import WalkLimits, is_ipython_name
-from kernel_ext.render_dot import GraphvizMissing
-from kernel_ext.scan import Snapshotter
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.display import display
+
+from tensorviews.graph.model import MIME_TYPE, StorageGraph
+from tensorviews.graph.namespace_walk import WalkLimits, is_ipython_name
+from tensorviews.graph.scan import Snapshotter
+from tensorviews.insight import DEFAULT_MIN_WASTE, GraphChanges, diff_graphs
+from tensorviews.render.dot import GraphvizMissing
+from tensorviews.view import DEFAULT_MAX_NODES, ViewOptions, view, view_document
 
 FORMATS = ("svg", "dot", "json", "text")
-USAGE = "usage: %tensorgraph [NAME ...] [--all] [--max-nodes N] [--format svg|dot|json|text]"
 AUTO_MODES = ("off", "scan", "on")
 _STATE_ATTR = "_tensorviews_state"
 
 GraphListener = Callable[[StorageGraph], None]
 Subcommand = Callable[[str], None]  # receives the rest of the `%tensorviews <name> ...` line
+StatusLine = Callable[[], str]  # one line of `%tensorviews` alone: a feature's settings
 
 
 class TensorViews:
@@ -60,6 +62,7 @@ class TensorViews:
         # listeners get every new graph; subcommands extend the `%tensorviews` magic.
         self.graph_listeners: list[GraphListener] = []
         self.subcommands: dict[str, Subcommand] = {}
+        self.status_lines: list[StatusLine] = []
         self.uninstallers: list[Callable[[], None]] = []
         self.subcommands["auto"] = self.set_auto
         self.subcommands["config"] = self.configure
@@ -72,8 +75,6 @@ class TensorViews:
         try:
             graph = self.update()
             if self.auto == "on" and self.changes and self.changes.sharing_changed:
-                from IPython.display import display
-
                 display(self.bundle(self.display_graph(graph), None), raw=True)  # type: ignore[no-untyped-call]
         except Exception as exc:  # the extension failing must not fail the user's cell
             self.report(f"storage graph not updated ({type(exc).__name__}: {exc})")
@@ -90,16 +91,6 @@ class TensorViews:
             self.changes = diff_graphs(previous, graph) if previous is not None else None
             self.graph = graph
         return graph
-
-    def display_graph(
-        self, graph: StorageGraph, show_all: bool = False, max_nodes: int | None = None
-    ) -> StorageGraph:
-        """``graph`` as drawn: insight notes, the interesting part (or all), capped."""
-        graph, waste = annotate(graph, self.changes, self.min_waste)
-        cap = max_nodes or self.max_nodes
-        if not show_all and len(graph.tensors) > FULL_VIEW_UP_TO:
-            return interesting_view(graph, self.changes, waste, cap)
-        return capped_view(graph, cap)
 
     def notify(self, graph: StorageGraph) -> None:
         for listener in self.graph_listeners:
@@ -124,33 +115,18 @@ class TensorViews:
             self.reported.add(line)
             print(f"tensorviews: {line}", file=sys.stderr)
 
-    # --- %tensorviews -------------------------------------------------------------------
-    def tensorviews(self, line: str) -> None:
-        """%tensorviews SUBCOMMAND ...: settings of the extension (see each subcommand)."""
-        from IPython.core.error import UsageError
-
-        name, _, rest = line.strip().partition(" ")
-        command = self.subcommands.get(name)
-        if command is None:
-            known = ", ".join(sorted(self.subcommands)) or "none yet"
-            raise UsageError(f"unknown %tensorviews subcommand {name!r} (known: {known})")
-        command(rest.strip())
-
     def set_auto(self, rest: str) -> None:
         """%tensorviews auto [off|scan|on]: what happens after each cell (no value: show it)."""
-        from IPython.core.error import UsageError
-
         if not rest:
             print(f"tensorviews auto: {self.auto}")
             return
         if rest not in AUTO_MODES:
             raise UsageError(f"%tensorviews auto takes one of {', '.join(AUTO_MODES)}")
         self.auto = rest
+        print(f"tensorviews auto: {self.auto}")
 
     def configure(self, rest: str) -> None:
         """%tensorviews config [KEY=VALUE ...]: walk bounds and drawing limits."""
-        from IPython.core.error import UsageError
-
         try:
             settings = parse_config(rest)
         except ValueError as exc:
@@ -168,34 +144,31 @@ class TensorViews:
         current = {**limits, "max_nodes": self.max_nodes, "min_waste_bytes": self.min_waste}
         print("tensorviews config: " + " ".join(f"{k}={v}" for k, v in current.items()))
 
-    # --- %tensorgraph -------------------------------------------------------------------
-    def tensorgraph(self, line: str) -> None:
-        """%tensorgraph [NAME ...] [--all] [--max-nodes N] [--format F]: draw the graph.
+    # --- drawing ------------------------------------------------------------------------
+    def view_options(self, show_all: bool = False, max_nodes: int | None = None) -> ViewOptions:
+        return ViewOptions(
+            show_all=show_all, max_nodes=max_nodes or self.max_nodes, min_waste=self.min_waste
+        )
 
-        By default only what is interesting is drawn (shared storages, overlaps, memory pinned
-        by small views, new sharing); names focus on access-path prefixes; ``--all`` draws
-        everything, folding whatever is past ``--max-nodes`` into "N more" groups.
-        """
-        from IPython.core.error import UsageError
-        from IPython.display import display
+    def display_graph(
+        self, graph: StorageGraph, show_all: bool = False, max_nodes: int | None = None
+    ) -> StorageGraph:
+        """``graph`` as every face draws it (the cores' ``view``), with this shell's settings
+        and the changes since the previous cell."""
+        return view(graph, self.changes, self.view_options(show_all, max_nodes))
 
-        try:
-            args = parse_tensorgraph_args(line)
-        except ValueError as exc:
-            raise UsageError(f"{exc}. {USAGE}") from None
-        try:
-            self.snapshotter.invalidate()  # asked for: no shortcut, every object looked at
-            graph = self.update()
-        except Exception as exc:
-            self.report(f"storage graph failed ({type(exc).__name__}: {exc})")
-            return
-        if args.names:
-            missing = [n for n in args.names if not graph.subgraph([n]).tensors]
-            if missing:
-                raise UsageError(f"no tensor or array named {', '.join(missing)}")
-            graph = graph.subgraph(args.names)
-        shown = self.display_graph(graph, args.show_all or bool(args.names), args.max_nodes)
-        display(self.bundle(shown, args.fmt), raw=True)  # type: ignore[no-untyped-call]
+    def status(self) -> list[str]:
+        """What ``%tensorviews`` alone prints: one line per setting group."""
+        limits = dataclasses.asdict(self.snapshotter.limits)
+        config = {**limits, "max_nodes": self.max_nodes, "min_waste_bytes": self.min_waste}
+        lines = [f"tensorviews auto: {self.auto}"]
+        for provider in self.status_lines:
+            try:
+                lines.append(provider())
+            except Exception as exc:
+                lines.append(f"{_name_of(provider)} failed ({type(exc).__name__}: {exc})")
+        lines.append("tensorviews config: " + " ".join(f"{k}={v}" for k, v in config.items()))
+        return lines
 
     def bundle(self, graph: StorageGraph, fmt: str | None) -> dict[str, Any]:
         if fmt == "text":
@@ -203,11 +176,11 @@ class TensorViews:
         if fmt == "dot":
             return {"text/plain": graph.to_dot()}
         if fmt == "json":
-            data = graph.to_dict()
+            data = view_document(graph)
             return {MIME_TYPE: data, "application/json": data, "text/plain": graph.to_json(2)}
         bundle: dict[str, Any] = {"text/plain": graph.to_text()}
         if fmt is None:
-            bundle[MIME_TYPE] = graph.to_dict()
+            bundle[MIME_TYPE] = view_document(graph)
         try:
             bundle["image/svg+xml"] = graph.to_svg()
         except GraphvizMissing as exc:
@@ -215,47 +188,80 @@ class TensorViews:
         return bundle
 
 
-@dataclasses.dataclass
-class TensorgraphArgs:
-    names: list[str]
-    fmt: str | None = None  # None: the full bundle (SVG + graph JSON + text)
-    show_all: bool = False
-    max_nodes: int | None = None
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(text)
+    return int(text)
 
 
-def parse_tensorgraph_args(line: str) -> TensorgraphArgs:
-    """Parse ``%tensorgraph`` arguments; ``ValueError`` says what is wrong in one line."""
-    try:
-        words = shlex.split(line)
-    except ValueError as exc:
-        raise ValueError(f"cannot parse arguments ({exc})") from None
-    args = TensorgraphArgs(names=[])
-    i = 0
-    while i < len(words):
-        word = words[i]
-        option, has_value, value = word.partition("=")
-        if option in ("--format", "--max-nodes"):
-            if not has_value:
-                if i + 1 >= len(words):
-                    raise ValueError(f"{option} needs a value")
-                i += 1
-                value = words[i]
-            if option == "--format":
-                if value not in FORMATS:
-                    raise ValueError(f"unknown format {value!r}")
-                args.fmt = value
-            else:
-                if not value.isdigit() or int(value) < 1:
-                    raise ValueError("--max-nodes takes a positive whole number")
-                args.max_nodes = int(value)
-        elif word == "--all":
-            args.show_all = True
-        elif word.startswith("-"):
-            raise ValueError(f"unknown option {word!r}")
-        else:
-            args.names.append(word)
-        i += 1
-    return args
+_positive_int.__name__ = "positive whole number"  # what argparse names in its one-line error
+
+
+@magics_class
+class TensorViewsMagics(Magics):
+    """``%tensorgraph`` and ``%tensorviews``, bound to one shell's ``TensorViews`` state."""
+
+    def __init__(self, shell: Any, state: TensorViews) -> None:
+        super().__init__(shell)
+        self.state = state
+
+    @magic_arguments()
+    @argument("-h", "--help", action="store_true", help="show this help and exit")
+    @argument("names", nargs="*", metavar="NAME",
+              help="draw only these names (access-path prefixes work: model.encoder)")
+    @argument("--all", dest="show_all", action="store_true",
+              help="draw everything, not just what shares or wastes memory (still capped)")
+    @argument("--max-nodes", type=_positive_int, default=None, metavar="N",
+              help="draw at most N tensors; the rest fold into 'N more' groups")
+    @argument("--format", choices=FORMATS, default=None,
+              help="one format instead of the bundle (SVG + graph JSON + text)")
+    @line_magic
+    def tensorgraph(self, line: str) -> None:
+        """Draw the storage graph of this namespace's tensors and arrays.
+
+        By default only what is interesting is drawn (shared storages, overlaps, memory pinned
+        by small views, new sharing) once there are more than 40 tensors.
+        """
+        args = parse_argstring(self.tensorgraph, line)
+        if args.help:
+            print(self.tensorgraph.__doc__)
+            return
+        state = self.state
+        try:
+            state.snapshotter.invalidate()  # asked for: no shortcut, every object looked at
+            graph = state.update()
+        except Exception as exc:
+            state.report(f"storage graph failed ({type(exc).__name__}: {exc})")
+            return
+        if args.names:
+            missing = [n for n in args.names if not graph.subgraph([n]).tensors]
+            if missing:
+                raise UsageError(f"no tensor or array named {', '.join(missing)}")
+            graph = graph.subgraph(args.names)
+        shown = state.display_graph(graph, args.show_all or bool(args.names), args.max_nodes)
+        display(state.bundle(shown, args.format), raw=True)  # type: ignore[no-untyped-call]
+
+    @magic_arguments()
+    @argument("-h", "--help", action="store_true", help="show this help and exit")
+    @argument("words", nargs="*", metavar="SUBCOMMAND [VALUE ...]",
+              help="auto off|scan|on; guard warn|error|fix|off; live on|off|status; "
+                   "config KEY=VALUE ...; nothing: print every setting")
+    @line_magic
+    def tensorviews(self, line: str) -> None:
+        """Settings of the Tensor Views extension; alone, print them all."""
+        args = parse_argstring(self.tensorviews, line)
+        if args.help:
+            print(self.tensorviews.__doc__)
+            return
+        words = args.words
+        if not words:
+            print("\n".join(self.state.status()))
+            return
+        command = self.state.subcommands.get(words[0])
+        if command is None:
+            known = ", ".join(sorted(self.state.subcommands))
+            raise UsageError(f"unknown %tensorviews subcommand {words[0]!r} (known: {known})")
+        command(" ".join(words[1:]))
 
 
 CONFIG_KEYS = ("max_depth", "max_items", "probe_items", "max_arrays", "max_nodes",
@@ -290,10 +296,7 @@ def load(shell: Any) -> None:
     state = TensorViews(shell)
     setattr(shell, _STATE_ATTR, state)
     shell.events.register("post_run_cell", state.post_run_cell)
-    shell.register_magic_function(state.tensorgraph, "line", "tensorgraph")
-    shell.register_magic_function(state.tensorviews, "line", "tensorviews")
-    import importlib
-
+    shell.register_magics(TensorViewsMagics(shell, state))
     for module_name in FEATURES:
         try:
             importlib.import_module(module_name).install(state)
@@ -312,6 +315,8 @@ def unload(shell: Any) -> None:
             state.report(f"{_name_of(uninstall)} failed ({type(exc).__name__}: {exc})")
     with contextlib.suppress(ValueError):  # already removed by the user
         shell.events.unregister("post_run_cell", state.post_run_cell)
+    # IPython has no call to unregister a Magics instance: forget its magics and the instance.
     shell.magics_manager.magics["line"].pop("tensorgraph", None)
     shell.magics_manager.magics["line"].pop("tensorviews", None)
+    shell.magics_manager.registry.pop(TensorViewsMagics.__name__, None)
     setattr(shell, _STATE_ATTR, None)

@@ -36,7 +36,12 @@ from kernel_ext.guard_instrument import SwapInstrumenter
 from kernel_ext.guard_render import blocked_lines, rewrite_bundle, runtime_bundle, warning_bundle
 from kernel_ext.guard_runtime import RuntimeClobber, Site, installed_runtime
 from kernel_ext.guard_types import namespace_facts, used_paths
-from lsp_server.rules import Finding, apply_text_edits, find_swap_hazards_in_cells
+from tensorviews.rules import (
+    RULES_BY_CODE,
+    Finding,
+    apply_text_edits,
+    find_swap_hazards_in_cells,
+)
 
 MODES = ("warn", "error", "fix", "off")
 Fingerprint = tuple[tuple[str, int, int, int | None, int | None], ...]
@@ -88,6 +93,7 @@ class Guard:
         self.runtime.on_clobber = self.on_clobber
         self.runtime.on_problem = self.state.report
         self.state.subcommands["guard"] = self.command
+        self.state.status_lines.append(self.status)
         self.state.uninstallers.append(self.uninstall)
 
     def uninstall(self) -> None:
@@ -99,6 +105,8 @@ class Guard:
             self.runtime.on_clobber = None  # instrumented functions keep running, unchecked
             self.runtime.on_problem = None
         self.state.subcommands.pop("guard", None)
+        if self.status in self.state.status_lines:
+            self.state.status_lines.remove(self.status)
 
     def capture(self, lines: list[str]) -> list[str]:
         """Input transformer (last): analyse the text IPython will parse; in fix mode, return
@@ -180,7 +188,8 @@ class Guard:
                 cells, known_types=facts.known_types, known_ndims=facts.known_ndims
             )[1]
             certain = [f for f in findings if f.severity != "information"]
-            possible = [f for f in findings if f.severity == "information" and f.code == "TV001"]
+            possible = [f for f in findings if f.severity == "information"
+                        and RULES_BY_CODE[f.code].checked_at_run_time]
             rewrites = [(f.fixes[0].edits[0].range.line, f.fixes[0].fixed_statement, f)
                         for f in certain if f.fixes and f.fixes[0].edits]
             result = Analysis(fingerprint(tree), certain, possible, rewrites)
@@ -239,11 +248,14 @@ class Guard:
         display(bundle, raw=True)  # type: ignore[no-untyped-call]
 
     # --- %tensorviews guard ---------------------------------------------------------------
+    def status(self) -> str:
+        return f"tensorviews guard: {self.mode}"
+
     def command(self, rest: str) -> None:
         """%tensorviews guard [warn|error|fix|off]: set (or show) what the guard does."""
         mode = rest.strip()
         if not mode:
-            print(f"tensorviews guard: {self.mode}")
+            print(self.status())
             return
         if mode not in MODES:
             raise UsageError(f"unknown guard mode {mode!r} (one of: {', '.join(MODES)})")

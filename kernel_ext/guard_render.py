@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import re
 
-from lsp_server.rules import Finding
+from tensorviews.rules import Finding
 
 _STYLE = (
     "border-left:4px solid {color};padding:4px 10px;margin:4px 0;"

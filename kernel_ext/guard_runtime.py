@@ -4,7 +4,7 @@
 evaluated, a one-line class check sends plain values (ints, lists, rows of a list...) down the
 fast path, and arrays down a checked path that calls :class:`GuardRuntime`. The checked path
 stores the targets in the original order and, before store ``k``, asks whether value ``k`` shares
-memory with a target ``m < k`` that was already written: exactly the clobber of semantics.md.
+memory with a target ``m < k`` that was already written: exactly the clobber of docs/semantics.md.
 
 Choices:
 - The runtime lives in ``builtins`` (``RUNTIME_NAME``, ``PLAIN_NAME``), not in the user's
@@ -30,9 +30,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from kernel_ext.scan import overlaps
-from kernel_ext.value_kinds import container_kind
-from lsp_server.rules import Finding
+from tensorviews.graph.scan import overlaps
+from tensorviews.live.value_kinds import container_kind
+from tensorviews.rules import Finding
 
 RUNTIME_NAME = "__tensorviews_guard__"
 PLAIN_NAME = "__tensorviews_plain__"

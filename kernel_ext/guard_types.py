@@ -24,8 +24,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kernel_ext.value_kinds import container_kind
-from lsp_server.rules import ContainerKind
+from tensorviews.live.value_kinds import container_kind
+from tensorviews.rules import ContainerKind
 
 _LIBRARIES = ("torch", "numpy")
 _MAX_PATH_DEPTH = 3

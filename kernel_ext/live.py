@@ -19,9 +19,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kernel_ext.graph import StorageGraph
-from kernel_ext.namespace_walk import is_ipython_name
-from kernel_ext.runtime_files import (
+from tensorviews.graph.model import StorageGraph
+from tensorviews.graph.namespace_walk import is_ipython_name
+from tensorviews.live.files import (
     SNAPSHOT_SCHEMA,
     ensure_private_dir,
     remove_dead,
@@ -29,7 +29,8 @@ from kernel_ext.runtime_files import (
     snapshot_path,
     write_atomic,
 )
-from kernel_ext.value_kinds import container_kind
+from tensorviews.live.value_kinds import container_kind
+from tensorviews.view import view_document
 
 if TYPE_CHECKING:
     from kernel_ext.extension import TensorViews
@@ -140,7 +141,7 @@ class LiveChannel:
             "names": summarize(graph, kinds),
             # What a person looks at: the interesting part, as `%tensorgraph` draws it, so
             # ten thousand tensors that share nothing cost nothing to write or to draw.
-            "graph": self.state.display_graph(graph).to_dict(),
+            "graph": view_document(self.state.display_graph(graph)),
         }
         write_atomic(self.path, json.dumps(document))
 
@@ -163,9 +164,12 @@ class LiveChannel:
             from IPython.core.error import UsageError
 
             raise UsageError("usage: %tensorviews live [on|off|status]")
+        print(self.status())
+
+    def status(self) -> str:
         state = "on" if self.enabled else "off"
-        print(f"tensorviews live: {state}, kernel {self.kernel_id}, file {self.path},"
-              f" seq {self.seq}")
+        return (f"tensorviews live: {state}, kernel {self.kernel_id}, file {self.path},"
+                f" seq {self.seq}")
 
     def uninstall(self) -> None:
         atexit.unregister(self.remove)
@@ -179,5 +183,6 @@ def install(state: TensorViews) -> None:
     channel = LiveChannel(state)
     state.graph_listeners.append(channel.on_graph)
     state.subcommands["live"] = channel.command
+    state.status_lines.append(channel.status)
     state.uninstallers.append(channel.uninstall)
     atexit.register(channel.remove)

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
-from lsp_server.notebook_source import NotebookError, read_code_cells
-from lsp_server.rules import Finding, find_swap_hazards, find_swap_hazards_in_cells
-from lsp_server.rules.model import SEVERITY_RANK
+from tensorviews.rules import Finding, find_swap_hazards, find_swap_hazards_in_cells
+from tensorviews.rules.model import SEVERITY_RANK
+from tensorviews.rules.notebook_cells import NotebookError, read_code_cells
 
 _SKIPPED_DIRECTORIES = frozenset({"__pycache__", "node_modules", "site-packages"})
 

@@ -7,27 +7,20 @@ resulting `AnalysedDocument`s, one per file or per notebook cell.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from lsp_server.rules import (
+from tensorviews.rules import (
     ContainerKind,
     Finding,
     find_swap_hazards,
     find_swap_hazards_in_cells,
+    python_only,
+    split_lines,
 )
 
 if TYPE_CHECKING:
     from lsp_server.features.settings import Settings
-
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
-# `%%time` and friends run the rest of the cell as Python; other cell magics (`%%bash`,
-# `%%html`, `%%writefile`) make the whole cell something else.
-_PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug"})
-_MAGIC_LINE = re.compile(r"^(\s*)[%!]")
-_MAGIC_ASSIGNMENT = re.compile(r"^(\s*[\w.]+\s*=\s*)[%!].*$")
-
 
 @dataclass(frozen=True)
 class Source:
@@ -71,31 +64,6 @@ class AnalysedDocument:
     findings: tuple[Finding, ...]
 
 
-def split_lines(text: str) -> tuple[str, ...]:
-    """Lines as LSP counts them (`\\n`, `\\r\\n` and `\\r` end a line; form feeds do not)."""
-    return tuple(_LINE_BREAK.split(text))
-
-
-def blank_magics(cell: str) -> str:
-    """IPython-only lines made harmless for `ast`, keeping every line at its number and column.
-
-    `%magic` and `!shell` lines become `pass` at their indentation (so a block whose only body
-    was a magic still parses); `x = !ls` keeps its target; a non-Python cell magic blanks the cell.
-    """
-    lines = _LINE_BREAK.split(cell)
-    if lines and lines[0].startswith("%%"):
-        name = lines[0][2:].split(maxsplit=1)[0] if lines[0][2:].strip() else ""
-        if name not in _PYTHON_CELL_MAGICS:
-            return "\n" * (len(lines) - 1)
-        lines[0] = ""
-    for index, line in enumerate(lines):
-        if match := _MAGIC_LINE.match(line):
-            lines[index] = f"{match.group(1)}pass"
-        elif match := _MAGIC_ASSIGNMENT.match(line):
-            lines[index] = f"{match.group(1)}None"
-    return "\n".join(lines)
-
-
 def is_visible(finding: Finding, settings: Settings) -> bool:
     """Whether the user wants to see `finding` ("possible" findings can be switched off)."""
     if finding.code not in settings.enabled:
@@ -108,7 +76,7 @@ def analyse(snapshot: Snapshot) -> tuple[AnalysedDocument, ...]:
     enabled = sorted(snapshot.settings.enabled)
     kinds, ndims = dict(snapshot.known_types), dict(snapshot.known_ndims)
     if snapshot.is_notebook:
-        cells = [blank_magics(source.text) for source in snapshot.sources]
+        cells = [python_only(source.text) for source in snapshot.sources]
         per_source = find_swap_hazards_in_cells(
             cells, enabled=enabled, known_types=kinds, known_ndims=ndims
         )

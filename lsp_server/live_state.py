@@ -14,14 +14,14 @@ from pathlib import Path
 from typing import Any, cast
 from urllib.parse import unquote, urlparse
 
-from kernel_ext.runtime_files import (
+from tensorviews.live.files import (
     KernelSnapshot,
     pid_alive,
     read_snapshot,
     snapshot_dir,
     snapshot_files,
 )
-from lsp_server.rules import ContainerKind
+from tensorviews.rules import ContainerKind
 
 RULE_KINDS = frozenset({"torch", "numpy", "array", "list", "other"})
 _DOTTED_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from lsprotocol import types
 
-from lsp_server.rules import Range
+from tensorviews.rules import Range
 
 UTF16 = types.PositionEncodingKind.Utf16
 

@@ -18,7 +18,7 @@ from tornado import web
 from traitlets import Float
 from traitlets.config import Configurable
 
-from kernel_ext.runtime_files import read_snapshot, snapshot_dir, snapshot_path
+from tensorviews.live.files import read_snapshot, snapshot_dir, snapshot_path
 from tensorviews_server.kernel_query import (
     FORMAT_METHODS,
     KernelBusy,

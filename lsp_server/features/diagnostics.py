@@ -15,7 +15,7 @@ from lsprotocol import types
 from lsp_server.documents import AnalysedDocument, analyse
 from lsp_server.failures import guarded, log_failure
 from lsp_server.positions import UTF16, to_lsp_range
-from lsp_server.rules import Finding
+from tensorviews.rules import Finding
 
 if TYPE_CHECKING:
     from lsp_server.features.settings import Settings

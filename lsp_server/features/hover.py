@@ -14,7 +14,7 @@ from lsprotocol import types
 from lsp_server.documents import AnalysedDocument
 from lsp_server.failures import guarded
 from lsp_server.positions import UTF16, contains, from_lsp_position, to_lsp_range
-from lsp_server.rules import Finding
+from tensorviews.rules import Finding
 
 if TYPE_CHECKING:
     from lsp_server.server import TensorViewsServer

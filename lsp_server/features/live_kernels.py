@@ -22,9 +22,9 @@ from lsp_server.live_state import describe, graph_message, name_at
 from lsp_server.positions import from_lsp_position
 
 if TYPE_CHECKING:
-    from kernel_ext.runtime_files import KernelSnapshot
     from lsp_server.documents import AnalysedDocument
     from lsp_server.server import TensorViewsServer
+    from tensorviews.live.files import KernelSnapshot
 
 GRAPH_NOTIFICATION = "tensorviews/graph"
 LATEST_GRAPH_REQUEST = "tensorviews/latestGraph"

@@ -20,7 +20,7 @@ from lsprotocol import types
 
 from lsp_server.failures import guarded
 from lsp_server.features.diagnostics import schedule_all
-from lsp_server.rules import RULE_CODES
+from tensorviews.rules import RULE_CODES
 
 if TYPE_CHECKING:
     from lsp_server.server import TensorViewsServer

@@ -20,12 +20,12 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import kernel_ext.namespace_walk as namespace_walk
-from kernel_ext import Snapshotter
-from kernel_ext.array_meta import StaleTensor, loaded_libraries, torch_columns
-from kernel_ext.graph import StorageGraph
-from kernel_ext.insight import diff_graphs
-from kernel_ext.namespace_walk import BULK_MIN_ITEMS, walk_namespace
+import tensorviews.graph.namespace_walk as namespace_walk
+from tensorviews import Snapshotter
+from tensorviews.graph.array_meta import StaleTensor, loaded_libraries, torch_columns
+from tensorviews.graph.model import StorageGraph
+from tensorviews.graph.namespace_walk import BULK_MIN_ITEMS, walk_namespace
+from tensorviews.insight import diff_graphs
 
 Namespace = dict[str, Any]
 Draw = Callable[[st.SearchStrategy[Any]], Any]
@@ -697,7 +697,7 @@ def test_overlaps_of_unchanged_views_are_kept_and_changes_found(
 ) -> None:
     """Rows of one matrix: searched once, kept while the views stay the same objects
     unchanged, searched again when one of them changes; always what a fresh reading gives."""
-    import kernel_ext.scan as scan
+    import tensorviews.graph.scan as scan
 
     searches: list[int] = []
     search = scan._overlap_pairs
@@ -754,7 +754,7 @@ def test_overlaps_of_unchanged_views_are_kept_and_changes_found(
 def test_folding_a_lazy_graph_after_release_raises_stale_tensor() -> None:
     """Groups of a capped drawing are summed from the live tensors, within the hook that took
     the snapshot; asked later of released tensors, the graph says so instead of guessing."""
-    from kernel_ext.graph_view import capped_view
+    from tensorviews.view import capped_view
 
     ns: Namespace = {"ts": plain_list(60)}
     graph = Snapshotter(lazy=True).snapshot(ns)
@@ -769,7 +769,7 @@ def test_folding_a_lazy_graph_after_release_raises_stale_tensor() -> None:
 def test_layout_columns_never_equate_two_different_layouts() -> None:
     """Overlaps are kept while the views' layout columns are equal: byte strides that are not
     whole elements (a numpy field of a packed record) must not pass for element strides."""
-    from kernel_ext.array_meta import layout_columns, numpy_meta
+    from tensorviews.graph.array_meta import layout_columns, numpy_meta
 
     records = np.zeros(4, dtype=[("x", "<i4"), ("y", "<i1")])  # 5-byte records
     packed = numpy_meta(records["x"], np)
@@ -794,7 +794,7 @@ def test_layout_columns_never_equate_two_different_layouts() -> None:
 def test_bisection_against_sorted_ranges_matches_brute_force(
     spans: list[tuple[int, int]], lo: int, size: int
 ) -> None:
-    from kernel_ext.scan import _meets_sorted
+    from tensorviews.graph.scan import _meets_sorted
 
     ranges: list[tuple[int, int]] = []
     for start, length in sorted(spans):  # made disjoint and non-empty, as the memo keeps them
@@ -812,7 +812,7 @@ def test_storage_ranges_of_unchanged_containers_are_not_sorted_again(
     """A name added beside a big unchanged list is checked against the list's kept ranges, and
     memory shared with a list item (numpy over it, a view, a tensor over numpy) is still
     found: every graph is what a fresh reading gives."""
-    import kernel_ext.scan as scan
+    import tensorviews.graph.scan as scan
 
     sorts: list[int] = []
     sort = scan._sorted_bounds

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 import torch
 
-from kernel_ext import Snapshotter
-from kernel_ext.collector import PROMOTE_FROM
+from tensorviews import Snapshotter
+from tensorviews.graph.collector import PROMOTE_FROM
 
 BIG = PROMOTE_FROM  # tensors: twice as many long-lived objects as the threshold asks
 
@@ -166,7 +166,7 @@ def test_snapshots_leave_no_cyclic_garbage() -> None:
 def test_a_snapshot_that_fails_half_way_leaves_the_collector_as_it_was(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import kernel_ext.scan as scan
+    import tensorviews.graph.scan as scan
 
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("broken on purpose")

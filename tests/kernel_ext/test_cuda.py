@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import torch
 
-from kernel_ext import Snapshotter, overlaps, snapshot
+from tensorviews import Snapshotter, overlaps, snapshot
 
 pytestmark = [
     pytest.mark.cuda,

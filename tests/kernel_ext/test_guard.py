@@ -18,7 +18,7 @@ from tests.kernel_ext.notebook_runner import display_bundles, run_cells, stream_
 
 CASES = [
     json.loads(line)
-    for line in Path("/work/shared/swap_cases_dev.jsonl").read_text().splitlines()
+    for line in (Path(__file__).resolve().parents[1] / "data" / "swap_cases_dev.jsonl").read_text().splitlines()
     if line.strip()
 ]
 
@@ -186,7 +186,7 @@ def test_fix_mode_swaps_like_a_list_and_announces_the_rewrite(modes: Any) -> Non
     assert stream_text(modes.cells[4]) == "True [[2, 3], [4, 5], [0, 1]]\n"
     (announced,) = [b["text/plain"] for b in display_bundles(modes.cells[4])]
     assert announced.startswith(
-        # Only the item an earlier store overwrites needs the copy (semantics.md, rotation).
+        # Only the item an earlier store overwrites needs the copy (docs/semantics.md, rotation).
         "tensorviews: rewrote line 1: t[0], t[1], t[2] = t[1], t[2], t[0].clone()  (TV001"
     )
     assert stream_text(modes.cells[5]) == "[1, 0, 2, 3] [[1, 0], [3, 2], [5, 4]]\n"

@@ -10,7 +10,7 @@ import sys
 import threading
 from pathlib import Path
 
-from kernel_ext.runtime_files import SNAPSHOT_SCHEMA, read_snapshot, snapshot_path
+from tensorviews.live.files import SNAPSHOT_SCHEMA, read_snapshot, snapshot_path
 from tests.kernel_ext.live_kernel import live_kernel
 
 

@@ -10,10 +10,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from kernel_ext import Snapshotter, snapshot
-from kernel_ext.extension import parse_config, parse_tensorgraph_args
-from kernel_ext.graph_view import capped_view, interesting_view
-from kernel_ext.insight import annotate, diff_graphs, find_pinned_waste
+from kernel_ext.extension import parse_config
+from tensorviews import Snapshotter, snapshot
+from tensorviews.insight import annotate, diff_graphs, find_pinned_waste
+from tensorviews.view import capped_view, interesting_view
 from tests.kernel_ext.notebook_runner import display_bundles, run_cells, stream_text
 
 
@@ -111,11 +111,7 @@ def test_deleting_a_big_model_frees_its_storages() -> None:
     assert snap.snapshot(ns).tensors == ()
 
 
-def test_arguments_and_settings_parse_with_one_line_errors() -> None:
-    args = parse_tensorgraph_args("model.encoder --all --max-nodes=50 --format text")
-    assert (args.names, args.show_all, args.max_nodes, args.fmt) == (
-        ["model.encoder"], True, 50, "text"
-    )
+def test_settings_parse_with_one_line_errors() -> None:
     assert parse_config("max_depth=2 max_nodes=40") == {"max_depth": 2, "max_nodes": 40}
     for bad in ("depth=2", "max_depth=two", "max_depth"):
         try:
@@ -124,6 +120,34 @@ def test_arguments_and_settings_parse_with_one_line_errors() -> None:
             assert "\n" not in str(exc)
         else:
             raise AssertionError(f"{bad!r} accepted")
+
+
+def test_magics_are_ipython_magics_with_help_and_settings() -> None:
+    nb = run_cells(
+        [
+            "%load_ext tensorviews",
+            "%tensorgraph --help",
+            "%tensorviews",
+            "import torch\nmodel = {'encoder': torch.zeros(4, 4)}\nrow = model['encoder'][1]",
+            "%tensorgraph model --all --max-nodes=50 --format text",
+            "%tensorgraph --max-nodes 0",
+            "%unload_ext tensorviews",
+            "%tensorgraph",
+        ],
+        allow_errors=True,
+    )
+    help_text = stream_text(nb.cells[1])
+    assert "--max-nodes" in help_text and "--format" in help_text and "--all" in help_text
+    settings = stream_text(nb.cells[2]).splitlines()
+    assert [line.split(":")[0] for line in settings] == [
+        "tensorviews auto", "tensorviews live", "tensorviews guard", "tensorviews config",
+    ]
+    assert "max_depth=" in settings[-1] and "max_nodes=300" in settings[-1]
+    assert "model['encoder']" in display_bundles(nb.cells[4])[0]["text/plain"]
+    assert stream_text(nb.cells[5], "stderr").startswith("UsageError: argument --max-nodes")
+    assert "UsageError: Line magic function `%tensorgraph` not found" in stream_text(
+        nb.cells[7], "stderr"
+    )
 
 
 def test_auto_and_config_in_a_real_kernel() -> None:
@@ -142,6 +166,7 @@ def test_auto_and_config_in_a_real_kernel() -> None:
         allow_errors=True,
     )
     assert stream_text(nb.cells[1]).strip() == "tensorviews auto: scan"
+    assert stream_text(nb.cells[2]).strip() == "tensorviews auto: on"
     assert display_bundles(nb.cells[3]) == []  # a lone new tensor: nothing to draw
     (drawn,) = display_bundles(nb.cells[4])
     assert "row now shares memory with x" in drawn["text/plain"] or (

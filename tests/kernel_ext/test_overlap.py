@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.lib.stride_tricks import as_strided
 
-from kernel_ext import overlaps
-from kernel_ext.overlap import Layout, has_internal_overlap, layouts_overlap
-from kernel_ext.scan import _ranges_overlap
+from tensorviews import overlaps
+from tensorviews.graph.overlap import Layout, has_internal_overlap, layouts_overlap
+from tensorviews.graph.scan import _ranges_overlap
 
 
 def element_starts(layout: Layout) -> list[int]:

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from kernel_ext import snapshot
-from kernel_ext.render_dot import GraphvizMissing, render_svg
+from tensorviews import snapshot
+from tensorviews.render.dot import GraphvizMissing, render_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
 HOSTILE = ['<img src=x onerror=alert(1)>', 'a";b', "back\\Nslash", "]]><script>x</script>"]

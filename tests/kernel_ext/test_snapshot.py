@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 import torch
 
-from kernel_ext import Snapshotter, snapshot
-from kernel_ext.graph import StorageGraph
-from kernel_ext.graph_view import interesting_view
-from kernel_ext.namespace_walk import WalkLimits
+from tensorviews import Snapshotter, snapshot
+from tensorviews.graph.model import StorageGraph
+from tensorviews.graph.namespace_walk import WalkLimits
+from tensorviews.view import interesting_view
 
 
 def storage_of(graph: StorageGraph, name: str) -> str | None:
@@ -316,7 +316,7 @@ def test_live_summary_survives_attribute_access_that_raises() -> None:
 
 
 def test_big_containers_of_plain_data_are_probed_not_walked() -> None:
-    from kernel_ext.fingerprint import Fingerprinter
+    from tensorviews.graph.fingerprint import Fingerprinter
 
     floats: list[Any] = [0.0] * 1_000_000
     floats[500_000] = torch.zeros(1)  # past the probe: the walk does not look that far
@@ -335,7 +335,7 @@ def test_big_containers_of_plain_data_are_probed_not_walked() -> None:
 def test_a_snapshot_that_fails_half_way_leaves_no_shortcut(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import kernel_ext.scan as scan
+    import tensorviews.graph.scan as scan
 
     snap = Snapshotter()
     ns: dict[str, Any] = {"x": torch.zeros(2)}

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import torch
 
-from kernel_ext.value_kinds import container_kind
+from tensorviews.live.value_kinds import container_kind
 
 
 class Hostile:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lsp_server.documents import blank_magics, split_lines
+from tensorviews.rules import python_only, split_lines
 
 
 @pytest.mark.parametrize(
@@ -14,14 +14,14 @@ from lsp_server.documents import blank_magics, split_lines
         ("%matplotlib inline\nx[0], x[1] = x[1], x[0]", "pass\nx[0], x[1] = x[1], x[0]"),
         ("!pip install torch\nimport torch", "pass\nimport torch"),
         ("if ok:\n    %time f()\n", "if ok:\n    pass\n"),
-        ("files = !ls\nn = %who_ls", "files = None\nn = None"),
+        ("files = !ls\nn = %who_ls", "files = []\nn = None"),
         ("%%timeit\nx[0], x[1] = x[1], x[0]", "\nx[0], x[1] = x[1], x[0]"),
         ("%%bash\nfor f in *; do\necho $f\ndone", "\n\n\n"),
         ("y = 5 % 3\nz = a != b", "y = 5 % 3\nz = a != b"),
     ],
 )
-def test_blank_magics_keeps_lines_and_columns(cell: str, expected: str) -> None:
-    blanked = blank_magics(cell)
+def test_python_only_keeps_lines_and_columns(cell: str, expected: str) -> None:
+    blanked = python_only(cell)
     assert blanked == expected
     assert len(split_lines(blanked)) == len(split_lines(cell))
 

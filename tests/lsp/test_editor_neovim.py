@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from lsp_server.rules import find_swap_hazards
+from tensorviews.rules import find_swap_hazards
 from tests.lsp.conftest import SERVER_ENV
 
 DRIVER = Path(__file__).with_name("nvim") / "drive.lua"

@@ -6,7 +6,7 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from lsp_server.rules import find_swap_hazards
+from tensorviews.rules import find_swap_hazards
 from tests.lsp.conftest import diagnostics_of, file_uri, open_file, pos, rng
 
 SEED = "import torch\n\na = torch.zeros(3)\nb = torch.ones(3)\na[0], b[0] = b[0], a[0]\n"

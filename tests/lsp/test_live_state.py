@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from kernel_ext.runtime_files import KernelSnapshot
 from lsp_server.live_state import describe, known_types, name_at, path_matches
+from tensorviews.live.files import KernelSnapshot
 
 GRAPH = {
     "tensors": [

@@ -11,7 +11,7 @@ from lsp_server.positions import (
     to_client_column,
     to_lsp_range,
 )
-from lsp_server.rules import Range
+from tensorviews.rules import Range
 
 LINE = "ä = 'ü😀'; a[0], b[0] = b[0], a[0]"
 UTF8 = types.PositionEncodingKind.Utf8

@@ -1,4 +1,4 @@
-"""The labelled real-world cases of ../shared/swap_cases_dev.jsonl, each judged on its line.
+"""The labelled real-world cases of tests/data/swap_cases_dev.jsonl, each judged on its line.
 
 bug -> a finding covering ``line`` (an error when the case is statically decidable);
 safe -> no warning or error, and no finding at all when statically decidable.
@@ -12,14 +12,12 @@ from typing import Any
 
 import pytest
 
-from lsp_server.rules import find_swap_hazards
+from tensorviews.rules import find_swap_hazards
 
-CASES_FILE = Path(__file__).resolve().parents[2].parent / "shared" / "swap_cases_dev.jsonl"
+CASES_FILE = Path(__file__).resolve().parents[1] / "data" / "swap_cases_dev.jsonl"
 
 
 def _cases() -> list[Any]:
-    if not CASES_FILE.exists():
-        return [pytest.param(None, marks=pytest.mark.skip(reason=f"{CASES_FILE} not found"))]
     lines = CASES_FILE.read_text(encoding="utf-8").splitlines()
     cases = [json.loads(line) for line in lines if line.strip()]
     return [pytest.param(case, id=case["id"]) for case in cases]

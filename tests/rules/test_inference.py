@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lsp_server.rules import find_swap_hazards, find_swap_hazards_in_cells
+from tensorviews.rules import find_swap_hazards, find_swap_hazards_in_cells
 
 SWAP = "x[0], x[1] = x[1], x[0]\n"
 

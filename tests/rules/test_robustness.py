@@ -6,7 +6,7 @@ from __future__ import annotations
 import hypothesis.strategies as st
 from hypothesis import HealthCheck, given, settings
 
-from lsp_server.rules import find_swap_hazards, find_swap_hazards_in_cells
+from tensorviews.rules import find_swap_hazards, find_swap_hazards_in_cells
 
 MODULE = """import numpy as np
 import torch

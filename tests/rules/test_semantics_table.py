@@ -1,4 +1,4 @@
-"""Every row of semantics.md (outcome table and view table) as source -> expected findings.
+"""Every row of docs/semantics.md (outcome table and view table) as source -> expected findings.
 
 Each row is also run with real torch/numpy: a row labelled bug must really corrupt the values
 (differ from the copy-first meaning), a safe row must really swap. Every fix of every finding
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from lsp_server.rules import apply_text_edits, find_swap_hazards
+from tensorviews.rules import apply_text_edits, find_swap_hazards
 
 pytestmark = pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")
 

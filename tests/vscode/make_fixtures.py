@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-import kernel_ext
+import tensorviews
 
 FIXTURES = Path(__file__).resolve().parents[2] / "vscode-client" / "test" / "fixtures"
 
@@ -32,7 +32,7 @@ def swap_graph() -> dict[str, object]:
     b = torch.rand(2, 2)
     row_a, row_b, other_row = a[0], b[0], a[1]
     ns = {"a": a, "b": b, "row_a": row_a, "row_b": row_b, "other_row": other_row}
-    return kernel_ext.snapshot(ns).to_dict()
+    return tensorviews.snapshot(ns).to_dict()
 
 
 def mixed_graph() -> dict[str, object]:
@@ -48,14 +48,14 @@ def mixed_graph() -> dict[str, object]:
         "m": torch.empty(8, 8, device="meta"),
         "m_view": torch.empty(8, 8, device="meta")[2:],
     }
-    return kernel_ext.snapshot(ns).to_dict()
+    return tensorviews.snapshot(ns).to_dict()
 
 
 def hostile_graph() -> dict[str, object]:
     base = torch.zeros(6)
     ns = {name: base[i:i + 3] for i, name in enumerate(HOSTILE_NAMES)}
     ns["base"] = base
-    return kernel_ext.snapshot(ns).to_dict()
+    return tensorviews.snapshot(ns).to_dict()
 
 
 def main() -> None:

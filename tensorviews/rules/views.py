@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import ast
 
-from lsp_server.rules import library_tables as lib
-from lsp_server.rules.indexing import Access, ViewStatus, access_of, view_status
-from lsp_server.rules.inference import library_of, qualname_of
-from lsp_server.rules.value_types import Scope
+from tensorviews.rules import library_tables as lib
+from tensorviews.rules.indexing import Access, ViewStatus, access_of, view_status
+from tensorviews.rules.inference import library_of, qualname_of
+from tensorviews.rules.value_types import Scope
 
 
 def viewed_access(expr: ast.expr, scope: Scope) -> tuple[Access, ViewStatus] | None:

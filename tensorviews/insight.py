@@ -15,8 +15,8 @@ import operator
 from dataclasses import dataclass, field, replace
 from itertools import compress, filterfalse, islice
 
-from kernel_ext.graph import GraphIndex, StorageGraph, StorageNode, TensorNode
-from kernel_ext.render_dot import format_bytes
+from tensorviews.graph.model import GraphIndex, StorageGraph, StorageNode, TensorNode
+from tensorviews.render.dot import format_bytes
 
 DEFAULT_MIN_WASTE = 1 << 20  # bytes a storage must hold beyond what its views reach
 DEFAULT_MIN_RATIO = 4.0  # storage size / bytes its views reach

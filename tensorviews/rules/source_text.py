@@ -7,17 +7,8 @@ through :class:`SourceText`.
 from __future__ import annotations
 
 import ast
-import re
 
-from lsp_server.rules.model import Range
-
-# Python's tokenizer ends lines only at these; str.splitlines() would also split at \x0c, \u2028...
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
-
-
-def line_starts(source: str) -> list[int]:
-    """Offsets (in characters) at which each line of ``source`` starts."""
-    return [0, *(match.end() for match in _LINE_BREAK.finditer(source))]
+from tensorviews.rules.model import Range, line_starts
 
 
 class SourceText:

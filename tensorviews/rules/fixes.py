@@ -9,11 +9,11 @@ from __future__ import annotations
 import ast
 from collections.abc import Sequence
 
-from lsp_server.rules.indexing import node_key
-from lsp_server.rules.inference import infer
-from lsp_server.rules.model import ContainerKind, Fix, Range, TextEdit, apply_text_edits
-from lsp_server.rules.source_text import SourceText
-from lsp_server.rules.value_types import Scope
+from tensorviews.rules.indexing import node_key
+from tensorviews.rules.inference import infer
+from tensorviews.rules.model import ContainerKind, Fix, Range, TextEdit, apply_text_edits
+from tensorviews.rules.source_text import SourceText
+from tensorviews.rules.value_types import Scope
 
 # Expressions to which ``.clone()`` can be appended without parentheses.
 _ATOMIC = (ast.Subscript, ast.Call, ast.Attribute, ast.Name, ast.List, ast.Tuple, ast.Constant)

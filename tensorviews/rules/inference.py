@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import ast
 
-from lsp_server.rules import library_tables as lib
-from lsp_server.rules.value_types import (
+from tensorviews.rules import library_tables as lib
+from tensorviews.rules.value_types import (
     LIST,
     OTHER,
     SCALAR,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from kernel_ext.graph import StorageGraph, TensorNode
-from kernel_ext.render_dot import format_bytes, format_dims
+from tensorviews.graph.model import StorageGraph, TensorNode
+from tensorviews.render.dot import format_bytes, format_dims
 
 
 def _row(t: TensorNode, graph: StorageGraph) -> list[str]:

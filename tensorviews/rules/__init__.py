@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 
-from lsp_server.rules.analyzer import analyze_sources
-from lsp_server.rules.model import (
+from tensorviews.rules.analyzer import analyze_sources
+from tensorviews.rules.model import (
     Clobber,
     ContainerKind,
     Finding,
@@ -18,22 +18,29 @@ from lsp_server.rules.model import (
     Severity,
     TextEdit,
     apply_text_edits,
+    split_lines,
 )
-
-RULE_CODES: tuple[str, ...] = ("TV001", "TV002")
+from tensorviews.rules.notebook_cells import python_only
+from tensorviews.rules.registry import RULE_CODES, RULES, RULES_BY_CODE
+from tensorviews.rules.rule import Rule
 
 __all__ = [
+    "RULES",
+    "RULES_BY_CODE",
     "RULE_CODES",
     "Clobber",
     "ContainerKind",
     "Finding",
     "Fix",
     "Range",
+    "Rule",
     "Severity",
     "TextEdit",
     "apply_text_edits",
     "find_swap_hazards",
     "find_swap_hazards_in_cells",
+    "python_only",
+    "split_lines",
 ]
 
 

@@ -34,7 +34,7 @@ from itertools import chain, islice, repeat
 from types import ModuleType
 from typing import Any, cast
 
-from kernel_ext.array_meta import (
+from tensorviews.graph.array_meta import (
     ArrayMeta,
     LayoutColumns,
     StorageInfo,
@@ -47,9 +47,9 @@ from kernel_ext.array_meta import (
     torch_columns,
     torch_meta,
 )
-from kernel_ext.collector import CollectorPause
-from kernel_ext.fingerprint import BulkCheck, Fingerprinter, bulk_check
-from kernel_ext.graph import (
+from tensorviews.graph.collector import CollectorPause
+from tensorviews.graph.fingerprint import BulkCheck, Fingerprinter, bulk_check
+from tensorviews.graph.model import (
     GraphIndex,
     LazyNodes,
     OverlapEdge,
@@ -57,7 +57,7 @@ from kernel_ext.graph import (
     StorageNode,
     TensorNode,
 )
-from kernel_ext.namespace_walk import (
+from tensorviews.graph.namespace_walk import (
     BulkFound,
     Found,
     WalkLimits,
@@ -65,7 +65,7 @@ from kernel_ext.namespace_walk import (
     item_path,
     walk_namespace,
 )
-from kernel_ext.overlap import Layout, holds_an_end, layouts_overlap
+from tensorviews.graph.overlap import Layout, holds_an_end, layouts_overlap
 
 
 @dataclass(slots=True)

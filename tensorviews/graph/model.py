@@ -2,7 +2,7 @@
 
 Plain data only (ints and strings): a graph never holds a reference to a user's tensor, so it
 can be kept, diffed and serialised without keeping memory alive. Its JSON form is the
-``tensorviews.graph/1`` contract of design.md. Rendering lives in ``render_dot``/``render_text``.
+``tensorviews.graph/1`` contract of docs/contracts.md. Rendering lives in ``tensorviews.render``.
 
 A snapshot of a big namespace holds ten thousand tensors that nobody will draw; building a node
 object for each costs more than reading them. So a graph's ``tensors`` and ``storages`` may be
@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, overload
 
-from kernel_ext.overlap import Layout
+from tensorviews.graph.overlap import Layout
 
 SCHEMA = "tensorviews.graph/1"
 MIME_TYPE = "application/vnd.tensorviews.graph+json"
@@ -375,17 +375,17 @@ class StorageGraph:
         return json.dumps(self.to_dict(), indent=indent)
 
     def to_dot(self) -> str:
-        from kernel_ext.render_dot import render_dot
+        from tensorviews.render.dot import render_dot
 
         return render_dot(self)
 
     def to_svg(self) -> str:
-        from kernel_ext.render_dot import render_svg
+        from tensorviews.render.dot import render_svg
 
         return render_svg(self.to_dot())
 
     def to_text(self) -> str:
-        from kernel_ext.render_text import render_text
+        from tensorviews.render.text import render_text
 
         return render_text(self)
 

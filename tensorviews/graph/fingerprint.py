@@ -28,7 +28,7 @@ from itertools import islice
 from types import ModuleType
 from typing import Any
 
-from kernel_ext.namespace_walk import leaf_grad
+from tensorviews.graph.namespace_walk import leaf_grad
 
 MAX_DICT_ITEMS = 256  # dicts larger than this are walked, not fingerprinted
 

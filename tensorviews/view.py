@@ -1,4 +1,10 @@
-"""What a drawing shows: the interesting part of a big graph, capped, with "N more" groups.
+"""What every face shows: one function, ``view``, turns a graph into the drawn view.
+
+``%tensorgraph``, the live snapshot file, the REST API and its page, the VS Code panel, the
+notebook renderer and the debugger command all show ``view(graph)``: insight notes (memory
+pinned by small views, changes since the last cell), the interesting part of a big graph,
+capped, with "N more" groups. ``view_document`` is its JSON with the DOT the cores drew, so web
+clients render that DOT instead of drawing the graph a second way.
 
 Real namespaces hold thousands of tensors that share nothing; drawing them all buries the
 few that matter. The default view of a graph with more than ``FULL_VIEW_UP_TO`` tensors keeps
@@ -16,17 +22,49 @@ from __future__ import annotations
 import operator
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from itertools import compress
+from typing import Any
 
-from kernel_ext.graph import GroupNode, StorageGraph, StorageNode, TensorNode
-from kernel_ext.insight import GraphChanges, PinnedWaste
+from tensorviews.graph.model import GroupNode, StorageGraph, StorageNode, TensorNode
+from tensorviews.insight import DEFAULT_MIN_WASTE, GraphChanges, PinnedWaste, annotate
 
 DEFAULT_MAX_NODES = 300
 MAX_GROUPS = 40
 # Up to this many tensors a drawing stays readable whole: small namespaces (a notebook
 # exploring a few tensors) see everything; larger ones see what is interesting.
 FULL_VIEW_UP_TO = 40
+
+
+@dataclass(frozen=True)
+class ViewOptions:
+    """How much a face draws: everything (``show_all``, still capped) or the interesting part,
+    at most ``max_nodes`` tensors, flagging storages that hold ``min_waste`` bytes past their
+    views."""
+
+    show_all: bool = False
+    max_nodes: int = DEFAULT_MAX_NODES
+    min_waste: int = DEFAULT_MIN_WASTE
+
+
+def view(
+    graph: StorageGraph,
+    changes: GraphChanges | None = None,
+    options: ViewOptions = ViewOptions(),
+) -> StorageGraph:
+    """``graph`` as every face draws it: insight notes and marks, then whole up to
+    ``FULL_VIEW_UP_TO`` tensors (or with ``show_all``), else the interesting part; capped at
+    ``options.max_nodes`` with the rest folded into groups."""
+    graph, waste = annotate(graph, changes, options.min_waste)
+    if not options.show_all and len(graph.tensors) > FULL_VIEW_UP_TO:
+        return interesting_view(graph, changes, waste, options.max_nodes)
+    return capped_view(graph, options.max_nodes)
+
+
+def view_document(shown: StorageGraph) -> dict[str, Any]:
+    """The JSON of a drawn view, with its DOT (``dot``): what notebook outputs, the live file,
+    the REST API and the debugger command carry, so every client draws the same picture."""
+    return {**shown.to_dict(), "dot": shown.to_dot()}
 
 
 def interesting_view(

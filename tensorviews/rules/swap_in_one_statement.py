@@ -9,13 +9,14 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from lsp_server.rules.fixes import advanced_index_fix, copy_fixes, copy_methods_for
-from lsp_server.rules.indexing import Access, ViewStatus, access_of, may_overlap
-from lsp_server.rules.markdown_text import code_block, code_span, one_line
-from lsp_server.rules.model import Clobber, Finding
-from lsp_server.rules.source_text import SourceText
-from lsp_server.rules.value_types import Scope
-from lsp_server.rules.views import viewed_access
+from tensorviews.rules.fixes import advanced_index_fix, copy_fixes, copy_methods_for
+from tensorviews.rules.indexing import Access, ViewStatus, access_of, may_overlap
+from tensorviews.rules.markdown_text import code_block, code_span, one_line
+from tensorviews.rules.model import Clobber, Finding
+from tensorviews.rules.rule import Rule
+from tensorviews.rules.source_text import SourceText
+from tensorviews.rules.value_types import Scope
+from tensorviews.rules.views import viewed_access
 
 CODE = "TV001"
 
@@ -168,3 +169,23 @@ def _explanation(
         )
     lines.append(f"\nFix:\n\n{code_block(fixed)}")
     return "\n".join(lines)
+
+
+class _OneStatement:
+    """TV001 judges each tuple assignment on its own: nothing is carried between statements."""
+
+    def __init__(self, text: SourceText) -> None:
+        self.text = text
+
+    def feed(self, statement: ast.stmt, scope: Scope) -> Finding | None:
+        if isinstance(statement, ast.Assign) and is_candidate(statement):
+            return check_tuple_swap(statement, scope, self.text)
+        return None
+
+
+RULE = Rule(
+    code=CODE,
+    summary="swap of views in one tuple assignment",
+    follow=_OneStatement,
+    checked_at_run_time=True,
+)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import builtins
 from dataclasses import dataclass, field, replace
 
-from lsp_server.rules.library_tables import COMMON_NUMPY_NAMES, COMMON_TORCH_NAMES
-from lsp_server.rules.model import ContainerKind
+from tensorviews.rules.library_tables import COMMON_NUMPY_NAMES, COMMON_TORCH_NAMES
+from tensorviews.rules.model import ContainerKind
 
 ARRAY_KINDS: frozenset[str] = frozenset({"torch", "numpy", "array"})
 _BUILTIN_NAMES = frozenset(dir(builtins))

@@ -9,15 +9,14 @@ from __future__ import annotations
 import ast
 from collections.abc import Collection, Mapping, Sequence
 
-from lsp_server.rules import swap_in_one_statement, swap_through_temporary
-from lsp_server.rules.inference import annotation_type, expr_path, infer
-from lsp_server.rules.model import ContainerKind, Finding
-from lsp_server.rules.source_text import SourceText
-from lsp_server.rules.swap_through_temporary import TemporaryViewTracker
-from lsp_server.rules.tolerant_parse import parse_tolerant
-from lsp_server.rules.value_types import LIST, OTHER, SCALAR, UNKNOWN, Scope, ValueType
+from tensorviews.rules.inference import annotation_type, expr_path, infer
+from tensorviews.rules.model import ContainerKind, Finding
+from tensorviews.rules.registry import RULES
+from tensorviews.rules.rule import Rule
+from tensorviews.rules.source_text import SourceText
+from tensorviews.rules.tolerant_parse import parse_tolerant
+from tensorviews.rules.value_types import LIST, OTHER, SCALAR, UNKNOWN, Scope, ValueType
 
-_ALL_CODES = frozenset({swap_in_one_statement.CODE, swap_through_temporary.CODE})
 _BLOCK_FIELDS = ("body", "orelse", "finalbody")
 
 
@@ -28,7 +27,7 @@ def analyze_sources(
     known_ndims: Mapping[str, int] | None,
 ) -> list[list[Finding]]:
     """Findings per source; the sources share one module scope (notebook cells)."""
-    codes = _ALL_CODES if enabled is None else _ALL_CODES & set(enabled)
+    rules = RULES if enabled is None else tuple(r for r in RULES if r.code in set(enabled))
     known = _known_bindings(known_types or {}, known_ndims or {})
     module_scope = Scope(bindings=dict(known))
     results: list[list[Finding]] = []
@@ -36,7 +35,7 @@ def analyze_sources(
         try:
             text = SourceText(source if isinstance(source, str) else "")
             tree = parse_tolerant(text.source)
-            walker = _Walker(text, codes, known)
+            walker = _Walker(text, rules, known)
             walker.block(tree.body, module_scope)
             results.append(sorted(walker.findings, key=lambda f: (f.range.line, f.range.column)))
         except (RecursionError, MemoryError):
@@ -56,31 +55,24 @@ def _known_bindings(
 
 
 class _Walker:
-    def __init__(self, text: SourceText, codes: frozenset[str], known: dict[str, ValueType]):
+    def __init__(self, text: SourceText, rules: tuple[Rule, ...], known: dict[str, ValueType]):
         self.text = text
-        self.codes = codes
+        self.rules = rules
         self.known = known
         self.findings: list[Finding] = []
 
     def block(self, statements: list[ast.stmt], scope: Scope) -> None:
-        tracker = (
-            TemporaryViewTracker(self.text) if swap_through_temporary.CODE in self.codes else None
-        )
+        # Every rule sees the block's statements in order, before their bindings take effect.
+        followers = [rule.follow(self.text) for rule in self.rules]
         for statement in statements:
-            if tracker is not None:
-                finding = tracker.feed(statement, scope)
+            for follower in followers:
+                finding = follower.feed(statement, scope)
                 if finding is not None:
                     self.findings.append(finding)
             self.statement(statement, scope)
 
     def statement(self, node: ast.stmt, scope: Scope) -> None:
         if isinstance(node, ast.Assign):
-            if swap_in_one_statement.CODE in self.codes and swap_in_one_statement.is_candidate(
-                node
-            ):
-                finding = swap_in_one_statement.check_tuple_swap(node, scope, self.text)
-                if finding is not None:
-                    self.findings.append(finding)
             self.assign(node.targets, node.value, scope)
         elif isinstance(node, ast.AnnAssign):
             stated = annotation_type(node.annotation, scope)

@@ -10,13 +10,14 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from lsp_server.rules.fixes import copy_fixes, copy_methods_for
-from lsp_server.rules.indexing import Access, ViewStatus, access_of, may_overlap
-from lsp_server.rules.markdown_text import code_block, code_span, one_line
-from lsp_server.rules.model import Clobber, Finding
-from lsp_server.rules.source_text import SourceText
-from lsp_server.rules.value_types import Scope
-from lsp_server.rules.views import viewed_access
+from tensorviews.rules.fixes import copy_fixes, copy_methods_for
+from tensorviews.rules.indexing import Access, ViewStatus, access_of, may_overlap
+from tensorviews.rules.markdown_text import code_block, code_span, one_line
+from tensorviews.rules.model import Clobber, Finding
+from tensorviews.rules.rule import Rule
+from tensorviews.rules.source_text import SourceText
+from tensorviews.rules.value_types import Scope
+from tensorviews.rules.views import viewed_access
 
 CODE = "TV002"
 
@@ -189,3 +190,10 @@ def _bound_names(statement: ast.stmt) -> set[str]:
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             names.update((a.asname or a.name).split(".")[0] for a in node.names)
     return names
+
+
+RULE = Rule(
+    code=CODE,
+    summary="swap through a temporary view across statements",
+    follow=TemporaryViewTracker,
+)

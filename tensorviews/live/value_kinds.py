@@ -18,7 +18,7 @@ from __future__ import annotations
 import sys
 import types
 
-from lsp_server.rules import ContainerKind
+from tensorviews.rules import ContainerKind
 
 _OTHER_TYPES = (
     tuple, dict, str, bytes, bytearray, int, float, complex, bool, type(None), set, frozenset,

@@ -1,7 +1,10 @@
-"""Read the code cells of a Jupyter notebook as Python text the rules can parse.
+"""Notebook cells as Python text the rules can parse: the one IPython-syntax blanker, and the
+code cells of a ``.ipynb`` file.
 
 IPython syntax (line magics ``%time``, shell escapes ``!ls``, cell magics ``%%bash``, help
-``x?``) is replaced by blank or ``pass`` lines, so the rest parses and line numbers stay right.
+``x?``) is replaced by ``pass`` or blank lines, so the rest parses and every line keeps its
+number and column. The language server, the ``check`` CLI and anything else that reads cells
+use ``python_only``: one cell judged the same everywhere.
 """
 
 from __future__ import annotations
@@ -11,9 +14,15 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from tensorviews.rules.model import LINE_BREAK
+
 # Cell magics whose body is still Python: only their first line is IPython syntax.
 _PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug", "python"})
-_MAGIC_LINE = re.compile(r"^(\s*)(?:[%!]|\w[\w.]*\s*=\s*[%!])")
+_MAGIC_LINE = re.compile(r"^(\s*)[%!]")
+# `x = !ls` binds a list of output lines (IPython's SList); `x = %magic` binds whatever the
+# magic returns. Both keep their target so later cells still know the name.
+_SHELL_ASSIGNMENT = re.compile(r"^(\s*[\w.]+\s*=\s*)!.*$")
+_MAGIC_ASSIGNMENT = re.compile(r"^(\s*[\w.]+\s*=\s*)%.*$")
 _HELP_LINE = re.compile(r"^(\s*)[\w.]+\s*\?{1,2}\s*$")
 
 
@@ -51,18 +60,26 @@ def read_code_cells(path: Path) -> list[CodeCell]:
     return result
 
 
-def python_only(source: str) -> str:
-    """Blank out IPython-only lines, keeping every line (and so every line number)."""
-    lines = source.split("\n")
-    if lines and lines[0].lstrip().startswith("%%"):
-        magic = lines[0].lstrip()[2:].split(" ", 1)[0]
+def python_only(cell: str) -> str:
+    """``cell`` with IPython-only lines made harmless for ``ast``, every line kept in place.
+
+    ``%magic``, ``!shell`` and ``name?`` lines become ``pass`` at their indentation (a block
+    whose only body was a magic still parses); ``x = !ls`` becomes ``x = []`` (it binds a list
+    of lines) and ``x = %magic`` becomes ``x = None``; a cell magic whose body is not Python
+    (``%%bash``, ``%%html``) blanks the whole cell.
+    """
+    lines = LINE_BREAK.split(cell)
+    first = lines[0].lstrip() if lines else ""
+    if first.startswith("%%"):
+        magic = first[2:].split(maxsplit=1)[0] if first[2:].strip() else ""
         if magic not in _PYTHON_CELL_MAGICS:
-            return "\n" * (len(lines) - 1)  # %%bash, %%html...: not Python at all
+            return "\n" * (len(lines) - 1)
         lines[0] = ""
     for number, line in enumerate(lines):
-        match = _MAGIC_LINE.match(line) or _HELP_LINE.match(line)
-        if match:
-            indent = match.group(1)
-            # Indented magics sit in a block that still needs a statement.
-            lines[number] = f"{indent}pass" if indent else ""
+        if match := _MAGIC_LINE.match(line) or _HELP_LINE.match(line):
+            lines[number] = f"{match.group(1)}pass"
+        elif match := _SHELL_ASSIGNMENT.match(line):
+            lines[number] = f"{match.group(1)}[]"
+        elif match := _MAGIC_ASSIGNMENT.match(line):
+            lines[number] = f"{match.group(1)}None"
     return "\n".join(lines)

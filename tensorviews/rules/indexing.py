@@ -11,9 +11,9 @@ import ast
 from dataclasses import dataclass
 from typing import Literal
 
-from lsp_server.rules.inference import expr_path, infer
-from lsp_server.rules.library_tables import ALIAS_ATTRIBUTES, ALIAS_METHODS
-from lsp_server.rules.value_types import Scope, ValueType
+from tensorviews.rules.inference import expr_path, infer
+from tensorviews.rules.library_tables import ALIAS_ATTRIBUTES, ALIAS_METHODS
+from tensorviews.rules.value_types import Scope, ValueType
 
 ItemKind = Literal["int", "slice", "ellipsis", "newaxis", "advanced", "maybe_advanced"]
 ViewStatus = Literal["view", "copy", "possible"]

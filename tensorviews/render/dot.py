@@ -13,7 +13,7 @@ import html
 import shutil
 import subprocess
 
-from kernel_ext.graph import GroupNode, StorageGraph, StorageNode, TensorNode
+from tensorviews.graph.model import GroupNode, StorageGraph, StorageNode, TensorNode
 
 MAX_NAMES_SHOWN = 3
 

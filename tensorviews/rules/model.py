@@ -17,6 +17,21 @@ ContainerKind = Literal["torch", "numpy", "array", "list", "other", "unknown"]
 
 SEVERITY_RANK: dict[str, int] = {"information": 0, "warning": 1, "error": 2}
 
+# The one line-break rule of the project, Python's tokenizer's and LSP's: "\r\n", "\r" and
+# "\n" end a line; str.splitlines() would also split at "\x0c", "\u2028", ... and so disagree
+# with the line numbers of the AST and of editors.
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def split_lines(text: str) -> tuple[str, ...]:
+    """``text``'s lines, without their line breaks, as Python and LSP count them."""
+    return tuple(LINE_BREAK.split(text))
+
+
+def line_starts(source: str) -> list[int]:
+    """Offsets (in characters) at which each line of ``source`` starts."""
+    return [0, *(match.end() for match in LINE_BREAK.finditer(source))]
+
 
 @dataclass(frozen=True)
 class Range:
@@ -82,7 +97,7 @@ def apply_text_edits(source: str, edits: Iterable[TextEdit]) -> str:
 
     Lines are split the way Python's tokenizer splits them (``\\n``, ``\\r\\n``, ``\\r``).
     """
-    starts = [0, *(match.end() for match in _LINE_BREAK.finditer(source))]
+    starts = line_starts(source)
 
     def offset(line: int, column: int) -> int:
         if line - 1 >= len(starts):
@@ -100,6 +115,3 @@ def apply_text_edits(source: str, edits: Iterable[TextEdit]) -> str:
         text = text[:begin] + edit.new_text + text[end:]
     return text
 
-
-# The tokenizer's line breaks (str.splitlines() would also split at \x0c, \u2028, ...).
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")

@@ -17,7 +17,7 @@ from itertools import compress, repeat
 from types import ModuleType
 from typing import Any
 
-from kernel_ext.overlap import Layout, has_internal_overlap
+from tensorviews.graph.overlap import Layout, has_internal_overlap
 
 # Storage identity inside one snapshot. torch: the StorageImpl's address (unique while it is
 # alive, and every storage is alive while a snapshot is taken). numpy: the id() of the object
