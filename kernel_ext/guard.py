@@ -27,6 +27,7 @@ How it hooks into IPython, and why:
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
 
 from IPython.core.error import InputRejected, UsageError
@@ -34,7 +35,7 @@ from IPython.core.error import InputRejected, UsageError
 from kernel_ext.extension import TensorViews
 from kernel_ext.guard_instrument import SwapInstrumenter
 from kernel_ext.guard_render import blocked_lines, rewrite_bundle, runtime_bundle, warning_bundle
-from kernel_ext.guard_runtime import RuntimeClobber, Site, installed_runtime
+from kernel_ext.guard_runtime import RuntimeClobber, Site, SwapStopped, installed_runtime
 from kernel_ext.guard_types import namespace_facts, used_paths
 from tensorviews.rules import (
     RULES_BY_CODE,
@@ -44,6 +45,15 @@ from tensorviews.rules import (
 )
 
 MODES = ("warn", "error", "fix", "off")
+DESCRIPTIONS = {
+    "warn": "swaps of views are reported before they run, and at run time",
+    "error": "cells with a swap of views are not run, and a swap found at run time stops the cell",
+    "fix": "swaps of views are corrected before they run, and at run time",
+    "off": "nothing is checked",
+}
+# A leading ``%tensorviews guard MODE`` line, as IPython hands it to the input transformers.
+_LEADING_MODE = re.compile(
+    r"\s*get_ipython\(\)\.run_line_magic\(['\"]tensorviews['\"], ['\"]guard\s+(\w+)\s*['\"]\)")
 Fingerprint = tuple[tuple[str, int, int, int | None, int | None], ...]
 
 
@@ -92,6 +102,7 @@ class Guard:
         self.shell.input_transformers_post.append(self.capture)
         self.runtime.on_clobber = self.on_clobber
         self.runtime.on_problem = self.state.report
+        self.runtime.mode = self.mode
         self.state.subcommands["guard"] = self.command
         self.state.status_lines.append(self.status)
         self.state.uninstallers.append(self.uninstall)
@@ -113,6 +124,9 @@ class Guard:
         it fixed. The AST hook is registered only while a cell needs it: IPython walks the
         whole tree (``fix_missing_locations``) whenever any AST transformer is registered."""
         self._captured = None
+        leading = _LEADING_MODE.match("".join(lines[:1]))
+        if leading is not None and leading.group(1) in MODES:
+            self._set_mode(leading.group(1))  # the magic's own line applies to its cell
         if self.mode == "off":
             self._use_ast_hook(False)
             return lines
@@ -244,7 +258,9 @@ class Guard:
         names = (text(site.items, event.read), text(site.targets, event.written),
                  text(site.targets, event.read))
         bundle = runtime_bundle(site.finding, site.cell, site.line, site.statement, names,
-                                event.library)
+                                event.library, event.fixed)
+        if self.mode == "error":
+            raise SwapStopped(bundle["text/plain"].splitlines())
         display(bundle, raw=True)  # type: ignore[no-untyped-call]
 
     # --- %tensorviews guard ---------------------------------------------------------------
@@ -259,8 +275,13 @@ class Guard:
             return
         if mode not in MODES:
             raise UsageError(f"unknown guard mode {mode!r} (one of: {', '.join(MODES)})")
-        self.mode = mode
+        self._set_mode(mode)
         self._captured = None
+        print(f"tensorviews guard: {mode} ({DESCRIPTIONS[mode]})")
+
+    def _set_mode(self, mode: str) -> None:
+        self.mode = mode
+        self.runtime.mode = mode
 
 
 class _AstHook:

@@ -3,12 +3,12 @@
 A flagged ``T0, T1 = E0, E1`` becomes (names shortened)::
 
     v0 = E0; v1 = E1                       # the right-hand side, once, in order
-    if v1.__class__ in PLAIN:              # fast path: no later item can be a view
+    if id(type(v1)) in PLAIN:              # fast path: no later item can be a view
         T0 = v0; T1 = v1                   # the same stores as the unpacking did
     else:
         s = GUARD.begin(site, (v0, v1))
-        c = A0; k = K0; s.before(0, c, k); c[k] = v0      # target A0[K0], evaluated once
-        c = A1; k = K1; s.before(1, c, k); c[k] = v1
+        c = A0; k = K0; c[k] = s.before(0, c, k)   # target A0[K0], evaluated once; before()
+        c = A1; k = K1; c[k] = s.before(1, c, k)   # checks, returns v (or its copy in fix)
     del v0, v1, ...
 
 Evaluation order and counts are those of the original: every right-hand item once, left to
@@ -26,12 +26,13 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Collection
 
-from kernel_ext.guard_runtime import PLAIN_NAME, RUNTIME_NAME
+from kernel_ext.guard_runtime import ID_NAME, PLAIN_NAME, RUNTIME_NAME, TEMP_PREFIX, TYPE_NAME
 
-_V = "__tv_v{}__"
-_CHECK = "__tv_s__"
-_CONTAINER = "__tv_c__"
-_KEY = "__tv_k__"
+# Not identifiers: no user code can read, write or delete these names.
+_V = TEMP_PREFIX + "v{}"
+_CHECK = TEMP_PREFIX + "s"
+_CONTAINER = TEMP_PREFIX + "c"
+_KEY = TEMP_PREFIX + "k"
 
 
 def instrumentable(node: ast.stmt) -> bool:
@@ -135,8 +136,8 @@ def _instrument(node: ast.Assign, site: int, in_function: bool) -> list[ast.stmt
     evaluate: list[ast.stmt] = [_assign(n, item) for n, item in zip(names, items, strict=True)]
     plain = _name(PLAIN_NAME)
     checks: list[ast.expr] = [
-        ast.Compare(
-            left=ast.Attribute(value=_name(n), attr="__class__", ctx=ast.Load()),
+        ast.Compare(  # id(type(v)) in plain: no attribute of the user's object is read
+            left=_call(_name(ID_NAME), _call(_name(TYPE_NAME), _name(n))),
             ops=[ast.In()], comparators=[plain],
         )
         for n in names[1:]
@@ -150,7 +151,7 @@ def _instrument(node: ast.Assign, site: int, in_function: bool) -> list[ast.stmt
         ast.Tuple(elts=[_name(n) for n in names], ctx=ast.Load()),
     )
     checked: list[ast.stmt] = [_assign(_CHECK, begin)]
-    for index, (target, value_name) in enumerate(zip(targets, names, strict=True)):
+    for index, target in enumerate(targets):
         position = ast.Constant(value=index)
         if isinstance(target, ast.Subscript):
             checked += [
@@ -158,17 +159,15 @@ def _instrument(node: ast.Assign, site: int, in_function: bool) -> list[ast.stmt
                 # and deep copies cost more than the rest of the guard on a large cell.
                 _assign(_CONTAINER, target.value),
                 _assign(_KEY, _key_expression(target.slice)),
-                _method(_CHECK, "before", position, _name(_CONTAINER), _name(_KEY)),
                 ast.Assign(
                     targets=[ast.Subscript(value=_name(_CONTAINER), slice=_name(_KEY),
                                            ctx=ast.Store())],
-                    value=_name(value_name),
+                    value=_before(position, _name(_CONTAINER), _name(_KEY)),
                 ),
             ]
         else:
             none = ast.Constant(value=None)
-            checked += [_method(_CHECK, "before", position, none, none),
-                        _store_as_is(target, value_name)]
+            checked.append(ast.Assign(targets=[target], value=_before(position, none, none)))
     scratch = (_CHECK, _CONTAINER, _KEY) if _has_subscript(targets) else (_CHECK,)
     checked.append(ast.Delete(targets=[_name(n, ast.Del()) for n in scratch]))
     body: list[ast.stmt] = [*evaluate, ast.If(test=test, body=fast, orelse=checked)]
@@ -177,6 +176,13 @@ def _instrument(node: ast.Assign, site: int, in_function: bool) -> list[ast.stmt
         return body
     release = _method(RUNTIME_NAME, "release")
     return [ast.Try(body=body, handlers=[], orelse=[], finalbody=[release])]
+
+
+def _before(position: ast.expr, container: ast.expr, key: ast.expr) -> ast.expr:
+    """``s.before(i, c, k)``: checks the store and returns the value to store (a copy of it
+    in fix mode when an earlier store overwrote it)."""
+    return _call(ast.Attribute(value=_name(_CHECK), attr="before", ctx=ast.Load()),
+                 position, container, key)
 
 
 def _has_subscript(targets: list[ast.expr]) -> bool:

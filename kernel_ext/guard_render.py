@@ -30,6 +30,8 @@ def fixed_line(finding: Finding, library: str | None = None) -> str | None:
         for fix in finding.fixes:
             if method in fix.title:
                 return fix.fixed_statement
+        other = ".copy()" if method == ".clone()" else ".clone()"
+        return finding.fixes[0].fixed_statement.replace(other, method)  # the value's library
     return finding.fixes[0].fixed_statement
 
 
@@ -49,7 +51,8 @@ def warning_bundle(finding: Finding, cell: str) -> dict[str, str]:
 
 
 def runtime_bundle(finding: Finding, cell: str, line: int, statement: str,
-                   names: tuple[str, str, str], library: str) -> dict[str, str]:
+                   names: tuple[str, str, str], library: str,
+                   fixed: bool = False) -> dict[str, str]:
     """Shown when an instrumented statement actually clobbered one of its values;
     ``names`` are the clobbered right-hand item, the earlier target that overwrote it, and
     the target that then received the new value instead of the old one."""
@@ -58,6 +61,9 @@ def runtime_bundle(finding: Finding, cell: str, line: int, statement: str,
     what = (f"the {library} view `{read}` was overwritten by the earlier store into "
             f"`{written}`, so `{receiver}` did not get its old value")
     fix = fixed_line(finding, library)
+    if fixed:
+        what = (f"the {library} view `{read}` would have been overwritten by the earlier store "
+                f"into `{written}`; the guard stored a copy of it, so the swap is correct")
     plain = f"{finding.code} {where}: swap of views happened at run time: {what}"
     plain += f"\n  statement: {statement}"
     if fix:

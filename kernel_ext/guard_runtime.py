@@ -36,7 +36,9 @@ from tensorviews.rules import Finding
 
 RUNTIME_NAME = "__tensorviews_guard__"
 PLAIN_NAME = "__tensorviews_plain__"
-TEMP_PREFIX = "__tv_"  # temporaries are __tv_v0__, __tv_c__, ...: dunder names are never mangled
+TEMP_PREFIX = "tensorviews."  # temporaries are "tensorviews.v0", ...: no user code can name them
+TYPE_NAME = "__tensorviews_type__"  # builtins.type and builtins.id, safe from user globals
+ID_NAME = "__tensorviews_id__"
 _MAX_PLAIN_CLASSES = 4096
 _PLAIN_SEED: tuple[type, ...] = (
     int, float, complex, bool, str, bytes, type(None), list, tuple, dict, set, frozenset,
@@ -63,6 +65,7 @@ class RuntimeClobber:
     read: int  # index of the right-hand item
     written: int  # index of the earlier target
     library: str  # "torch" or "numpy"
+    fixed: bool = False  # fix mode: the statement stored a copy of the value instead
 
 
 ClobberListener = Callable[[RuntimeClobber], None]
@@ -83,78 +86,109 @@ def _may_alias(cls: type) -> bool:
     return torch is not None and issubclass(cls, torch.Tensor)
 
 
-class _NoCheck:
-    """What ``begin`` returns when there is nothing to check: every call is a no-op."""
+class _Pass:
+    """What ``begin`` returns when there is nothing to check: each store gets its value."""
 
-    __slots__ = ()
+    __slots__ = ("values",)
 
-    def before(self, index: int, container: Any, key: Any) -> None:
-        return None
+    def __init__(self, values: tuple[Any, ...]) -> None:
+        self.values = values
+
+    def before(self, index: int, container: Any, key: Any) -> Any:
+        return self.values[index]
 
 
-_NO_CHECK = _NoCheck()
+class SwapStopped(Exception):
+    """``error`` mode: a swap of views was about to clobber a value; nothing was stored."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+    def _render_traceback_(self) -> list[str]:
+        return self.lines  # shown instead of a traceback
 
 
 class StoreCheck:
     """The checks of one execution of one statement (the checked path)."""
 
-    __slots__ = ("libraries", "runtime", "site_id", "targets", "values", "versions")
+    __slots__ = ("libraries", "runtime", "site_id", "values")
 
     def __init__(self, runtime: GuardRuntime, site_id: int, values: tuple[Any, ...],
                  libraries: list[str | None]) -> None:
         self.runtime = runtime
         self.site_id = site_id
-        self.values = values
+        self.values = list(values)
         self.libraries = libraries
-        self.versions = [_version(v) if lib == "torch" else None
-                         for v, lib in zip(values, libraries, strict=True)]
-        self.targets: list[tuple[Any, Any]] = []
 
-    def before(self, index: int, container: Any, key: Any) -> None:
-        """Called just before target ``index`` is stored: check value ``index``, then keep
-        the target (container and key, already evaluated) for the later values."""
+    def before(self, index: int, container: Any, key: Any) -> Any:
+        """Called just before target ``index`` is stored; returns the value to store. A later
+        value that this store would overwrite is reported (and, in ``fix`` mode, replaced by
+        a copy of itself, so the statement then works like a real swap)."""
+        values = self.values
         try:
-            if self.libraries[index] is not None:
-                for written, (target, target_key) in enumerate(self.targets):
-                    if target is not None and self._clobbered(index, target, target_key):
-                        self.runtime.clobbered(self.site_id, index, written,
-                                               self.libraries[index] or "")
-                        self.libraries = [None] * len(self.libraries)  # once per site
-                        break
-            self.targets.append((container, key) if _array_library(container) else (None, None))
+            libraries = self.libraries
+            if container is not None and any(libraries[index + 1:]):
+                region: Any = None
+                for later in range(index + 1, len(values)):
+                    library = libraries[later]
+                    if library is None:
+                        continue
+                    if region is None:
+                        region = _region(container, key)
+                        if region is None:
+                            break
+                    if _overlaps(region, values[later], library):
+                        values[later] = self.runtime.clobbered(
+                            self.site_id, later, index, library, values[later])
+                        if self.runtime.mode != "fix":
+                            self.libraries = [None] * len(libraries)  # once per site
+                            break
+        except SwapStopped:
+            raise
         except Exception as exc:  # the guard must never fail the user's statement
             self.runtime.problem(f"swap check failed ({type(exc).__name__}: {exc})")
             self.libraries = [None] * len(self.libraries)
+        return values[index]
 
-    def _clobbered(self, index: int, container: Any, key: Any) -> bool:
-        value = self.values[index]
-        library = self.libraries[index]
-        if library == "torch":
-            before = self.versions[index]
-            if before is not None and _version(value) == before:
-                return False  # nothing wrote into its storage since it was evaluated
-            torch = sys.modules["torch"]
-            if not isinstance(container, torch.Tensor):
-                return False
-            with torch.no_grad():
-                region = container[key]
-            if not region._is_view():  # advanced index: the store wrote somewhere in container
-                region = container
-            return overlaps(region, value)
-        np = sys.modules["numpy"]
-        if not isinstance(container, np.ndarray):
+
+def _region(container: Any, key: Any) -> Any:
+    """The memory the store ``container[key] = ...`` writes (metadata only), or None when the
+    container is no array. The library's own indexing runs, never a subclass's override."""
+    tp = type(container)
+    torch = sys.modules.get("torch")
+    if torch is not None and issubclass(tp, torch.Tensor):
+        with torch.no_grad(), torch._C.DisableTorchFunctionSubclass():
+            region = torch.Tensor.__getitem__(container, key)
+            return region if region._is_view() else container  # advanced index: all of it
+    np = sys.modules.get("numpy")
+    if np is not None and issubclass(tp, np.ndarray):
+        region = np.ndarray.__getitem__(container, key)
+        if not issubclass(type(region), np.ndarray) or not np.may_share_memory(region, container):
+            return container  # a copy (advanced index) or a scalar: judge by the whole array
+        return region
+    return None
+
+
+def _overlaps(region: Any, value: Any, library: str) -> bool:
+    if library == "torch":
+        torch = sys.modules["torch"]
+        if not issubclass(type(region), torch.Tensor):
             return False
-        region = container[key]
-        if not isinstance(region, np.ndarray) or not np.may_share_memory(region, container):
-            region = container  # a copy (advanced index) or a scalar: judge by the whole array
-        return bool(np.may_share_memory(region, value)) and overlaps(region, value)
+        with torch._C.DisableTorchFunctionSubclass():
+            return bool(overlaps(region, value))
+    np = sys.modules["numpy"]
+    if not issubclass(type(region), np.ndarray):
+        return False
+    return bool(np.may_share_memory(region, value)) and bool(overlaps(region, value))
 
 
-def _version(tensor: Any) -> int | None:
-    try:
-        return int(tensor._version)
-    except Exception:  # inference tensors have no version counter
-        return None
+def _copy(value: Any, library: str) -> Any:
+    if library == "torch":
+        torch = sys.modules["torch"]
+        with torch._C.DisableTorchFunctionSubclass():
+            return torch.Tensor.clone(value)
+    return sys.modules["numpy"].ndarray.copy(value)
 
 
 class GuardRuntime:
@@ -163,47 +197,56 @@ class GuardRuntime:
     slice = builtins.slice  # instrumented code rebuilds ``x[a:b]`` keys with this
 
     def __init__(self) -> None:
-        self.plain: set[type] = set(_PLAIN_SEED)
+        self.plain: set[int] = {id(cls) for cls in _PLAIN_SEED}  # ids of plain classes
+        self._plain_classes: list[type] = list(_PLAIN_SEED)
         self.sites: dict[int, Site] = {}
         self.done: set[int] = set()
         self.on_clobber: ClobberListener | None = None
         self.on_problem: ProblemListener | None = None
+        self.mode = "warn"  # the guard's mode: "fix" copies, "error" stops, else reports
 
     def add_site(self, site: Site) -> int:
         site_id = len(self.sites) + 1
         self.sites[site_id] = site
         return site_id
 
-    def begin(self, site_id: int, values: tuple[Any, ...]) -> StoreCheck | _NoCheck:
+    def begin(self, site_id: int, values: tuple[Any, ...]) -> StoreCheck | _Pass:
         """Start the checked path of one execution (the fast path found a non-plain value)."""
-        if site_id in self.done or self.on_clobber is None:
-            return _NO_CHECK
+        if self.on_clobber is None or (site_id in self.done and self.mode not in ("fix", "error")):
+            return _Pass(values)
         try:
             libraries = [_array_library(v) for v in values]
             for value, library in zip(values[1:], libraries[1:], strict=True):
-                cls = value.__class__
+                cls = type(value)
                 if library is None and len(self.plain) < _MAX_PLAIN_CLASSES and not _may_alias(
                     cls
                 ):
-                    self.plain.add(cls)  # the next execution takes the fast path
+                    self.plain.add(id(cls))  # the next execution takes the fast path
+                    self._plain_classes.append(cls)  # keeps the id valid
             if not any(libraries[1:]):
-                return _NO_CHECK
+                return _Pass(values)
             return StoreCheck(self, site_id, values, libraries)
         except Exception as exc:
             self.problem(f"swap check failed ({type(exc).__name__}: {exc})")
-            return _NO_CHECK
+            return _Pass(values)
 
-    def clobbered(self, site_id: int, read: int, written: int, library: str) -> None:
-        if site_id in self.done:
-            return
-        self.done.add(site_id)
+    def clobbered(self, site_id: int, read: int, written: int, library: str, value: Any) -> Any:
+        """Value ``read`` is about to be overwritten by the store into ``written``: report it
+        (once per site), stop (``error``: the listener raises SwapStopped) or return a copy
+        (``fix``); the result is what the statement stores for ``read``."""
+        fixed = self.mode == "fix"
         site = self.sites.get(site_id)
         listener = self.on_clobber
-        if site is not None and listener is not None:
+        if (site_id not in self.done or self.mode == "error") and site is not None \
+                and listener is not None:
+            self.done.add(site_id)
             try:
-                listener(RuntimeClobber(site, read, written, library))
+                listener(RuntimeClobber(site, read, written, library, fixed))
+            except SwapStopped:
+                raise
             except Exception as exc:
                 self.problem(f"swap report failed ({type(exc).__name__}: {exc})")
+        return _copy(value, library) if fixed else value
 
     def problem(self, line: str) -> None:
         if self.on_problem is not None:
@@ -214,7 +257,7 @@ class GuardRuntime:
         """Drop the temporaries of a statement run at module or class level (never in a
         function, whose locals die with it): the user's namespace must not keep views alive."""
         namespace = sys._getframe(1).f_locals
-        for name in [n for n in namespace if n.startswith(TEMP_PREFIX) and n.endswith("__")]:
+        for name in [n for n in namespace if n.startswith(TEMP_PREFIX)]:
             namespace.pop(name, None)
 
 
@@ -226,4 +269,6 @@ def installed_runtime() -> GuardRuntime:
         setattr(builtins, RUNTIME_NAME, runtime)
     if getattr(builtins, PLAIN_NAME, None) is not runtime.plain:
         setattr(builtins, PLAIN_NAME, runtime.plain)
+    setattr(builtins, TYPE_NAME, type)
+    setattr(builtins, ID_NAME, id)
     return runtime
