@@ -20,6 +20,9 @@ CELLS = [
     "    print(type(exc).__name__)",  # 4
     "%tensorviews guard error\nu = torch.arange(3)\nf(u)",  # 5
     "print(u.tolist())",  # 6
+    "%tensorviews guard warn\nimport numpy as np\n"
+    "def g(x):\n    x[0], x[1] = x[1], x[0]\n"
+    "a = np.arange(6).reshape(3, 2)\na[0], a[1] = a[1], a[0]\ng(torch.zeros(3, 2))",  # 7
 ]
 
 
@@ -50,3 +53,11 @@ def test_error_mode_stops_a_run_time_swap_before_the_data_is_corrupted(nb: Any) 
     assert error.ename == "SwapStopped"
     assert error.traceback[0].startswith("TV001 In [2], line 3: swap of views happened at run")
     assert stream_text(nb.cells[6]) == "[0, 1, 2]\n"  # nothing was stored
+
+
+def test_run_time_fix_names_the_copy_method_of_the_values_library(nb: Any) -> None:
+    texts = [b["text/plain"] for b in display_bundles(nb.cells[7])]
+    (numpy_warning,) = [t for t in texts if ", line 6: swap of views" in t]
+    assert "a[1], a[0].copy()" in numpy_warning
+    (torch_report,) = [t for t in texts if "happened at run time" in t]
+    assert "x[0].clone()" in torch_report and ".copy()" not in torch_report
