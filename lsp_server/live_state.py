@@ -111,11 +111,13 @@ def known_types(
     kinds: dict[str, ContainerKind] = {}
     ndims: dict[str, int] = {}
     for name, fact in snapshot.names.items():
-        kind = fact.get("kind") if isinstance(fact, dict) else None
-        if kind in RULE_KINDS:
+        # Snapshot files come from other processes: a wrongly typed entry is skipped.
+        kind = fact.get("kind") if isinstance(fact, dict) and isinstance(name, str) else None
+        if isinstance(kind, str) and kind in RULE_KINDS:
             kinds[name] = cast(ContainerKind, kind)
-            if isinstance(fact.get("ndim"), int):
-                ndims[name] = fact["ndim"]
+            ndim = fact.get("ndim")
+            if isinstance(ndim, int) and not isinstance(ndim, bool) and ndim >= 0:
+                ndims[name] = ndim
     return kinds, ndims
 
 

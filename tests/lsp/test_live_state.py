@@ -77,3 +77,19 @@ def test_describe_and_known_types() -> None:
         {"a": "torch", "b": "torch", "xs": "list", "lone": "torch"}, {"a": 2, "b": 1, "lone": 1}
     )
     assert known_types(None) == ({}, {})
+
+
+def test_wrongly_typed_name_entries_are_skipped_and_the_rest_used() -> None:
+    names: dict[Any, Any] = {
+        "bad_kind": {"kind": ["torch"], "ndim": 2},
+        "bad_ndim": {"kind": "torch", "ndim": True},
+        "not_a_dict": ["torch"],
+        "good": {"kind": "numpy", "ndim": 1},
+    }
+    snapshot = KernelSnapshot(
+        path=Path("k.json"), kernel_id="k1", pid=1, notebook_path=None, time=0.0, seq=1,
+        names=names, graph={},
+    )
+    kinds, ndims = known_types(snapshot)
+    assert kinds == {"bad_ndim": "torch", "good": "numpy"}
+    assert ndims == {"good": 1}
