@@ -7,6 +7,7 @@ redirects to the login page. Kernel ids not known to the server answer 404.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 from importlib.resources import files
@@ -19,8 +20,9 @@ from traitlets import Float
 from traitlets.config import Configurable
 
 from tensorviews.live.files import read_snapshot, snapshot_dir, snapshot_path
+from tensorviews.render.dot import GraphvizMissing, render_svg
 from tensorviews_server.kernel_query import (
-    FORMAT_METHODS,
+    FORMATS,
     KernelBusy,
     KernelQueryError,
     query_graph,
@@ -89,19 +91,23 @@ class GraphHandler(APIHandler):  # type: ignore[misc]
     @authorized  # type: ignore[untyped-decorator]
     async def get(self, kernel_id: str) -> None:
         fmt = self.get_argument("format", "json")
-        if fmt not in FORMAT_METHODS:
+        if fmt not in FORMATS:
             raise web.HTTPError(400, f"unknown format {fmt!r} (json, svg or dot)")
         if kernel_id not in self.kernel_manager:
             raise web.HTTPError(404, "no such kernel")
         timeout: float = self.settings["tensorviews"].kernel_timeout
         try:
-            text = await query_graph(self.kernel_manager, kernel_id, fmt, timeout)
+            show_all = self.get_argument("all", "0") not in ("", "0", "false")
+            text = await query_graph(self.kernel_manager, kernel_id, show_all, timeout)
+            if fmt != "json":
+                dot = json.loads(text).get("dot", "")
+                text = dot if fmt == "dot" else await asyncio.to_thread(render_svg, dot, timeout)
         except KernelBusy as busy:
             self.set_status(503)
             self.set_header("Retry-After", str(max(1, math.ceil(timeout))))
             self.finish(json.dumps({"message": f"{busy}; try again later", "reason": "busy"}))
             return
-        except KernelQueryError as error:
+        except (KernelQueryError, GraphvizMissing) as error:
             raise web.HTTPError(500, str(error)) from None
         self.set_header("Cache-Control", "no-store")
         self.finish(text, set_content_type=CONTENT_TYPES[fmt])

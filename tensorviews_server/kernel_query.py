@@ -13,7 +13,13 @@ import queue
 import time
 from typing import Any
 
-FORMAT_METHODS = {"json": "to_json", "dot": "to_dot", "svg": "to_svg"}
+FORMATS = ("json", "dot", "svg")
+_LOCKS: dict[str, asyncio.Lock] = {}
+
+
+def kernel_lock(kernel_id: str) -> asyncio.Lock:
+    """One request at a time per kernel."""
+    return _LOCKS.setdefault(kernel_id, asyncio.Lock())
 
 
 class KernelBusy(Exception):
@@ -24,21 +30,33 @@ class KernelQueryError(Exception):
     """The kernel answered, but could not build the graph (e.g. tensorviews not installed)."""
 
 
-def graph_expression(fmt: str) -> str:
-    """The expression the kernel evaluates; it needs `kernel_ext` importable there."""
-    return f"__import__('kernel_ext').snapshot(globals()).{FORMAT_METHODS[fmt]}()"
+def graph_expression(show_all: bool) -> str:
+    """The expression the kernel evaluates: the capped view with its notes and DOT."""
+    return f"__import__('tensorviews').view_json(globals(), show_all={bool(show_all)})"
 
 
-async def query_graph(kernel_manager: Any, kernel_id: str, fmt: str, timeout: float) -> str:
-    """The kernel's graph as JSON, DOT or SVG text."""
-    client = kernel_manager.get_kernel(kernel_id).client()
+async def query_graph(
+    kernel_manager: Any, kernel_id: str, show_all: bool, timeout: float
+) -> str:
+    """The kernel's view as JSON (with its `dot` field); one request at a time per kernel."""
+    async with kernel_lock(kernel_id):
+        return await _query(kernel_manager, kernel_id, show_all, timeout)
+
+
+async def _query(kernel_manager: Any, kernel_id: str, show_all: bool, timeout: float) -> str:
+    from jupyter_client.session import Session
+
+    kernel = kernel_manager.get_kernel(kernel_id)
+    # Its own session (own ZMQ identity), so replies reach this request's socket.
+    session = Session(key=kernel.session.key, signature_scheme=kernel.session.signature_scheme)
+    client = kernel.client(session=session)
     client.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
     try:
         msg_id = client.execute(
             "",
             silent=True,
             store_history=False,
-            user_expressions={"g": graph_expression(fmt)},
+            user_expressions={"g": graph_expression(show_all)},
             allow_stdin=False,
         )
         deadline = time.monotonic() + timeout
