@@ -16,11 +16,8 @@ import pytest
 
 from tests.kernel_ext.notebook_runner import display_bundles, run_cells, stream_text
 
-CASES = [
-    json.loads(line)
-    for line in (Path(__file__).resolve().parents[1] / "data" / "swap_cases_dev.jsonl").read_text().splitlines()
-    if line.strip()
-]
+CASES_FILE = Path(__file__).resolve().parents[1] / "data" / "swap_cases_dev.jsonl"
+CASES = [json.loads(line) for line in CASES_FILE.read_text().splitlines() if line.strip()]
 
 # Each prints what it observed; run with and without the guard, the prints must be identical.
 BEHAVIOUR = {
