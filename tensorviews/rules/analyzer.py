@@ -7,10 +7,11 @@ next to ``ast.parse``. Notebook cells share one module scope, so types flow betw
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Collection, Mapping, Sequence
 
 from tensorviews.rules.inference import annotation_type, expr_path, infer
-from tensorviews.rules.model import ContainerKind, Finding
+from tensorviews.rules.model import ContainerKind, Finding, split_lines
 from tensorviews.rules.registry import RULES
 from tensorviews.rules.rule import Rule
 from tensorviews.rules.source_text import SourceText
@@ -37,10 +38,29 @@ def analyze_sources(
             tree = parse_tolerant(text.source)
             walker = _Walker(text, rules, known)
             walker.block(tree.body, module_scope)
-            results.append(sorted(walker.findings, key=lambda f: (f.range.line, f.range.column)))
+            kept = [f for f in walker.findings if not _silenced(text.source, f)]
+            results.append(sorted(kept, key=lambda f: (f.range.line, f.range.column)))
         except (RecursionError, MemoryError):
             results.append([])  # absurdly nested code: no findings rather than a crash
     return results
+
+
+_NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:\s*,\s*[A-Z]+[0-9]+)*))?", re.I)
+
+
+def _silenced(source: str, finding: Finding) -> bool:
+    """A ``# noqa`` (bare, or naming the finding's code) on the reported line silences it."""
+    lines = split_lines(source)
+    number = finding.range.line
+    if not 1 <= number <= len(lines):
+        return False
+    for match in _NOQA.finditer(lines[number - 1]):
+        codes = match.group("codes")
+        if codes is None:
+            return True
+        if finding.code in {code.strip().upper() for code in codes.split(",")}:
+            return True
+    return False
 
 
 def _known_bindings(
