@@ -1,20 +1,25 @@
-"""Writes the graph fixtures the VS Code client's tests draw, from real kernel_ext snapshots.
+"""Writes the graph fixtures the VS Code client's tests draw: real view documents.
 
     .venv/bin/python tests/vscode/make_fixtures.py   # rewrites vscode-client/test/fixtures/*.json
 
-The graphs are deterministic (ids are assigned in namespace order), so the committed files only
-change when the graph contract or the scan does.
+Each fixture is what a kernel sends: ``view_document(view(snapshot(ns)))``, the graph JSON of
+the drawn view with its notes and marks and the DOT the cores drew (``dot``). The documents are
+deterministic (ids are assigned in namespace order), so the committed files only change when
+the graph contract, the view policy, the DOT or the scan does.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 
 import tensorviews
+from tensorviews.view import ViewOptions
 
 FIXTURES = Path(__file__).resolve().parents[2] / "vscode-client" / "test" / "fixtures"
 
@@ -24,20 +29,28 @@ HOSTILE_NAMES = [
     'q"uote\\N\\G"];x->y[label="pwned',
     "&lt;b&gt;entity&amp;",
 ]
+# A hostile name on a small view that pins a big storage: it appears in a note as well.
+HOSTILE_PINNING = "<b onmouseover=alert(2)>pin</b>"
 
 
-def swap_graph() -> dict[str, object]:
+def document(ns: dict[str, Any], options: ViewOptions = ViewOptions()) -> dict[str, Any]:
+    return tensorviews.view_document(tensorviews.view(tensorviews.snapshot(ns), None, options))
+
+
+def swap_graph() -> dict[str, Any]:
     """The seed's swap: rows of two matrices, plus the same-storage-but-disjoint row."""
     a = torch.rand(2, 2)
     b = torch.rand(2, 2)
     row_a, row_b, other_row = a[0], b[0], a[1]
     ns = {"a": a, "b": b, "row_a": row_a, "row_b": row_b, "other_row": other_row}
-    return tensorviews.snapshot(ns).to_dict()
+    return document(ns)
 
 
-def mixed_graph() -> dict[str, object]:
-    """Two devices (cpu, meta), numpy sharing torch memory, a transpose, a self-overlap."""
+def mixed_graph() -> dict[str, Any]:
+    """Two devices (cpu, meta), numpy sharing torch memory, a transpose, a self-overlap, and
+    two views that overlap partially (neither contains the other: a red link)."""
     x = torch.arange(12, dtype=torch.float32).reshape(3, 4)
+    flat = torch.arange(8, dtype=torch.float32)
     ns = {
         "x": x,
         "xt": x.t(),
@@ -47,20 +60,57 @@ def mixed_graph() -> dict[str, object]:
         "free": np.ones((2, 3)),
         "m": torch.empty(8, 8, device="meta"),
         "m_view": torch.empty(8, 8, device="meta")[2:],
+        "head": flat[:5],
+        "tail": flat[3:],
     }
-    return tensorviews.snapshot(ns).to_dict()
+    return document(ns)
 
 
-def hostile_graph() -> dict[str, object]:
+def hostile_graph() -> dict[str, Any]:
     base = torch.zeros(6)
-    ns = {name: base[i:i + 3] for i, name in enumerate(HOSTILE_NAMES)}
+    ns: dict[str, Any] = {name: base[i:i + 3] for i, name in enumerate(HOSTILE_NAMES)}
     ns["base"] = base
-    return tensorviews.snapshot(ns).to_dict()
+    ns[HOSTILE_PINNING] = torch.zeros(512, 1024)[:, 0]
+    return document(ns)
+
+
+def pinned_graph() -> dict[str, Any]:
+    """A small view keeps a big storage alive: the last column of 64 MiB of activations."""
+    acts = torch.zeros(1024, 16384)
+    h = acts[:, -1]
+    del acts
+    x = torch.ones(4, 4)
+    ns = {"h": h, "x": x, "x_row": x[1], "x_t": x.t()}
+    return document(ns)
+
+
+def folded_graph() -> dict[str, Any]:
+    """A capped view: a model's parameters past the cap folded into "N more" groups."""
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(*(torch.nn.Linear(2, 2) for _ in range(4)))
+    w = torch.zeros(3, 3)
+    ns = {"model": model, "w": w, "w_row": w[0]}
+    return document(ns, ViewOptions(show_all=True, max_nodes=4))
+
+
+def tall_graph() -> dict[str, Any]:
+    """A drawing taller than a notebook output's box: 30 arrays, each alone on its storage."""
+    return document({"ts": [torch.zeros(i + 1) for i in range(30)]})
+
+
+MAKERS: dict[str, Callable[[], dict[str, Any]]] = {
+    "swap": swap_graph,
+    "mixed": mixed_graph,
+    "hostile": hostile_graph,
+    "pinned": pinned_graph,
+    "folded": folded_graph,
+    "tall": tall_graph,
+}
 
 
 def main() -> None:
     FIXTURES.mkdir(parents=True, exist_ok=True)
-    for name, make in (("swap", swap_graph), ("mixed", mixed_graph), ("hostile", hostile_graph)):
+    for name, make in MAKERS.items():
         path = FIXTURES / f"{name}.json"
         path.write_text(json.dumps(make(), indent=1) + "\n")
         print(path)

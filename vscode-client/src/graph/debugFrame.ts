@@ -1,13 +1,17 @@
 /**
  * Taking the storage graph of a paused debugger frame: pick the frame, evaluate
- * `kernel_ext.snapshot(locals())` there through the Debug Adapter Protocol, decode the answer.
+ * `tensorviews.view_json(locals())` there through the Debug Adapter Protocol (the capped view
+ * with its notes and the DOT the cores drew, as every face shows it), decode the answer.
  * Works on anything with `customRequest`, so it is tested without VS Code.
  */
 
 import { type StorageGraph, parseGraph } from './model';
 import { decodeEvaluateResult } from './pythonRepr';
 
-export const FRAME_SNAPSHOT_EXPRESSION = "__import__('kernel_ext').snapshot(locals()).to_json()";
+export const FRAME_SNAPSHOT_EXPRESSION = "__import__('tensorviews').view_json(locals())";
+
+export const MISSING_TENSORVIEWS_MESSAGE =
+  'The debugged Python cannot import tensorviews: install Tensor Views there (pip install tensorviews), then pause again.';
 
 export interface DebugRequester {
   customRequest(command: string, args?: unknown): Thenable<unknown> | Promise<unknown>;
@@ -19,6 +23,10 @@ export class FrameGraphError extends Error {
 
 function record(value: unknown): Record<string, unknown> {
   return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
+}
+
+function isMissingTensorviews(message: string): boolean {
+  return /No module named '?tensorviews'?|ModuleNotFoundError[^\n]*tensorviews/.test(message);
 }
 
 /** The top frame of `threadId`, or of the first thread that has frames. */
@@ -54,14 +62,12 @@ export async function frameGraph(session: DebugRequester, frameId: number): Prom
     );
   } catch (error) {
     const message = (error as Error).message ?? String(error);
-    if (/kernel_ext/.test(message) && /ModuleNotFoundError|No module named/.test(message)) {
-      throw new FrameGraphError(
-        "The debugged Python cannot import kernel_ext: install Tensor Views there (pip install 'tensorviews[kernel]').",
-      );
-    }
+    if (isMissingTensorviews(message)) throw new FrameGraphError(MISSING_TENSORVIEWS_MESSAGE);
     throw new FrameGraphError(`Evaluating the snapshot in the paused frame failed: ${message}`);
   }
   const result = typeof answer.result === 'string' ? answer.result : '';
+  // Some adapters answer a failed evaluation with the error text as the result.
+  if (isMissingTensorviews(result) && !result.includes('tensorviews.graph/')) throw new FrameGraphError(MISSING_TENSORVIEWS_MESSAGE);
   if (/Traceback|Error:/.test(result) && !result.includes('tensorviews.graph/')) {
     throw new FrameGraphError(`Evaluating the snapshot in the paused frame failed: ${result.slice(0, 300)}`);
   }

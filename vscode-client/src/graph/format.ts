@@ -1,6 +1,6 @@
-/** Human-readable sizes, tuples and one-line summaries of graph nodes, shared by DOT and the DOM. */
+/** Human-readable sizes, tuples, details and one-line summaries of graph nodes, for the DOM. */
 
-import type { StorageNode, TensorNode } from './model';
+import type { GroupNode, Mark, StorageGraph, StorageNode, TensorNode } from './model';
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
 
@@ -26,8 +26,11 @@ export function tensorTitle(tensor: TensorNode): string {
   return tensor.names[0] ?? `<${tensor.id}>`;
 }
 
-/** Every fact about a tensor, one `key: value` line each (tooltips and the details pane). */
-export function tensorDetails(tensor: TensorNode): string[] {
+/**
+ * Every fact about a tensor, one `key: value` line each (tooltips and the details pane).
+ * `graph` names the tensor it is a view of by that tensor's name (not its id) when it is drawn.
+ */
+export function tensorDetails(tensor: TensorNode, graph?: StorageGraph): string[] {
   const lines = [
     `names: ${tensor.names.length ? tensor.names.join(', ') : '(unnamed)'}`,
     `type: ${tensor.library}${tensor.type ? `.${tensor.type}` : ''}`,
@@ -40,7 +43,10 @@ export function tensorDetails(tensor: TensorNode): string[] {
     `storage: ${tensor.storage ?? '(none)'}`,
     `size: ${formatBytes(tensor.logicalNbytes)}`,
   ];
-  if (tensor.base) lines.push(`view of: ${tensor.base}`);
+  if (tensor.base) {
+    const base = graph?.tensors.find((t) => t.id === tensor.base);
+    lines.push(`view of: ${base ? tensorTitle(base) : `a tensor not drawn (${tensor.base})`}`);
+  }
   if (tensor.requiresGrad) lines.push('requires_grad: True');
   if (tensor.isParameter) {
     lines.push(tensor.tied ? 'parameter: yes, tied (one parameter at two places of the model)' : 'parameter: yes');
@@ -58,4 +64,27 @@ export function storageDetails(storage: StorageNode, viewCount: number): string[
     `views: ${viewCount}`,
   ];
   return lines;
+}
+
+export function groupDetails(group: GroupNode): string[] {
+  return [
+    `${group.count} more tensor${group.count === 1 ? '' : 's'}/array${group.count === 1 ? '' : 's'} under ${group.label}`,
+    `device: ${group.device}`,
+    `size: ${formatBytes(group.nbytes)}`,
+    'folded away to keep the drawing readable',
+  ];
+}
+
+/** What a marked node is called in the line under the picture: a tensor's name, `storage s0`, a group's label. */
+export function markedNodeName(graph: StorageGraph, id: string): string {
+  const tensor = graph.tensors.find((t) => t.id === id);
+  if (tensor) return tensorTitle(tensor);
+  const storage = graph.storages.find((s) => s.id === id);
+  if (storage) return `storage ${storage.id} (${formatBytes(storage.nbytes)})`;
+  const group = graph.groups.find((g) => g.id === id);
+  return group ? group.label : id;
+}
+
+export function markLine(graph: StorageGraph, mark: Mark): string {
+  return `${markedNodeName(graph, mark.id)}: ${mark.why}`;
 }

@@ -80,5 +80,5 @@ export function kernelSourceLabel(params: KernelGraphParams): string {
   // The file name is enough in a caption; the full path is in the notification for matching.
   const full = params.notebookPath ?? params.uri ?? 'a kernel';
   const where = full.split(/[\\/]/).pop() || full;
-  return `${where} (kernel ${params.kernelId.slice(0, 8)})`;
+  return `${where} (kernel ${params.kernelId})`;
 }

@@ -1,7 +1,10 @@
 /**
- * The graph JSON contract `tensorviews.graph/1` (design.md) as TypeScript types, and a parser
- * that turns untrusted JSON from a kernel or a debugger into them. Everything else in the
- * client works on these types only, so a malformed graph fails here, once, with a clear message.
+ * The fields of a view document (graph JSON `tensorviews.graph/1` with its `dot`, see
+ * docs/contracts.md) that the client reads, as TypeScript types, and a parser that turns
+ * untrusted JSON from a kernel or a debugger into them. The picture itself is the `dot` the
+ * Python cores drew; these fields only serve the interactivity around it (which node is which,
+ * what shares memory, tooltips, details) and the notes under it. A malformed document fails
+ * here, once, with a clear message.
  */
 
 export const GRAPH_SCHEMA = 'tensorviews.graph/1';
@@ -45,13 +48,35 @@ export interface OverlapEdge {
   exact: boolean;
 }
 
+/** Tensors a capped view folded away: one "N more" node of the drawing. */
+export interface GroupNode {
+  id: string;
+  /** Access-path prefix, e.g. `model.layers.3.*`. */
+  label: string;
+  device: string;
+  count: number;
+  nbytes: number | null;
+}
+
+/** A node the view highlights, and why (`new`, `new sharing`, `pinned by small views`). */
+export interface Mark {
+  id: string;
+  why: string;
+}
+
 export interface StorageGraph {
   schema: string;
   storages: StorageNode[];
   tensors: TensorNode[];
   overlaps: OverlapEdge[];
+  groups: GroupNode[];
+  /** Insight lines: memory pinned by small views, changes since the last cell, what was left out. */
+  notes: string[];
+  marks: Mark[];
   problems: string[];
   truncated: string[];
+  /** The DOT the cores drew; null when the document came from an older kernel without it. */
+  dot: string | null;
 }
 
 export class GraphFormatError extends Error {
@@ -159,12 +184,29 @@ export function parseGraph(value: unknown): StorageGraph {
     .map((e): OverlapEdge => ({ a: e.a as string, b: e.b as string, exact: e.exact !== false }))
     // An edge to a tensor that is not in the graph cannot be drawn; drop it rather than fail.
     .filter((e) => tensorIds.has(e.a) && tensorIds.has(e.b));
+  const groups = list(data, 'groups').map((g, i): GroupNode => ({
+    id: requireId(g, `groups[${i}]`),
+    label: str(g.label, '?'),
+    device: str(g.device, '?'),
+    count: optInt(g.count) ?? 0,
+    nbytes: optInt(g.nbytes),
+  }));
+  const marks = list(data, 'marks')
+    .filter((m) => typeof m.id === 'string' && typeof m.why === 'string')
+    .map((m): Mark => ({ id: m.id as string, why: m.why as string }));
+  if (data.dot !== undefined && data.dot !== null && typeof data.dot !== 'string') {
+    throw new GraphFormatError('graph.dot must be a string');
+  }
   return {
     schema: data.schema as string,
     storages,
     tensors,
     overlaps,
+    groups,
+    notes: strings(data.notes),
+    marks,
     problems: strings(data.problems),
     truncated: strings(data.truncated),
+    dot: typeof data.dot === 'string' && data.dot.trim() !== '' ? data.dot : null,
   };
 }

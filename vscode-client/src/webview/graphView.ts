@@ -1,18 +1,22 @@
 /**
  * The interactive storage graph in a browser (the panel's webview and the notebook renderer):
- * renders the DOT with graphviz compiled to WebAssembly, then adds tooltips, click-to-highlight
- * of everything sharing a tensor's memory, a details pane, and pan/zoom.
+ * draws the document's `dot`, the DOT the Python cores made, with graphviz compiled to
+ * WebAssembly, then puts tooltips, click-to-highlight of everything sharing a tensor's memory,
+ * a details pane and pan/zoom on the SVG's nodes (graphviz titles each node with its DOT name,
+ * which is the document's id). The view's notes, marks and "not drawn" lines go under the
+ * picture.
  *
- * Kernel strings reach the DOM only through textContent (tooltips, details, caption) or as
- * text that graphviz itself XML-escaped into the SVG (labels, after `escapeDotText`).
+ * Kernel strings reach the DOM only through textContent (tooltips, details, caption, notes) or
+ * as text that graphviz itself XML-escaped into the SVG (labels the cores escaped).
  */
 
 import { instance, type Viz } from '@viz-js/viz';
-import { storageDetails, tensorDetails, tensorTitle } from '../graph/format';
+import { type EdgeRef, type NodeRef, edgeRef, markClasses, nodeRef } from '../graph/drawing';
+import { groupDetails, markLine, storageDetails, tensorDetails, tensorTitle } from '../graph/format';
 import type { StorageGraph } from '../graph/model';
 import { aliasedTensorCount, sharingSet } from '../graph/sharing';
-import { type DotGraph, graphToDot } from '../graph/toDot';
 import { PanZoom } from './panZoom';
+import { sanitizeSvg } from './svgSafety';
 
 let vizPromise: Promise<Viz> | undefined;
 
@@ -21,13 +25,40 @@ function viz(): Promise<Viz> {
   return vizPromise;
 }
 
+export const NO_DOT_MESSAGE =
+  'This storage graph has no drawing: update tensorviews in the kernel (pip install -U tensorviews), then run the cell again.';
+
 export interface GraphViewOptions {
   /** 'always' in the panel; 'modifier' (Ctrl/Cmd + wheel) inside notebooks, which must scroll. */
   wheelZoom: 'always' | 'modifier';
+  /**
+   * Notebook outputs: the box takes the drawing's height (at the scale that fits its width),
+   * at most `maxHeight` px; beyond that the drawing is fitted and can be zoomed and panned.
+   * Without it the viewport fills the space the page gives it (the panel).
+   */
+  sizeToDrawing?: { maxHeight: number };
   onSelect?: (tensorId: string | null) => void;
 }
 
 const HIGHLIGHT_CLASSES = ['tv-selected', 'tv-shares-elements', 'tv-shares-storage', 'tv-highlight-edge'];
+const MIN_BOX_HEIGHT = 80;
+/** Room kept around the drawing when fitting (PanZoom.fit keeps 8 px each side). */
+const FIT_MARGIN = 16;
+
+interface Drawing {
+  graph: StorageGraph;
+  svg: SVGSVGElement;
+  nodes: Map<string, Element>;
+  storageEdges: Map<string, Element[]>;
+  baseEdges: Map<string, Element[]>;
+  overlapEdges: Map<number, Element[]>;
+}
+
+function push<K>(map: Map<K, Element[]>, key: K, element: Element): void {
+  const list = map.get(key);
+  if (list) list.push(element);
+  else map.set(key, [element]);
+}
 
 export class GraphView {
   private readonly doc: Document;
@@ -36,12 +67,12 @@ export class GraphView {
   private readonly viewport: HTMLElement;
   private readonly canvas: HTMLElement;
   private readonly details: HTMLElement;
-  private readonly problems: HTMLElement;
+  private readonly notes: HTMLElement;
   private readonly panZoom: PanZoom;
-  private graph: StorageGraph | null = null;
-  private dot: DotGraph | null = null;
-  private svg: SVGSVGElement | null = null;
+  private drawing: Drawing | null = null;
   private renderSerial = 0;
+  private observedWidth = -1;
+  private observedHeight = -1;
 
   constructor(
     readonly root: HTMLElement,
@@ -61,11 +92,16 @@ export class GraphView {
     this.viewport.append(this.canvas);
     this.details = this.el('div', 'tv-details');
     this.details.hidden = true;
-    this.problems = this.el('div', 'tv-problems');
-    root.replaceChildren(toolbar, this.viewport, this.details, this.problems);
+    this.notes = this.el('div', 'tv-notes');
+    root.replaceChildren(toolbar, this.viewport, this.details, this.notes);
     this.panZoom = new PanZoom(this.viewport, this.canvas, options.wheelZoom);
     fit.addEventListener('click', () => this.panZoom.fit());
     this.viewport.addEventListener('click', (event) => this.onClick(event));
+    // Re-fit when the editor or the panel is resized, unless the user has zoomed or panned.
+    const view = this.doc.defaultView;
+    if (view && 'ResizeObserver' in view) {
+      new view.ResizeObserver(() => this.onResize()).observe(root);
+    }
   }
 
   private el<K extends keyof HTMLElementTagNameMap>(tag: K, className: string): HTMLElementTagNameMap[K] {
@@ -77,133 +113,234 @@ export class GraphView {
   /** Shows a message instead of a graph (no graph yet, or an error). */
   showMessage(text: string, isError = false): void {
     this.renderSerial += 1;
-    this.graph = null;
-    this.dot = null;
-    this.svg = null;
+    this.drawing = null;
     this.caption.textContent = '';
     this.summary.textContent = '';
     const message = this.el('div', isError ? 'tv-message tv-error' : 'tv-message');
     message.textContent = text;
     this.canvas.replaceChildren(message);
     this.details.hidden = true;
-    this.problems.replaceChildren();
+    this.notes.replaceChildren();
+    this.viewport.style.height = '';
     this.panZoom.reset();
   }
 
   async show(graph: StorageGraph, caption = ''): Promise<void> {
     const serial = ++this.renderSerial;
-    const dot = graphToDot(graph);
+    if (graph.dot === null) {
+      this.showMessage(NO_DOT_MESSAGE, true);
+      this.caption.textContent = caption;
+      return;
+    }
     let svg: SVGSVGElement;
     try {
-      svg = (await viz()).renderSVGElement(dot.dot);
+      svg = (await viz()).renderSVGElement(graph.dot);
     } catch (error) {
       if (serial === this.renderSerial) this.showMessage(`Could not draw the graph: ${(error as Error).message}`, true);
       return;
     }
     if (serial !== this.renderSerial) return; // a newer graph arrived while this one rendered
-    this.graph = graph;
-    this.dot = dot;
-    this.svg = svg;
+    sanitizeSvg(svg);
     svg.classList.add('tv-svg');
-    this.decorate(svg, graph, dot);
+    this.drawing = this.index(svg, graph);
     this.caption.textContent = caption;
     const aliased = aliasedTensorCount(graph);
+    const folded = graph.groups.reduce((n, g) => n + g.count, 0);
     this.summary.textContent =
       `${graph.tensors.length} tensor${graph.tensors.length === 1 ? '' : 's'} · ` +
       `${graph.storages.length} storage${graph.storages.length === 1 ? '' : 's'} · ` +
-      `${aliased} sharing memory`;
+      `${aliased} sharing memory` +
+      (folded ? ` · ${folded} more folded` : '');
     this.canvas.replaceChildren(svg);
     this.details.hidden = true;
     this.details.replaceChildren();
-    this.showProblems(graph);
-    this.panZoom.fit();
+    this.showNotes(graph);
+    this.layout(true);
   }
 
-  /** Replaces graphviz's titles (DOT ids) with full details, set as text. */
-  private decorate(svg: SVGSVGElement, graph: StorageGraph, dot: DotGraph): void {
+  /** Finds what each node and edge of the drawing stands for; sets classes and tooltips as text. */
+  private index(svg: SVGSVGElement, graph: StorageGraph): Drawing {
+    const drawing: Drawing = { graph, svg, nodes: new Map(), storageEdges: new Map(), baseEdges: new Map(), overlapEdges: new Map() };
     const views = new Map<string, number>();
     for (const t of graph.tensors) if (t.storage) views.set(t.storage, (views.get(t.storage) ?? 0) + 1);
-    const setTitle = (elementId: string, lines: string[]): void => {
-      const group = svg.querySelector(`g[id="${elementId}"]`);
-      if (!group) return;
-      let title = group.querySelector(':scope > title');
-      if (!title) {
-        title = this.doc.createElementNS('http://www.w3.org/2000/svg', 'title');
-        group.prepend(title);
-      }
-      title.textContent = lines.join('\n');
-    };
-    for (const t of graph.tensors) setTitle(dot.tensorDotId.get(t.id)!, tensorDetails(t));
-    for (const s of graph.storages) setTitle(dot.storageDotId.get(s.id)!, storageDetails(s, views.get(s.id) ?? 0));
     const names = new Map(graph.tensors.map((t) => [t.id, tensorTitle(t)]));
-    graph.overlaps.forEach((edge, i) => {
-      const how = edge.exact ? 'share memory' : 'may share memory (not decided exactly)';
-      setTitle(dot.overlapEdgeIds[i]!, [`${names.get(edge.a)} and ${names.get(edge.b)} ${how}`]);
-    });
+    for (const group of Array.from(svg.querySelectorAll('g.node'))) {
+      const ref = nodeRef(graph, this.titleOf(group));
+      if (ref === null) continue;
+      drawing.nodes.set(ref.id, group);
+      group.setAttribute('data-tv-id', ref.id);
+      group.classList.add(`tv-${ref.kind}`, ...markClasses(graph, ref.id));
+      this.setTitle(group, this.nodeDetails(graph, ref, views));
+    }
+    // A device cluster's tooltip is its label (graphviz titles it with its DOT name).
+    for (const cluster of Array.from(svg.querySelectorAll('g.cluster'))) {
+      this.setTitle(cluster, [cluster.querySelector(':scope > text')?.textContent ?? '']);
+    }
+    for (const group of Array.from(svg.querySelectorAll('g.edge'))) {
+      const labels = Array.from(group.querySelectorAll('text'), (t) => t.textContent ?? '');
+      const ref: EdgeRef = edgeRef(graph, this.titleOf(group), labels);
+      if (ref.kind === 'storage') {
+        group.classList.add('tv-storage-edge');
+        push(drawing.storageEdges, `${ref.tensor}->${ref.storage}`, group);
+        this.setTitle(group, [`${names.get(ref.tensor)} is a view of storage ${ref.storage}`]);
+      } else if (ref.kind === 'base') {
+        group.classList.add('tv-base-edge');
+        push(drawing.baseEdges, `${ref.tensor}->${ref.base}`, group);
+        this.setTitle(group, [`${names.get(ref.tensor)} is a view of ${names.get(ref.base)}`]);
+      } else if (ref.kind === 'overlap') {
+        group.classList.add('tv-overlap-edge');
+        push(drawing.overlapEdges, ref.index, group);
+        const how = graph.overlaps[ref.index]!.exact ? 'share memory' : 'may share memory (not decided exactly)';
+        this.setTitle(group, [`${names.get(ref.a)} and ${names.get(ref.b)} ${how}`]);
+      }
+    }
+    return drawing;
   }
 
-  private showProblems(graph: StorageGraph): void {
-    const lines = [...graph.problems.map((p) => `could not read: ${p}`), ...graph.truncated.map((t) => `cut short: ${t}`)];
-    this.problems.replaceChildren(
-      ...lines.map((line) => {
-        const item = this.el('div', 'tv-problem');
-        item.textContent = line;
-        return item;
-      }),
+  private titleOf(group: Element): string {
+    return group.querySelector(':scope > title')?.textContent ?? '';
+  }
+
+  /** The node's tooltip: its `<title>` (graphviz wrote the DOT name there) becomes the details. */
+  private setTitle(group: Element, lines: string[]): void {
+    let title = group.querySelector(':scope > title');
+    if (!title) {
+      title = this.doc.createElementNS('http://www.w3.org/2000/svg', 'title');
+      group.prepend(title);
+    }
+    title.textContent = lines.join('\n');
+  }
+
+  private nodeDetails(graph: StorageGraph, ref: NodeRef, views: Map<string, number>): string[] {
+    const marks = graph.marks.filter((m) => m.id === ref.id).map((m) => `marked: ${m.why}`);
+    if (ref.kind === 'tensor') return [...tensorDetails(graph.tensors.find((t) => t.id === ref.id)!, graph), ...marks];
+    if (ref.kind === 'storage') return [...storageDetails(graph.storages.find((s) => s.id === ref.id)!, views.get(ref.id) ?? 0), ...marks];
+    return [...groupDetails(graph.groups.find((g) => g.id === ref.id)!), ...marks];
+  }
+
+  /** Notes, marks, and the lines about what was not drawn, under the picture. */
+  private showNotes(graph: StorageGraph): void {
+    const line = (className: string, text: string): HTMLElement => {
+      const item = this.el('div', className);
+      item.textContent = text;
+      return item;
+    };
+    const marks = graph.marks.map((mark) => {
+      const item = line('tv-note tv-mark-note', markLine(graph, mark));
+      item.tabIndex = 0;
+      item.setAttribute('role', 'button');
+      item.title = 'Show this node';
+      const pick = (): void => this.selectNode(mark.id);
+      item.addEventListener('click', pick);
+      item.addEventListener('keydown', (event) => {
+        if (event.key === 'Enter' || event.key === ' ') pick();
+      });
+      return item;
+    });
+    this.notes.replaceChildren(
+      ...graph.notes.map((n) => line('tv-note', n)),
+      ...marks,
+      ...graph.truncated.map((t) => line('tv-note tv-problem', `cut short: ${t}`)),
+      ...graph.problems.map((p) => line('tv-note tv-problem', `could not read: ${p}`)),
     );
+  }
+
+  /** Sizes a notebook output's box to the drawing, then fits the drawing (when `refit`). */
+  private layout(refit: boolean): void {
+    const sizing = this.options.sizeToDrawing;
+    const svg = this.drawing?.svg;
+    if (sizing && svg) {
+      const natural = this.naturalSize(svg);
+      const width = this.viewport.clientWidth;
+      if (natural && width > 0) {
+        const k = Math.min(1, (width - FIT_MARGIN) / Math.max(1, natural.width));
+        const height = Math.min(sizing.maxHeight, Math.max(MIN_BOX_HEIGHT, Math.ceil(natural.height * k + FIT_MARGIN)));
+        this.viewport.style.height = `${height}px`;
+      }
+    }
+    if (refit) this.panZoom.fit();
+    this.observedWidth = this.root.clientWidth;
+    this.observedHeight = this.viewport.clientHeight;
+  }
+
+  /** The drawing's size at scale 1, in CSS px. */
+  private naturalSize(svg: SVGSVGElement): { width: number; height: number } | null {
+    const box = svg.getBoundingClientRect();
+    const scale = this.panZoom.scale;
+    if (box.width === 0 || scale <= 0) return null;
+    return { width: box.width / scale, height: box.height / scale };
+  }
+
+  private onResize(): void {
+    if (!this.drawing) return;
+    const width = this.root.clientWidth;
+    const height = this.viewport.clientHeight;
+    // Only a new width re-sizes a notebook box (its own height change must not loop).
+    const changed = this.options.sizeToDrawing ? width !== this.observedWidth : width !== this.observedWidth || height !== this.observedHeight;
+    if (!changed) return;
+    this.layout(!this.panZoom.movedByUser);
   }
 
   private onClick(event: MouseEvent): void {
     if (this.panZoom.consumedClick()) return;
     const target = event.target instanceof Element ? event.target.closest('g.node') : null;
-    const ref = target && this.dot ? this.dot.nodes.get(target.id) : undefined;
-    if (ref?.kind === 'tensor') this.select(ref.id);
-    else if (ref?.kind === 'storage') this.selectStorage(ref.id);
+    const id = target?.getAttribute('data-tv-id');
+    if (id) this.selectNode(id);
     else this.select(null);
   }
 
-  private node(dotId: string | undefined): Element | null {
-    return dotId && this.svg ? this.svg.querySelector(`g[id="${dotId}"]`) : null;
+  /** Selects a tensor, storage or group by its document id. */
+  selectNode(id: string): void {
+    const graph = this.drawing?.graph;
+    if (!graph) return;
+    const ref = nodeRef(graph, id);
+    if (ref?.kind === 'tensor') this.select(ref.id);
+    else if (ref?.kind === 'storage') this.selectStorage(ref.id);
+    else if (ref?.kind === 'group') this.selectGroup(ref.id);
+    else this.select(null);
   }
 
-  private clearHighlight(): void {
-    if (!this.svg) return;
-    this.svg.classList.remove('tv-has-selection');
+  private clearHighlight(svg: SVGSVGElement): void {
+    svg.classList.remove('tv-has-selection');
     for (const cls of HIGHLIGHT_CLASSES) {
-      for (const el of Array.from(this.svg.querySelectorAll(`.${cls}`))) el.classList.remove(cls);
+      for (const el of Array.from(svg.querySelectorAll(`.${cls}`))) el.classList.remove(cls);
     }
+  }
+
+  private mark(elements: Iterable<Element> | undefined, cls: string): void {
+    for (const element of elements ?? []) element.classList.add(cls);
   }
 
   /** Highlights `tensorId`, the tensors sharing elements with it and its storage; null clears. */
   select(tensorId: string | null): void {
-    const graph = this.graph;
-    const dot = this.dot;
-    if (!graph || !dot || !this.svg) return;
-    this.clearHighlight();
+    const drawing = this.drawing;
+    if (!drawing) return;
+    const { graph, svg, nodes } = drawing;
+    this.clearHighlight(svg);
     if (tensorId === null) {
       this.details.hidden = true;
       this.options.onSelect?.(null);
       return;
     }
     const sharing = sharingSet(graph, tensorId);
-    this.svg.classList.add('tv-has-selection');
-    this.node(dot.tensorDotId.get(tensorId))?.classList.add('tv-selected');
-    for (const id of sharing.overlapping) this.node(dot.tensorDotId.get(id))?.classList.add('tv-shares-elements');
-    for (const id of sharing.sameStorage) this.node(dot.tensorDotId.get(id))?.classList.add('tv-shares-storage');
+    svg.classList.add('tv-has-selection');
+    nodes.get(tensorId)?.classList.add('tv-selected');
+    for (const id of sharing.overlapping) nodes.get(id)?.classList.add('tv-shares-elements');
+    for (const id of sharing.sameStorage) nodes.get(id)?.classList.add('tv-shares-storage');
+    const involved = [tensorId, ...sharing.overlapping, ...sharing.sameStorage];
     if (sharing.storage !== null) {
-      const storageDot = dot.storageDotId.get(sharing.storage);
-      this.node(storageDot)?.classList.add('tv-shares-storage');
-      for (const id of [tensorId, ...sharing.overlapping, ...sharing.sameStorage]) {
-        this.node(`e_${dot.tensorDotId.get(id)}_${storageDot}`)?.classList.add('tv-highlight-edge');
-      }
+      nodes.get(sharing.storage)?.classList.add('tv-shares-storage');
+      for (const id of involved) this.mark(drawing.storageEdges.get(`${id}->${sharing.storage}`), 'tv-highlight-edge');
     }
-    for (const i of sharing.overlapEdges) this.node(dot.overlapEdgeIds[i])?.classList.add('tv-highlight-edge');
+    for (const a of involved) for (const b of involved) this.mark(drawing.baseEdges.get(`${a}->${b}`), 'tv-highlight-edge');
+    for (const i of sharing.overlapEdges) this.mark(drawing.overlapEdges.get(i), 'tv-highlight-edge');
 
     const tensor = graph.tensors.find((t) => t.id === tensorId)!;
     const names = (ids: Set<string>): string =>
       ids.size ? Array.from(ids, (id) => tensorTitle(graph.tensors.find((t) => t.id === id)!)).join(', ') : 'none';
     this.showDetails(tensorTitle(tensor), [
-      ...tensorDetails(tensor),
+      ...tensorDetails(tensor, graph),
+      ...graph.marks.filter((m) => m.id === tensorId).map((m) => `marked: ${m.why}`),
       `shares elements with: ${names(sharing.overlapping)}`,
       `same storage, disjoint elements: ${names(sharing.sameStorage)}`,
     ]);
@@ -211,23 +348,33 @@ export class GraphView {
   }
 
   private selectStorage(storageId: string): void {
-    const graph = this.graph;
-    const dot = this.dot;
-    if (!graph || !dot || !this.svg) return;
-    this.clearHighlight();
-    this.svg.classList.add('tv-has-selection');
-    const storageDot = dot.storageDotId.get(storageId);
-    this.node(storageDot)?.classList.add('tv-selected');
+    const drawing = this.drawing;
+    if (!drawing) return;
+    const { graph, svg, nodes } = drawing;
+    this.clearHighlight(svg);
+    svg.classList.add('tv-has-selection');
+    nodes.get(storageId)?.classList.add('tv-selected');
     const views = graph.tensors.filter((t) => t.storage === storageId);
     for (const t of views) {
-      this.node(dot.tensorDotId.get(t.id))?.classList.add('tv-shares-storage');
-      this.node(`e_${dot.tensorDotId.get(t.id)}_${storageDot}`)?.classList.add('tv-highlight-edge');
+      nodes.get(t.id)?.classList.add('tv-shares-storage');
+      this.mark(drawing.storageEdges.get(`${t.id}->${storageId}`), 'tv-highlight-edge');
     }
     const storage = graph.storages.find((s) => s.id === storageId)!;
     this.showDetails(`storage ${storageId}`, [
       ...storageDetails(storage, views.length),
+      ...graph.marks.filter((m) => m.id === storageId).map((m) => `marked: ${m.why}`),
       `viewed by: ${views.map(tensorTitle).join(', ') || 'none'}`,
     ]);
+  }
+
+  private selectGroup(groupId: string): void {
+    const drawing = this.drawing;
+    if (!drawing) return;
+    this.clearHighlight(drawing.svg);
+    drawing.svg.classList.add('tv-has-selection');
+    drawing.nodes.get(groupId)?.classList.add('tv-selected');
+    const group = drawing.graph.groups.find((g) => g.id === groupId)!;
+    this.showDetails(group.label, groupDetails(group));
   }
 
   private showDetails(heading: string, lines: string[]): void {

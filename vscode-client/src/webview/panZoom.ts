@@ -14,6 +14,7 @@ export class PanZoom {
   private k = 1;
   private drag: { startX: number; startY: number; x: number; y: number; moved: boolean } | null = null;
   private suppressClick = false;
+  private moved = false;
 
   constructor(
     private readonly viewport: HTMLElement,
@@ -28,6 +29,7 @@ export class PanZoom {
         event.preventDefault();
         const rect = viewport.getBoundingClientRect();
         this.zoomAt(event.clientX - rect.left, event.clientY - rect.top, Math.exp(-event.deltaY * 0.0015));
+        this.moved = true;
       },
       { passive: false },
     );
@@ -43,6 +45,7 @@ export class PanZoom {
       if (!drag.moved && Math.hypot(dx, dy) < DRAG_THRESHOLD) return;
       if (!drag.moved) viewport.setPointerCapture?.(event.pointerId);
       drag.moved = true;
+      this.moved = true;
       this.x = drag.x + dx;
       this.y = drag.y + dy;
       this.apply();
@@ -62,6 +65,11 @@ export class PanZoom {
     return this.k;
   }
 
+  /** Whether the user zoomed or panned since the last fit (then a resize keeps their view). */
+  get movedByUser(): boolean {
+    return this.moved;
+  }
+
   /** True once after a drag, so the click that ends it does not change the selection. */
   consumedClick(): boolean {
     const consumed = this.suppressClick;
@@ -79,6 +87,7 @@ export class PanZoom {
   }
 
   reset(): void {
+    this.moved = false;
     this.x = 0;
     this.y = 0;
     this.k = 1;
@@ -87,6 +96,7 @@ export class PanZoom {
 
   /** Scales the content down (never up beyond 1:1) to fit the viewport, centred. */
   fit(): void {
+    this.moved = false;
     const content = this.canvas.firstElementChild as HTMLElement | SVGSVGElement | null;
     const vw = this.viewport.clientWidth;
     const vh = this.viewport.clientHeight;

@@ -1,12 +1,16 @@
 /**
  * Notebook output renderer for `application/vnd.tensorviews.graph+json`: the same interactive
- * graph as the panel, inside a notebook output (wheel zoom needs Ctrl/Cmd so the page scrolls).
+ * drawing as the panel, inside a notebook output. The box takes the drawing's height up to
+ * MAX_OUTPUT_HEIGHT px (then the drawing is fitted; wheel zoom needs Ctrl/Cmd so the page
+ * scrolls) and re-fits when the editor is resized.
  */
 
 import type { ActivationFunction, OutputItem } from 'vscode-notebook-renderer';
 import css from './graph.css';
 import { parseGraph } from '../graph/model';
 import { GraphView } from './graphView';
+
+export const MAX_OUTPUT_HEIGHT = 600;
 
 function ensureStyles(doc: Document): void {
   if (doc.getElementById('tensorviews-graph-styles')) return;
@@ -21,7 +25,7 @@ export function renderGraphOutput(item: Pick<OutputItem, 'json'>, element: HTMLE
   const host = element.ownerDocument.createElement('div');
   host.className = 'tv-notebook';
   element.replaceChildren(host);
-  const view = new GraphView(host, { wheelZoom: 'modifier' });
+  const view = new GraphView(host, { wheelZoom: 'modifier', sizeToDrawing: { maxHeight: MAX_OUTPUT_HEIGHT } });
   try {
     return view.show(parseGraph(item.json()));
   } catch (error) {

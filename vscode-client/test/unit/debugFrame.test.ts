@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type DebugRequester, FRAME_SNAPSHOT_EXPRESSION, FrameGraphError, frameGraph, topFrameId } from '../../src/graph/debugFrame';
+import {
+  type DebugRequester,
+  FRAME_SNAPSHOT_EXPRESSION,
+  FrameGraphError,
+  MISSING_TENSORVIEWS_MESSAGE,
+  frameGraph,
+  topFrameId,
+} from '../../src/graph/debugFrame';
 import { runPython } from './fixtures';
 
 /**
@@ -9,7 +16,11 @@ import { runPython } from './fixtures';
  */
 class PythonFrameAdapter implements DebugRequester {
   readonly requests: Array<[string, unknown]> = [];
-  constructor(private readonly frameSetup: string) {}
+  constructor(
+    private readonly frameSetup: string,
+    /** Python flags: `-I -S` is a Python that cannot import the project. */
+    private readonly flags: string[] = [],
+  ) {}
 
   async customRequest(command: string, args?: unknown): Promise<unknown> {
     this.requests.push([command, args]);
@@ -29,7 +40,7 @@ class PythonFrameAdapter implements DebugRequester {
         'print(frame())',
       ].join('\n');
       try {
-        return { result: runPython(code, expression).trimEnd(), variablesReference: 0 };
+        return { result: runPython(code, expression, this.flags).trimEnd(), variablesReference: 0 };
       } catch (error) {
         throw new Error(String((error as { stderr?: string }).stderr ?? error));
       }
@@ -46,7 +57,7 @@ describe('storage graph of a paused frame', () => {
     assert.deepEqual(adapter.requests[1], ['stackTrace', { threadId: 1, startFrame: 0, levels: 1 }]);
   });
 
-  it('evaluates kernel_ext.snapshot(locals()) in the frame and decodes the repr', async () => {
+  it('evaluates tensorviews.view_json(locals()) in the frame and decodes the repr', async () => {
     const adapter = new PythonFrameAdapter(
       ['import torch', 'a = torch.rand(2, 2)', 'b = torch.rand(2, 2)', "weird = {'it\\'s \"x\" <img src=x onerror=alert(1)>': a[0]}", 'row = a[0]'].join('\n'),
     );
@@ -58,15 +69,28 @@ describe('storage graph of a paused frame', () => {
     const a = graph.tensors.find((t) => t.names.includes('a'))!;
     const row = graph.tensors.find((t) => t.names.includes('row'))!;
     assert.ok(graph.overlaps.some((e) => (e.a === a.id && e.b === row.id) || (e.a === row.id && e.b === a.id)));
+    assert.match(graph.dot ?? '', /^digraph tensorviews/, 'the drawing the cores made comes with it');
+  });
+
+  it('gets the capped view with its notes: a small view pinning a big storage', async () => {
+    const adapter = new PythonFrameAdapter(
+      ['import torch', 'acts = torch.zeros(1024, 4096)', 'h = acts[:, -1]', 'del acts', 'many = [torch.zeros(1) for _ in range(400)]'].join('\n'),
+    );
+    const graph = await frameGraph(adapter, 1);
+    assert.ok(graph.notes.some((n) => /^h \(4\.0 KiB\) keeps storage s\d+ \(16\.0 MiB\) alive/.test(n)), JSON.stringify(graph.notes));
+    assert.deepEqual(graph.marks.map((m) => m.why), ['pinned by small views']);
+    // 401 tensors: the view draws the interesting part, not all of them.
+    assert.ok(graph.tensors.length < 401, `${graph.tensors.length} tensors drawn`);
+    assert.ok(graph.notes.some((n) => /not drawn/.test(n)), JSON.stringify(graph.notes));
   });
 
   it('explains a debuggee without Tensor Views, and a non-graph answer', async () => {
-    const missing: DebugRequester = {
-      customRequest: async () => {
-        throw new Error("Traceback ...\nModuleNotFoundError: No module named 'kernel_ext'");
-      },
-    };
-    await assert.rejects(frameGraph(missing, 1), (e: Error) => e instanceof FrameGraphError && /pip install 'tensorviews\[kernel\]'/.test(e.message));
+    // A real Python that cannot import the project (isolated mode, no site-packages).
+    const bare = new PythonFrameAdapter('pass', ['-I', '-S']);
+    await assert.rejects(frameGraph(bare, 1), (e: Error) => e instanceof FrameGraphError && e.message === MISSING_TENSORVIEWS_MESSAGE);
+    assert.match(MISSING_TENSORVIEWS_MESSAGE, /pip install tensorviews/);
+    const answered: DebugRequester = { customRequest: async () => ({ result: "ModuleNotFoundError: No module named 'tensorviews'" }) };
+    await assert.rejects(frameGraph(answered, 1), (e: Error) => e.message === MISSING_TENSORVIEWS_MESSAGE);
     const odd: DebugRequester = { customRequest: async () => ({ result: "'not json'" }) };
     await assert.rejects(frameGraph(odd, 1), /not a storage graph/);
     const none: DebugRequester = { customRequest: async () => ({ threads: [] }) };

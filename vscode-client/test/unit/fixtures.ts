@@ -1,4 +1,4 @@
-/** Loading of the graph fixtures (written from real kernel_ext snapshots by tests/vscode/make_fixtures.py). */
+/** Loading of the graph fixtures: real view documents, written by tests/vscode/make_fixtures.py. */
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -8,11 +8,14 @@ import { join, resolve } from 'node:path';
 export const CLIENT_ROOT = resolve(process.cwd());
 export const REPO_ROOT = resolve(CLIENT_ROOT, '..');
 
-export function fixtureText(name: 'swap' | 'mixed' | 'hostile'): string {
+export type FixtureName = 'swap' | 'mixed' | 'hostile' | 'pinned' | 'folded' | 'tall';
+export const FIXTURE_NAMES: readonly FixtureName[] = ['swap', 'mixed', 'hostile', 'pinned', 'folded', 'tall'];
+
+export function fixtureText(name: FixtureName): string {
   return readFileSync(join(CLIENT_ROOT, 'test', 'fixtures', `${name}.json`), 'utf8');
 }
 
-export function fixture(name: 'swap' | 'mixed' | 'hostile'): unknown {
+export function fixture(name: FixtureName): unknown {
   return JSON.parse(fixtureText(name));
 }
 
@@ -25,7 +28,7 @@ export function projectPython(): string {
   throw new Error('no project Python: run scripts/setup.sh or set TENSORVIEWS_PYTHON');
 }
 
-/** Runs Python code with the repository on sys.path; returns stdout. */
-export function runPython(code: string, input?: string): string {
-  return execFileSync(projectPython(), ['-c', code], { cwd: REPO_ROOT, input, encoding: 'utf8', timeout: 60000 });
+/** Runs Python code with the repository on sys.path (unless `flags` isolate it); returns stdout. */
+export function runPython(code: string, input?: string, flags: string[] = []): string {
+  return execFileSync(projectPython(), [...flags, '-c', code], { cwd: REPO_ROOT, input, encoding: 'utf8', timeout: 60000 });
 }

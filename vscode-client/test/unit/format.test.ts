@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatBytes, formatTuple, tensorDetails } from '../../src/graph/format';
+import { formatBytes, formatTuple, groupDetails, markLine, tensorDetails } from '../../src/graph/format';
 import { parseGraph } from '../../src/graph/model';
 import { fixture, runPython } from './fixtures';
 
@@ -29,6 +29,22 @@ describe('format', () => {
     assert.ok(details.includes('offset: 0 elements (0 B)'));
     assert.ok(details.includes('storage: s0'));
     assert.ok(details.includes('size: 48 B'));
+  });
+
+  it("names the tensor a view is of by its name, not its id", () => {
+    const graph = parseGraph(fixture('swap'));
+    const rowA = graph.tensors.find((t) => t.names[0] === 'row_a')!;
+    assert.equal(rowA.base, 't0');
+    assert.ok(tensorDetails(rowA, graph).includes('view of: a'), tensorDetails(rowA, graph).join('\n'));
+    const alone = { ...graph, tensors: graph.tensors.filter((t) => t.id !== 't0') };
+    assert.ok(tensorDetails(rowA, alone).includes('view of: a tensor not drawn (t0)'));
+  });
+
+  it('describes marks and folded groups in words', () => {
+    const pinned = parseGraph(fixture('pinned'));
+    assert.equal(markLine(pinned, pinned.marks[0]!), 'storage s0 (64 MiB): pinned by small views');
+    const folded = parseGraph(fixture('folded'));
+    assert.deepEqual(groupDetails(folded.groups[0]!).slice(0, 3), ['2 more tensors/arrays under model.1.*', 'device: cpu', 'size: 24 B']);
   });
 
   it('says a parameter is tied when the model holds it at two places', () => {

@@ -30,8 +30,10 @@ describe('tensorviews/graph notifications', () => {
   it('parses the notification params and labels the source', () => {
     const p = params('file:///w/demo.ipynb', '/w/demo.ipynb');
     assert.equal(p.graph.tensors.length, 5);
-    assert.equal(kernelSourceLabel(p), 'demo.ipynb (kernel abcdef01)');
-    assert.equal(kernelSourceLabel({ ...p, notebookPath: null, uri: null }), 'a kernel (kernel abcdef01)');
+    assert.equal(kernelSourceLabel(p), 'demo.ipynb (kernel abcdef0123456789)');
+    assert.equal(kernelSourceLabel({ ...p, notebookPath: null, uri: null }), 'a kernel (kernel abcdef0123456789)');
+    // Kernels without a connection file are named by pid: the whole id is shown.
+    assert.equal(kernelSourceLabel({ ...p, kernelId: 'pid-29663' }), 'demo.ipynb (kernel pid-29663)');
     assert.equal(parseKernelGraphParams(null), null);
     assert.equal(parseKernelGraphParams({ uri: null, graph: null }), null);
   });

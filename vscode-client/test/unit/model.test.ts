@@ -4,7 +4,7 @@ import { GraphFormatError, parseGraph } from '../../src/graph/model';
 import { fixture, fixtureText } from './fixtures';
 
 describe('parseGraph', () => {
-  it('reads a real kernel_ext snapshot, field for field', () => {
+  it('reads a real view document, field for field', () => {
     const graph = parseGraph(fixture('swap'));
     assert.equal(graph.schema, 'tensorviews.graph/1');
     assert.deepEqual(graph.storages.map((s) => [s.id, s.device, s.nbytes]), [['s0', 'cpu', 16], ['s1', 'cpu', 16]]);
@@ -14,6 +14,18 @@ describe('parseGraph', () => {
       { storage: 's0', shape: [2], stride: [1], offset: 0, base: 't0', dtype: 'float32' },
     );
     assert.equal(graph.overlaps.length, 3);
+    assert.match(graph.dot ?? '', /^digraph tensorviews \{/);
+    assert.deepEqual([graph.notes, graph.marks, graph.groups], [[], [], []]);
+  });
+
+  it('reads the notes, marks and groups the view put in the document', () => {
+    const pinned = parseGraph(fixture('pinned'));
+    assert.equal(pinned.notes.length, 1);
+    assert.match(pinned.notes[0]!, /^h \(4\.0 KiB\) keeps storage s0 \(64\.0 MiB\) alive/);
+    assert.deepEqual(pinned.marks, [{ id: 's0', why: 'pinned by small views' }]);
+    const folded = parseGraph(fixture('folded'));
+    assert.deepEqual(folded.groups[0], { id: 'g0', label: 'model.1.*', device: 'cpu', count: 2, nbytes: 24 });
+    assert.deepEqual(folded.notes, ['6 more tensors/arrays folded into 3 groups']);
   });
 
   it('accepts the JSON text as well as the parsed value', () => {
@@ -21,18 +33,31 @@ describe('parseGraph', () => {
   });
 
   it('rejects other schemas, non-objects and broken lists with a GraphFormatError', () => {
-    for (const bad of [null, 3, '[1]', '{nope', { schema: 'other/1' }, { schema: 'tensorviews.graph/2' }, { schema: 'tensorviews.graph/1', tensors: 'x' }]) {
+    for (const bad of [
+      null, 3, '[1]', '{nope', { schema: 'other/1' }, { schema: 'tensorviews.graph/2' },
+      { schema: 'tensorviews.graph/1', tensors: 'x' }, { schema: 'tensorviews.graph/1', groups: [{ label: 'x' }] },
+      { schema: 'tensorviews.graph/1', dot: 42 },
+    ]) {
       assert.throws(() => parseGraph(bad), GraphFormatError, JSON.stringify(bad));
     }
   });
 
-  it('requires ids, defaults missing facts, drops overlaps to unknown tensors', () => {
+  it('a document without dot (an older kernel) parses, with dot null', () => {
+    const { dot: _dot, ...old } = fixture('swap') as Record<string, unknown>;
+    const graph = parseGraph(old);
+    assert.equal(graph.dot, null);
+    assert.equal(graph.tensors.length, 5);
+  });
+
+  it('requires ids, defaults missing facts, drops overlaps to unknown tensors and odd marks', () => {
     assert.throws(() => parseGraph({ schema: 'tensorviews.graph/1', tensors: [{ names: ['a'] }] }), /no string id/);
     const graph = parseGraph({
       schema: 'tensorviews.graph/1',
       storages: [{ id: 's0' }],
       tensors: [{ id: 't0', storage: 's0', shape: [2, 'x'] }],
       overlaps: [{ a: 't0', b: 't9' }, { a: 't0', b: 't0', exact: false }],
+      marks: [{ id: 's0', why: 'new' }, { id: 3, why: 'new' }, { id: 's0' }],
+      notes: ['one', 2],
     });
     assert.deepEqual(graph.tensors[0]!.shape, []);
     const sized = parseGraph({ schema: 'tensorviews.graph/1', tensors: [{ id: 't0', shape: [3, 4], itemsize: 2 }] });
@@ -40,5 +65,7 @@ describe('parseGraph', () => {
     assert.equal(graph.tensors[0]!.stride, null);
     assert.equal(graph.storages[0]!.nbytes, null);
     assert.deepEqual(graph.overlaps, [{ a: 't0', b: 't0', exact: false }]);
+    assert.deepEqual(graph.marks, [{ id: 's0', why: 'new' }]);
+    assert.deepEqual(graph.notes, ['one']);
   });
 });
