@@ -106,6 +106,17 @@ describe('Storage Graph panel webview (headless Chromium, strict CSP)', { timeou
     await drawn.close();
   });
 
+  it('shows the whole kernel id in the caption, even in a narrow panel', async () => {
+    const label = 'demo.ipynb (kernel d26cf329-de51-4ed5-a1a1-eec6d4b84479)';
+    const page = await panelWithGraph(fixture('swap'), label);
+    await page.waitForSelector('svg.tv-svg g.node');
+    await page.setViewportSize({ width: 320, height: 600 });
+    assert.equal(await page.textContent('.tv-caption'), label);
+    const clipped = await page.$eval('.tv-caption', (c) => c.scrollWidth > c.clientWidth || getComputedStyle(c).textOverflow === 'ellipsis');
+    assert.equal(clipped, false, 'the caption wraps instead of cutting the id');
+    await page.close();
+  });
+
   it('clicking a tensor highlights what shares its memory; the background clears it', async () => {
     const page = await panelWith('swap');
     await page.locator(node('t2')).click();

@@ -2,13 +2,14 @@
  * End to end in a real VS Code (code-server from npm, driven by playwright-core): the .vsix
  * installs; a .py file with the seed's swap gets our diagnostic and hover from the language
  * server; the Storage Graph panel draws the graph a live kernel's snapshot delivers through the
- * server (`tensorviews/latestGraph`, then a `tensorviews/graph` push); a saved notebook's
- * `%tensorgraph` output is drawn by our notebook renderer. Screenshots: test-artifacts/vscode/.
+ * server (`tensorviews/latestGraph`, then a `tensorviews/graph` push), with the view's
+ * pinned-memory note under the picture; a saved notebook's `%tensorgraph` output is drawn by our
+ * notebook renderer, note included. Screenshots: test-artifacts/vscode/.
  */
 
 import assert from 'node:assert/strict';
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
@@ -56,6 +57,7 @@ class Kernel {
 
 let base: string;
 let kernel: Kernel;
+let runtime: string;
 let vscode: CodeServer;
 let page: Page;
 
@@ -131,7 +133,7 @@ async function frameWith(selector: string, timeoutMs: number): Promise<Frame> {
 before(async () => {
   base = mkdtempSync(join(tmpdir(), 'tv-e2e-'));
   const workspace = join(base, 'workspace');
-  const runtime = join(base, 'jupyter-runtime');
+  runtime = join(base, 'jupyter-runtime');
   mkdirSync(workspace);
   mkdirSync(runtime, { mode: 0o700 });
   writeFileSync(join(workspace, 'swap.py'), SEED);
@@ -200,8 +202,18 @@ describe('Tensor Views in a real VS Code (code-server)', { timeout: 300000 }, ()
     const frame = panelFrame();
     await frame.locator('svg.tv-svg g.node.tv-tensor').first().waitFor({ timeout: 60000 });
     const texts = await frame.locator('svg text').allTextContents();
-    for (const name of ['kernel_a', 'kernel_b', 'row_a']) assert.ok(texts.includes(name), `${name} in ${JSON.stringify(texts)}`);
-    assert.match((await frame.locator('.tv-caption').textContent()) ?? '', /demo\.ipynb \(kernel /);
+    for (const name of ['kernel_a', 'kernel_b', 'row_a', 'last_col']) assert.ok(texts.includes(name), `${name} in ${JSON.stringify(texts)}`);
+    // The whole kernel id, as the snapshot file names it (this kernel, started without a
+    // Jupyter connection file name, is `pid-<pid>`).
+    const files = readdirSync(join(runtime, 'tensorviews')).filter((f) => /^kernel-.*\.json$/.test(f));
+    assert.equal(files.length, 1, files.join(', '));
+    const kernelId = JSON.parse(readFileSync(join(runtime, 'tensorviews', files[0]!), 'utf8')).kernelId as string;
+    assert.equal(await frame.locator('.tv-caption').textContent(), `demo.ipynb (kernel ${kernelId})`);
+    // The live view's insight: the 4 KiB column keeps 64 MiB of activations alive.
+    const notes = await frame.locator('.tv-notes .tv-note').allTextContents();
+    assert.ok(notes.some((n) => /^last_col \(4\.0 KiB\) keeps storage s\d+ \(64\.0 MiB\) alive/.test(n)), JSON.stringify(notes));
+    assert.ok(notes.some((n) => /^storage s\d+ \(64 MiB\): pinned by small views$/.test(n)), JSON.stringify(notes));
+    assert.equal(await frame.locator('g.node.tv-storage.tv-mark-pinned').count(), 1);
     await shot('e2e-panel');
 
     await kernel.run('fresh = kernel_a.t()');
@@ -220,8 +232,16 @@ describe('Tensor Views in a real VS Code (code-server)', { timeout: 300000 }, ()
     const notebook = JSON.parse(readFileSync(join(vscode.workspace, 'demo.ipynb'), 'utf8'));
     const graph = notebook.cells[2].outputs[0].data['application/vnd.tensorviews.graph+json'];
     const names: string[] = graph.tensors.map((t: { names: string[] }) => t.names[0]);
-    assert.ok(names.includes('nb_a') && names.includes('row_a'));
+    assert.ok(names.includes('nb_a') && names.includes('row_a') && names.includes('last_col'));
     for (const name of names) assert.ok(texts.includes(name), `${name} in ${JSON.stringify(texts)}`);
+    // The view's note, the same words as the kernel's own output, under the picture.
+    const pinnedNote = (graph.notes as string[]).find((n) => n.includes('keeps storage'));
+    assert.ok(pinnedNote, JSON.stringify(graph.notes));
+    const notes = await output.$$eval('.tv-notebook .tv-notes .tv-note', (nodes) => nodes.map((n) => n.textContent));
+    assert.ok(notes.includes(pinnedNote), `${pinnedNote} in ${JSON.stringify(notes)}`);
+    assert.equal(await output.locator('.tv-notebook g.node.tv-mark-pinned').count(), 1);
+    const box = await output.$eval('.tv-notebook .tv-viewport', (v) => v.clientHeight);
+    assert.ok(box > 0 && box <= 600, `the output's box is sized to the drawing, at most 600 px: ${box}`);
     await output.locator('.tv-notebook g.node.tv-tensor:has(text:text-is("row_a"))').click();
     assert.deepEqual(
       await output.$$eval('.tv-notebook g.tv-shares-elements text', (nodes) => nodes.map((n) => n.textContent).filter((t) => t === 'nb_a')),
