@@ -30,7 +30,8 @@ stage() { # name, time limit (s), npm script
   log=$(mktemp)
   echo "== $name"
   local t0=$SECONDS
-  timeout --kill-after=10 "$limit" npm run --silent "$script" 2>&1 | tee "$log" | grep -E '^\s*(✔|✖)|^ℹ (tests|pass|fail)' || true
+  # No `|| true` here: under pipefail it would run and replace PIPESTATUS with its own 0.
+  timeout --kill-after=10 "$limit" npm run --silent "$script" 2>&1 | tee "$log" | grep -E '^\s*(✔|✖)|^ℹ (tests|pass|fail)'
   local rc=${PIPESTATUS[0]}
   local p f
   p=$(sed -n 's/^ℹ pass \([0-9]*\)$/\1/p' "$log" | tail -1)
