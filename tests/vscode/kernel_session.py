@@ -56,7 +56,9 @@ def write_notebook(path: Path) -> None:
     mimes = [set(o.get("data", {})) for o in nb.cells[2].outputs]
     if not any(GRAPH_MIME in m for m in mimes):
         raise SystemExit(f"%tensorgraph gave no {GRAPH_MIME} output: {nb.cells[2].outputs}")
-    graph = next(o["data"][GRAPH_MIME] for o in nb.cells[2].outputs if GRAPH_MIME in o.get("data", {}))
+    graph = next(
+        o["data"][GRAPH_MIME] for o in nb.cells[2].outputs if GRAPH_MIME in o.get("data", {})
+    )
     if "dot" not in graph or not any("keeps storage" in n for n in graph.get("notes", [])):
         raise SystemExit(f"%tensorgraph gave no view document with the pinned-memory note: {graph}")
     nbformat.write(nb, path)

@@ -33,7 +33,8 @@ HOSTILE_NAMES = [
 HOSTILE_PINNING = "<b onmouseover=alert(2)>pin</b>"
 
 
-def document(ns: dict[str, Any], options: ViewOptions = ViewOptions()) -> dict[str, Any]:
+def document(ns: dict[str, Any], options: ViewOptions | None = None) -> dict[str, Any]:
+    options = options or ViewOptions()
     return tensorviews.view_document(tensorviews.view(tensorviews.snapshot(ns), None, options))
 
 
