@@ -70,7 +70,9 @@ class JupyterServer:
             connection_file=str(self.runtime_dir / f"kernel-{kernel_id}.json")
         )
         client.load_connection_file()
-        client.start_channels()
+        # No heartbeat channel: on a loaded machine a kernel that is busy importing misses
+        # heartbeats, and wait_for_ready would take it for dead; the shell reply decides.
+        client.start_channels(hb=False)
         client.wait_for_ready(timeout=60)
         return client
 
