@@ -80,15 +80,16 @@ def _private_folder(folder: Path) -> Iterator[int]:
     try:
         fd = os.open(folder, _DIR_FLAGS)
     except OSError as error:
-        if error.errno == errno.ELOOP:
+        if error.errno not in (errno.ELOOP, errno.ENOTDIR):
+            raise
+        # Linux says ENOTDIR for a link under O_DIRECTORY | O_NOFOLLOW: tell the two apart.
+        if os.path.islink(folder):
             raise UnsafeFolder(
                 f"snapshot folder {folder} is a symlink; refusing it (remove the link)"
             ) from None
-        if error.errno == errno.ENOTDIR:
-            raise UnsafeFolder(
-                f"snapshot folder {folder} is not a directory; refusing it (remove it)"
-            ) from None
-        raise
+        raise UnsafeFolder(
+            f"snapshot folder {folder} is not a directory; refusing it (remove it)"
+        ) from None
     try:
         info = os.fstat(fd)
         if info.st_uid != os.geteuid():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import socket
@@ -81,6 +82,41 @@ def run(client: BlockingKernelClient, code: str) -> dict[str, Any]:
     reply: dict[str, Any] = client.execute_interactive(code, timeout=60, output_hook=lambda m: None)
     assert reply["content"]["status"] == "ok", reply["content"]
     return reply
+
+
+def evaluate(client: BlockingKernelClient, expression: str) -> Any:
+    """The value of a Python literal expression in the kernel (a silent request)."""
+    msg_id = client.execute("", silent=True, user_expressions={"value": expression})
+    reply = wait_reply(client, msg_id)
+    value = reply["content"]["user_expressions"]["value"]
+    assert value["status"] == "ok", value
+    return ast.literal_eval(value["data"]["text/plain"])
+
+
+def wait_reply(client: BlockingKernelClient, msg_id: str, timeout: float = 60) -> dict[str, Any]:
+    """The shell reply to ``msg_id`` (other replies are skipped)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        reply: dict[str, Any] = client.get_shell_msg(timeout=max(0.1, deadline - time.monotonic()))
+        if reply["parent_header"].get("msg_id") == msg_id:
+            return reply
+
+
+class GatedCell:
+    """A cell that runs until the test opens its gate (a file): a busy kernel for as long as
+    the test needs, with no timing involved."""
+
+    def __init__(self, client: BlockingKernelClient, gate: Path) -> None:
+        self.client, self.gate = client, gate
+        self.msg_id = client.execute(
+            f"import os, time\nwhile not os.path.exists({str(gate)!r}):\n    time.sleep(0.02)"
+        )
+
+    def open(self) -> dict[str, Any]:
+        self.gate.touch()
+        reply = wait_reply(self.client, self.msg_id)
+        assert reply["content"]["status"] == "ok", reply["content"]
+        return reply
 
 
 def wait_for_state(server: JupyterServer, kernel_id: str, state: str, limit: float = 60) -> None:
