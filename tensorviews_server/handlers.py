@@ -19,7 +19,13 @@ from tornado import web
 from traitlets import Float
 from traitlets.config import Configurable
 
-from tensorviews.live.files import KernelSnapshot, read_snapshot, snapshot_dir, snapshot_path
+from tensorviews.live.files import (
+    KernelSnapshot,
+    pid_alive,
+    read_snapshot,
+    snapshot_dir,
+    snapshot_path,
+)
 from tensorviews.render.dot import GraphvizMissing, render_svg
 from tensorviews_server.kernel_query import (
     FORMATS,
@@ -58,11 +64,16 @@ class TensorViews(Configurable):  # type: ignore[misc]
 
 
 async def read_snapshots(kernel_ids: list[str]) -> dict[str, KernelSnapshot | None]:
-    """The live snapshot files of these kernels, read off the event loop."""
+    """The live snapshot files of these kernels, read off the event loop; a file left by a
+    process that is gone (a kernel killed and restarted under the same id) is not live."""
     folder = snapshot_dir()
 
+    def read_one(kernel_id: str) -> KernelSnapshot | None:
+        snapshot = read_snapshot(snapshot_path(folder, kernel_id))
+        return snapshot if snapshot is not None and pid_alive(snapshot.pid) else None
+
     def read_all() -> dict[str, KernelSnapshot | None]:
-        return {kid: read_snapshot(snapshot_path(folder, kid)) for kid in kernel_ids}
+        return {kernel_id: read_one(kernel_id) for kernel_id in kernel_ids}
 
     return await asyncio.to_thread(read_all)
 

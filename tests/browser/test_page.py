@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from tests.server.conftest import JupyterServer, jupyter_server, run
+from tests.server.conftest import jupyter_server
+from tests.server.jupyter import JupyterServer, run
 
 HERE = Path(__file__).resolve().parent
 ARTIFACTS = HERE.parents[1] / "test-artifacts"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.server.conftest import JupyterServer, run, wait_for_state
+from tests.server.jupyter import JupyterServer, run, wait_for_state
 
 NAMESPACE = """
 import torch

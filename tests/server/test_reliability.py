@@ -16,7 +16,8 @@ import pytest
 from jupyter_client.blocking.client import BlockingKernelClient
 
 from tensorviews.live.files import MAX_SNAPSHOT_BYTES, SNAPSHOT_SCHEMA, snapshot_path
-from tests.server.conftest import (
+from tests.server.jupyter import (
+    COUNTERS,
     GatedCell,
     JupyterServer,
     Response,
@@ -27,24 +28,6 @@ from tests.server.conftest import (
 
 OTHER_UID = 12345
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="chown to another uid needs root")
-
-# Counts, in the kernel, the REST requests it evaluates (`view_json`) and those that did the
-# work (`snapshot`); `slow` seconds of extra work per snapshot keep a request in flight while
-# the others arrive.
-COUNTERS = """
-import tensorviews, time as _tv_time
-tv_calls = {{"view_json": 0, "snapshot": 0}}
-_tv_real = (tensorviews.view_json, tensorviews.snapshot)
-def _tv_counted_view_json(*args, **kwargs):
-    tv_calls["view_json"] += 1
-    return _tv_real[0](*args, **kwargs)
-def _tv_counted_snapshot(*args, **kwargs):
-    tv_calls["snapshot"] += 1
-    _tv_time.sleep({slow})
-    return _tv_real[1](*args, **kwargs)
-tensorviews.view_json, tensorviews.snapshot = _tv_counted_view_json, _tv_counted_snapshot
-"""
-
 
 def graph_path(kernel_id: str, fmt: str = "json") -> str:
     return f"/tensorviews/api/kernels/{kernel_id}/graph?format={fmt}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from tests.server.conftest import KERNEL_TIMEOUT_S, JupyterServer, run, wait_for_state
+from tests.server.jupyter import KERNEL_TIMEOUT_S, JupyterServer, run, wait_for_state
 
 
 def graph_path(kernel_id: str, fmt: str | None = None) -> str:
