@@ -2,7 +2,9 @@
 
 Every handler is behind the server's own authentication (`web.authenticated`) and authorization
 (`authorized`, resource `tensorviews`): without a token the API answers 403, and the page
-redirects to the login page. Kernel ids not known to the server answer 404.
+redirects to the login page. Kernel ids not known to the server answer 404. Nothing here reads
+a file or waits on a kernel or on graphviz on the event loop: snapshot files are read and SVG
+is drawn in threads, kernels are awaited asynchronously (`kernel_query.py`).
 """
 
 from __future__ import annotations
@@ -55,6 +57,8 @@ class TensorViews(Configurable):  # type: ignore[misc]
         super().__init__(**kwargs)
         self.queries = KernelQueries()
         self.renders: SharedWork[str] = SharedWork()
+        # Read once, when the server loads the extension: no file is read on the event loop.
+        self.page = files("tensorviews_server").joinpath("page.html").read_text(encoding="utf-8")
 
     async def svg(self, dot: str) -> str:
         """The SVG of ``dot``, drawn by graphviz in a thread; equal drawings run once."""
@@ -189,10 +193,10 @@ class PageHandler(JupyterHandler):  # type: ignore[misc]
     @web.authenticated  # type: ignore[untyped-decorator]
     @authorized  # type: ignore[untyped-decorator]
     def get(self) -> None:
-        page = files("tensorviews_server").joinpath("page.html").read_text(encoding="utf-8")
+        state: TensorViews = self.settings["tensorviews"]
         self.set_header("Content-Type", "text/html; charset=UTF-8")
         self.set_header("Cache-Control", "no-store")
-        self.finish(page)
+        self.finish(state.page)
 
 
 def handlers(base_url: str) -> list[tuple[str, Any]]:
