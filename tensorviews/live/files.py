@@ -42,8 +42,12 @@ FOLDER_MODE = 0o700
 # (10,000 tensors: about 3 MB), and parsing a bigger one would stall a reader.
 MAX_SNAPSHOT_BYTES = 16 * 1024 * 1024
 _TEMP_PREFIX = ".tmp-"
-_READ_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+# POSIX flags (getattr: the module still imports where they are missing; there the folder
+# cannot be opened as checked, so nothing is read or written).
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | _NOFOLLOW | _CLOEXEC
+_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _NOFOLLOW | _CLOEXEC
 
 
 class UnsafeFolder(Exception):
@@ -92,10 +96,10 @@ def _private_folder(folder: Path) -> Iterator[int]:
         ) from None
     try:
         info = os.fstat(fd)
-        if info.st_uid != os.geteuid():
+        if info.st_uid != _my_uid():
             raise UnsafeFolder(
                 f"snapshot folder {folder} belongs to uid {info.st_uid}, not to this user"
-                f" (uid {os.geteuid()}); refusing it"
+                f" (uid {_my_uid()}); refusing it"
             )
         mode = stat.S_IMODE(info.st_mode)
         if mode != FOLDER_MODE:
@@ -128,7 +132,7 @@ def write_atomic(path: Path, text: str) -> None:
         temp = f"{_TEMP_PREFIX}{secrets.token_hex(8)}{SUFFIX}"
         fd = os.open(
             temp,
-            os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+            os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC,
             0o600,
             dir_fd=folder_fd,
         )
@@ -163,7 +167,7 @@ def _read_in(folder_fd: int, name: str, max_bytes: int) -> tuple[bytes, os.stat_
         info = os.fstat(fd)
         if (
             not stat.S_ISREG(info.st_mode)
-            or info.st_uid != os.geteuid()
+            or info.st_uid != _my_uid()
             or info.st_size > max_bytes
         ):
             return None
@@ -313,7 +317,7 @@ def _unlink_if_same(folder_fd: int, name: str, seen: os.stat_result) -> bool:
         return False
     if (
         not stat.S_ISREG(now.st_mode)
-        or now.st_uid != os.geteuid()
+        or now.st_uid != _my_uid()
         or (now.st_dev, now.st_ino) != (seen.st_dev, seen.st_ino)
     ):
         return False
@@ -322,6 +326,11 @@ def _unlink_if_same(folder_fd: int, name: str, seen: os.stat_result) -> bool:
     except OSError:
         return False
     return True
+
+
+def _my_uid() -> int:
+    # No owners to compare without POSIX uids: every folder is refused there.
+    return os.geteuid() if hasattr(os, "geteuid") else -1
 
 
 def _safe(kernel_id: str) -> str:
