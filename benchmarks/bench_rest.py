@@ -7,7 +7,12 @@ A real `jupyter server` (subprocess, loopback) with the extension and one real k
 10 JSON with `all=1`. Reported: every status (a 503 on an idle kernel is false), the kernel's
 evaluations (concurrent requests share one), the server's resident memory after the first
 round and after the last (flat: no growth per round), and each round's wall time as a ratio to
-one lone JSON request measured in the same run. Results go to benchmarks/results/rest.json.
+one lone JSON request measured in the same run.
+
+Then the busy case: a kernel holding 20,000 tensors (no extension, so no live file to answer
+from) runs a cell while the page polls it (JSON and SVG every 2 s); when that cell ends, how
+long the next trivial cell takes, against the same cell after an unpolled busy cell.
+Results go to benchmarks/results/rest.json.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.server.jupyter import (  # the repo root is put on the path above
     COUNTERS,
+    GatedCell,
     JupyterServer,
     evaluate,
     run,
@@ -64,9 +70,46 @@ def one_round(server: JupyterServer, paths: list[str]) -> tuple[list[int], float
     return statuses, time.perf_counter() - start
 
 
+BIG_NAMESPACE = """
+import torch
+for i in range(20_000):
+    globals()[f"t{i}"] = torch.zeros(4)
+"""
+
+
+def next_cell_after_busy(
+    server: JupyterServer, home: Path, poll_s: float
+) -> tuple[float, dict[str, int]]:
+    """Seconds the cell after a busy cell takes when the page polled for ``poll_s`` seconds;
+    and the kernel's `view_json` / `snapshot` counts during it."""
+    kernel_id = server.start_session(f"busy-{poll_s}.ipynb")
+    client = server.kernel_client(kernel_id)
+    try:
+        run(client, BIG_NAMESPACE)
+        run(client, COUNTERS.format(slow=0))
+        cell = GatedCell(client, home / f"gate-{poll_s}")
+        wait_for_state(server, kernel_id, "busy")
+        graph = f"/tensorviews/api/kernels/{kernel_id}/graph"
+        end = time.monotonic() + poll_s
+        while time.monotonic() < end:
+            with ThreadPoolExecutor(2) as pool:
+                list(pool.map(server.get, [graph, graph + "?format=svg"]))
+            time.sleep(2)
+        cell.open()
+        start = time.perf_counter()
+        run(client, "pass")
+        took = time.perf_counter() - start
+        calls: dict[str, int] = evaluate(client, "tv_calls")
+        return took, calls
+    finally:
+        client.stop_channels()
+        server.request("DELETE", f"/api/kernels/{kernel_id}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=40)
+    parser.add_argument("--busy-s", type=float, default=20.0, help="polling during the cell")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as home, running_server(Path(home)) as server:
         kernel_id = server.start_session("soak.ipynb")
@@ -97,6 +140,8 @@ def main() -> None:
         finally:
             client.stop_channels()
             server.request("DELETE", f"/api/kernels/{kernel_id}")
+        unpolled, _ = next_cell_after_busy(server, Path(home), 0)
+        polled, busy_calls = next_cell_after_busy(server, Path(home), args.busy_s)
 
     result = {
         "rounds": args.rounds,
@@ -111,6 +156,10 @@ def main() -> None:
         "server_rss_kib_after_last_round": rss[-1],
         "server_rss_growth_kib_second_half": rss[-1] - rss[len(rss) // 2],
         "server_rss_kib_every_10_rounds": rss[::10],
+        "busy_20k_next_cell_unpolled_s": round(unpolled, 4),
+        "busy_20k_next_cell_after_polling_s": round(polled, 4),
+        "busy_20k_polled_over_unpolled": round(polled / unpolled, 2),
+        "busy_20k_kernel_calls_while_polled": busy_calls,
     }
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")

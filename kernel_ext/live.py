@@ -173,11 +173,12 @@ class LiveChannel:
         }
         text = json.dumps(document)  # ASCII: as many bytes as characters
         if len(text) > MAX_SNAPSHOT_BYTES:
-            self.problem = (
-                f"live file not written: {len(text) / 2**20:.1f} MiB is over the"
-                f" {MAX_SNAPSHOT_BYTES // 2**20} MiB readers accept"
+            # One line once (the report repeats no line); the size itself is in the status.
+            self.state.report(
+                f"live file not written: over the {MAX_SNAPSHOT_BYTES // 2**20} MiB readers"
+                " accept"
             )
-            self.state.report(self.problem)
+            self.problem = f"live file not written: {len(text) / 2**20:.1f} MiB is too big"
             return
         write_atomic(self.path, text)
         self.seq += 1

@@ -146,3 +146,29 @@ def test_an_unsafe_folder_is_refused_with_one_line_and_never_repaired(tmp_path: 
         snapshot = read_snapshot(own)
         assert snapshot is not None and "x4" in snapshot.names and "planted" not in snapshot.names
         assert "snapshot folder" not in kernel.run("%tensorviews live status")
+
+
+def test_the_writer_stays_under_what_readers_accept(tmp_path: Path) -> None:
+    folder = tmp_path / "tensorviews"
+    with live_kernel(tmp_path) as kernel:
+        own = snapshot_path(folder, kernel.kernel_id)
+        kernel.run("%load_ext tensorviews")
+        # 25,000 top-level names: the summary keeps 20,000, arrays first, and counts the rest.
+        kernel.run(
+            "import torch\nkeep = torch.zeros(2)\n"
+            "for i in range(25_000):\n    globals()[f'n{i}'] = i"
+        )
+        snapshot = read_snapshot(own)
+        assert snapshot is not None and len(snapshot.names) == 20_000
+        assert snapshot.names["keep"]["kind"] == "torch"
+        # keep, n0..n24999 and the loop variable i
+        assert json.loads(own.read_text())["namesOmitted"] == 25_002 - 20_000
+        seq = snapshot.seq
+
+        # A 17 MB name: the document would pass the cap; nothing is written, one line says so.
+        out = kernel.run("globals()['x' * 17_000_000] = torch.zeros(1)")
+        out += kernel.run("more = torch.zeros(3)")
+        assert out.count("live file not written: over the 16 MiB readers accept") == 1, out
+        after = read_snapshot(own)
+        assert after is not None and after.seq == seq  # the last good file stays
+        assert "MiB is too big" in kernel.run("%tensorviews live status")
