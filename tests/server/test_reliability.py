@@ -75,6 +75,7 @@ def concurrently(server: JupyterServer, paths: list[str]) -> list[Response]:
         return list(pool.map(one, paths))
 
 
+@pytest.mark.slow  # waits out two request timeouts
 @needs_root
 def test_hostile_files_at_a_live_kernels_path_never_block_or_fool_the_server(
     jupyter_server: JupyterServer, tmp_path: Path
@@ -188,6 +189,7 @@ def test_a_busy_kernel_with_the_page_open_is_answered_from_its_live_file(
         assert evaluate(client, "tv_calls") == {"view_json": 0, "snapshot": 0}
 
 
+@pytest.mark.slow  # waits out two request timeouts
 def test_a_request_its_client_gave_up_on_does_not_run_later_in_the_kernel(
     jupyter_server: JupyterServer, tmp_path: Path
 ) -> None:
