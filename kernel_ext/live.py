@@ -1,10 +1,12 @@
 """Live channel, kernel side: after each cell, the graph and a name -> type summary go to a file.
 
 A graph listener of the extension writes ``kernel-<id>.json`` in the runtime dir's
-``tensorviews/`` folder (see ``runtime_files``) for the language server and the jupyter-server
-extension. The write is skipped when neither the graph (the snapshotter hands back the same
-object when nothing changed) nor the kinds of the other top-level names changed, so an idle cell
-costs one pass over the namespace's names. ``%tensorviews live on|off|status`` controls it.
+``tensorviews/`` folder (``tensorviews/live/files.py``: a private folder, atomic 0600 writes,
+reads that never block) for the language server and the jupyter-server extension. The write is
+skipped when neither the graph (the snapshotter hands back the same object when nothing
+changed) nor the kinds of the other top-level names changed, so an idle cell costs one pass over
+the namespace's names. ``%tensorviews live on|off|status`` controls it. A folder that is not
+this user's private directory is refused with one line, and nothing is written.
 """
 
 from __future__ import annotations
@@ -22,9 +24,12 @@ from typing import TYPE_CHECKING, Any
 from tensorviews.graph.model import StorageGraph
 from tensorviews.graph.namespace_walk import is_ipython_name
 from tensorviews.live.files import (
+    MAX_SNAPSHOT_BYTES,
     SNAPSHOT_SCHEMA,
+    UnsafeFolder,
     ensure_private_dir,
     remove_dead,
+    remove_snapshot,
     snapshot_dir,
     snapshot_path,
     write_atomic,
@@ -36,6 +41,9 @@ if TYPE_CHECKING:
     from kernel_ext.extension import TensorViews
 
 CLEANUP_EVERY_S = 30.0
+# The names summary is for the language server's hovers and rules; past this many names the
+# rest are counted (`namesOmitted`), so the file stays far below what readers accept.
+MAX_SUMMARY_NAMES = 20_000
 # Not data: never the container of a subscript swap, and noisy in a summary.
 _NOT_DATA = (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, type)
 
@@ -72,22 +80,34 @@ def other_kinds(namespace: Mapping[str, Any], skip: Any) -> dict[str, tuple[str,
     return kinds
 
 
-def summarize(graph: StorageGraph, kinds: Mapping[str, tuple[str, str]]) -> dict[str, Any]:
-    """The ``names`` part of a snapshot file: arrays from the graph, other kinds from the walk."""
-    names: dict[str, Any] = {
-        name: {"kind": kind, "type": type_name} for name, (kind, type_name) in kinds.items()
-    }
+def summarize(
+    graph: StorageGraph, kinds: Mapping[str, tuple[str, str]], limit: int = MAX_SUMMARY_NAMES
+) -> tuple[dict[str, Any], int]:
+    """The ``names`` part of a snapshot file (arrays from the graph, other kinds from the walk),
+    at most ``limit`` names, arrays first; and how many names were left out."""
+    names: dict[str, Any] = {}
+    omitted = 0
     for p in graph.index().named:  # item paths (`ts[3]`) are never top-level names
         t = graph.tensors[p]
         for name in t.names:
-            if name.isidentifier():
+            if name.isidentifier() and name not in names:
+                if len(names) >= limit:
+                    omitted += 1
+                    continue
                 names[name] = {
                     "kind": t.library, "type": t.type_name, "library": t.library,
                     "shape": list(t.shape), "ndim": len(t.shape), "dtype": t.dtype,
                     "device": t.device, "storage": t.storage, "offset": t.offset,
                     "tensor": t.id,
                 }
-    return names
+    for name, (kind, type_name) in kinds.items():
+        if name in names:
+            continue
+        if len(names) >= limit:
+            omitted += 1
+            continue
+        names[name] = {"kind": kind, "type": type_name}
+    return names, omitted
 
 
 class LiveChannel:
@@ -103,6 +123,7 @@ class LiveChannel:
         self._last_graph: StorageGraph | None = None
         self._last_kinds: dict[str, tuple[str, str]] | None = None
         self._last_cleanup = -CLEANUP_EVERY_S
+        self.problem: str | None = None
 
     def skip(self, name: str) -> bool:
         hidden = getattr(self.state.shell, "user_ns_hidden", {})
@@ -125,30 +146,47 @@ class LiveChannel:
         kinds: Mapping[str, tuple[str, str]],
         namespace: Mapping[str, Any],
     ) -> None:
-        ensure_private_dir(self.folder)
+        try:
+            ensure_private_dir(self.folder)
+        except UnsafeFolder as unsafe:
+            # Nothing is written into (or deleted from) a folder someone else may control.
+            self.problem = f"live file not written: {unsafe}"
+            self.state.report(self.problem)
+            return
         now = time.time()
         if now - self._last_cleanup >= CLEANUP_EVERY_S:
             self._last_cleanup = now
             remove_dead(self.folder, keep=self.path)
-        self.seq += 1
+        names, omitted = summarize(graph, kinds)
         document = {
             "schema": SNAPSHOT_SCHEMA,
             "kernelId": self.kernel_id,
             "pid": os.getpid(),
             "notebookPath": notebook_path(namespace),
             "time": now,
-            "seq": self.seq,
-            "names": summarize(graph, kinds),
+            "seq": self.seq + 1,
+            "names": names,
+            "namesOmitted": omitted,
             # What a person looks at: the interesting part, as `%tensorgraph` draws it, so
             # ten thousand tensors that share nothing cost nothing to write or to draw.
             "graph": view_document(self.state.display_graph(graph)),
         }
-        write_atomic(self.path, json.dumps(document))
+        text = json.dumps(document)  # ASCII: as many bytes as characters
+        if len(text) > MAX_SNAPSHOT_BYTES:
+            # One line once (the report repeats no line); the size itself is in the status.
+            self.state.report(
+                f"live file not written: over the {MAX_SNAPSHOT_BYTES // 2**20} MiB readers"
+                " accept"
+            )
+            self.problem = f"live file not written: {len(text) / 2**20:.1f} MiB is too big"
+            return
+        write_atomic(self.path, text)
+        self.seq += 1
+        self.problem = None
 
     def remove(self) -> None:
-        """Delete this kernel's file (unload, exit, ``live off``)."""
-        with contextlib.suppress(OSError):
-            self.path.unlink()
+        """Delete this kernel's file (unload, exit, ``live off``); never through a link."""
+        remove_snapshot(self.path)
         self._last_graph = self._last_kinds = None
 
     def command(self, rest: str) -> None:
@@ -168,8 +206,9 @@ class LiveChannel:
 
     def status(self) -> str:
         state = "on" if self.enabled else "off"
-        return (f"tensorviews live: {state}, kernel {self.kernel_id}, file {self.path},"
+        line = (f"tensorviews live: {state}, kernel {self.kernel_id}, file {self.path},"
                 f" seq {self.seq}")
+        return line if self.problem is None else f"{line}; {self.problem}"
 
     def uninstall(self) -> None:
         atexit.unregister(self.remove)

@@ -16,6 +16,7 @@ that loading the IPython extension by this package's name forwards to ``kernel_e
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -34,10 +35,20 @@ from tensorviews.view import ViewOptions, view, view_document
 
 
 def view_json(
-    namespace: Mapping[str, Any], show_all: bool = False, max_nodes: int | None = None
+    namespace: Mapping[str, Any],
+    show_all: bool = False,
+    max_nodes: int | None = None,
+    deadline: float | None = None,
 ) -> str:
     """The drawn view of ``namespace`` as compact JSON with its DOT: the one expression the
-    REST API and the VS Code debugger command evaluate in a kernel or a paused frame."""
+    REST API and the VS Code debugger command evaluate in a kernel or a paused frame.
+
+    ``deadline`` (``time.time()`` seconds): when the call starts later than that, nothing is
+    looked at and the answer is ``{"expired":true}``; the REST API's requests carry the time
+    their client stops waiting, so one that waited behind a long cell costs the kernel nothing.
+    """
+    if deadline is not None and time.time() > deadline:
+        return '{"expired":true}'
     options = ViewOptions(show_all=show_all, max_nodes=max_nodes or ViewOptions().max_nodes)
     shown = view(snapshot(namespace), None, options)
     return json.dumps(view_document(shown), separators=(",", ":"))

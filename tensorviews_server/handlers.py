@@ -2,7 +2,9 @@
 
 Every handler is behind the server's own authentication (`web.authenticated`) and authorization
 (`authorized`, resource `tensorviews`): without a token the API answers 403, and the page
-redirects to the login page. Kernel ids not known to the server answer 404.
+redirects to the login page. Kernel ids not known to the server answer 404. Nothing here reads
+a file or waits on a kernel or on graphviz on the event loop: snapshot files are read and SVG
+is drawn in threads, kernels are awaited asynchronously (`kernel_query.py`).
 """
 
 from __future__ import annotations
@@ -19,14 +21,21 @@ from tornado import web
 from traitlets import Float
 from traitlets.config import Configurable
 
-from tensorviews.live.files import read_snapshot, snapshot_dir, snapshot_path
+from tensorviews.live.files import (
+    KernelSnapshot,
+    pid_alive,
+    read_snapshot,
+    snapshot_dir,
+    snapshot_path,
+)
 from tensorviews.render.dot import GraphvizMissing, render_svg
 from tensorviews_server.kernel_query import (
     FORMATS,
     KernelBusy,
+    KernelQueries,
     KernelQueryError,
-    query_graph,
 )
+from tensorviews_server.shared_work import SharedWork
 
 AUTH_RESOURCE = "tensorviews"
 CONTENT_TYPES = {
@@ -34,14 +43,43 @@ CONTENT_TYPES = {
     "dot": "text/vnd.graphviz; charset=UTF-8",
     "svg": "image/svg+xml",
 }
+SOURCE_HEADER = "X-TensorViews-Source"
 
 
 class TensorViews(Configurable):  # type: ignore[misc]
-    """Settings of the extension (`--TensorViews.kernel_timeout=2`)."""
+    """Settings of the extension (`--TensorViews.kernel_timeout=2`), and its shared state."""
 
     kernel_timeout = Float(
         5.0, config=True, help="Seconds to wait for a busy kernel before answering 503."
     )
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.queries = KernelQueries()
+        self.renders: SharedWork[str] = SharedWork()
+        # Read once, when the server loads the extension: no file is read on the event loop.
+        self.page = files("tensorviews_server").joinpath("page.html").read_text(encoding="utf-8")
+
+    async def svg(self, dot: str) -> str:
+        """The SVG of ``dot``, drawn by graphviz in a thread; equal drawings run once."""
+        timeout = self.kernel_timeout
+        task = self.renders.task(dot, lambda: asyncio.to_thread(render_svg, dot, timeout))
+        return await asyncio.shield(task)
+
+
+async def read_snapshots(kernel_ids: list[str]) -> dict[str, KernelSnapshot | None]:
+    """The live snapshot files of these kernels, read off the event loop; a file left by a
+    process that is gone (a kernel killed and restarted under the same id) is not live."""
+    folder = snapshot_dir()
+
+    def read_one(kernel_id: str) -> KernelSnapshot | None:
+        snapshot = read_snapshot(snapshot_path(folder, kernel_id))
+        return snapshot if snapshot is not None and pid_alive(snapshot.pid) else None
+
+    def read_all() -> dict[str, KernelSnapshot | None]:
+        return {kernel_id: read_one(kernel_id) for kernel_id in kernel_ids}
+
+    return await asyncio.to_thread(read_all)
 
 
 class KernelsHandler(APIHandler):  # type: ignore[misc]
@@ -57,17 +95,18 @@ class KernelsHandler(APIHandler):  # type: ignore[misc]
             for session in await self.session_manager.list_sessions()  # type: ignore[no-untyped-call]
             if session.get("kernel")
         }
-        folder = snapshot_dir()
+        listed = self.kernel_manager.list_kernels()  # type: ignore[no-untyped-call]
+        snapshots = await read_snapshots([kernel["id"] for kernel in listed])
         kernels = []
-        for kernel in self.kernel_manager.list_kernels():  # type: ignore[no-untyped-call]
-            snapshot = read_snapshot(snapshot_path(folder, kernel["id"]))
+        for kernel in listed:
+            snapshot = snapshots.get(kernel["id"])
             live = None
             if snapshot is not None:
                 live = {
                     "seq": snapshot.seq,
                     "time": snapshot.time,
-                    "tensors": len(snapshot.graph.get("tensors", [])),
-                    "storages": len(snapshot.graph.get("storages", [])),
+                    "tensors": _count(snapshot.graph.get("tensors")),
+                    "storages": _count(snapshot.graph.get("storages")),
                 }
             kernels.append(
                 {
@@ -83,7 +122,10 @@ class KernelsHandler(APIHandler):  # type: ignore[misc]
 
 
 class GraphHandler(APIHandler):  # type: ignore[misc]
-    """GET /tensorviews/api/kernels/<id>/graph[?format=json|svg|dot]: asked of the kernel."""
+    """GET /tensorviews/api/kernels/<id>/graph[?format=json|svg|dot][&all=1].
+
+    An idle kernel is asked (a silent request); a kernel busy with a cell is answered from its
+    live snapshot file instead of queueing work behind the cell (`source` says which)."""
 
     auth_resource = AUTH_RESOURCE
 
@@ -95,13 +137,17 @@ class GraphHandler(APIHandler):  # type: ignore[misc]
             raise web.HTTPError(400, f"unknown format {fmt!r} (json, svg or dot)")
         if kernel_id not in self.kernel_manager:
             raise web.HTTPError(404, "no such kernel")
-        timeout: float = self.settings["tensorviews"].kernel_timeout
+        state: TensorViews = self.settings["tensorviews"]
+        timeout = state.kernel_timeout
+        show_all = self.get_argument("all", "0") not in ("", "0", "false")
         try:
-            show_all = self.get_argument("all", "0") not in ("", "0", "false")
-            text = await query_graph(self.kernel_manager, kernel_id, show_all, timeout)
+            document, source = await self.view(state, kernel_id, show_all)
+            text = json.dumps({**document, "source": source}, separators=(",", ":"))
             if fmt != "json":
-                dot = json.loads(text).get("dot", "")
-                text = dot if fmt == "dot" else await asyncio.to_thread(render_svg, dot, timeout)
+                dot = document.get("dot")
+                if not isinstance(dot, str):
+                    raise KernelQueryError("the graph has no drawing (no dot field)")
+                text = dot if fmt == "dot" else await state.svg(dot)
         except KernelBusy as busy:
             self.set_status(503)
             self.set_header("Retry-After", str(max(1, math.ceil(timeout))))
@@ -110,7 +156,33 @@ class GraphHandler(APIHandler):  # type: ignore[misc]
         except (KernelQueryError, GraphvizMissing) as error:
             raise web.HTTPError(500, str(error)) from None
         self.set_header("Cache-Control", "no-store")
+        self.set_header(SOURCE_HEADER, source)
         self.finish(text, set_content_type=CONTENT_TYPES[fmt])
+
+    async def view(
+        self, state: TensorViews, kernel_id: str, show_all: bool
+    ) -> tuple[dict[str, Any], str]:
+        """The view document and where it came from (`kernel` or `live-file`)."""
+        kernel = self.kernel_manager.get_kernel(kernel_id)
+        busy = getattr(kernel, "execution_state", None) == "busy"
+        if busy and not show_all:
+            snapshot = (await read_snapshots([kernel_id]))[kernel_id]
+            if snapshot is not None and isinstance(snapshot.graph.get("dot"), str):
+                return snapshot.graph, "live-file"
+        text = await state.queries.graph(
+            self.kernel_manager, kernel_id, show_all, state.kernel_timeout
+        )
+        try:
+            document = json.loads(text)
+        except ValueError:
+            raise KernelQueryError("the kernel answered something that is not JSON") from None
+        if not isinstance(document, dict):
+            raise KernelQueryError("the kernel answered something that is not a graph")
+        return document, "kernel"
+
+
+def _count(items: object) -> int:
+    return len(items) if isinstance(items, list) else 0
 
 
 class PageHandler(JupyterHandler):  # type: ignore[misc]
@@ -121,10 +193,10 @@ class PageHandler(JupyterHandler):  # type: ignore[misc]
     @web.authenticated  # type: ignore[untyped-decorator]
     @authorized  # type: ignore[untyped-decorator]
     def get(self) -> None:
-        page = files("tensorviews_server").joinpath("page.html").read_text(encoding="utf-8")
+        state: TensorViews = self.settings["tensorviews"]
         self.set_header("Content-Type", "text/html; charset=UTF-8")
         self.set_header("Cache-Control", "no-store")
-        self.finish(page)
+        self.finish(state.page)
 
 
 def handlers(base_url: str) -> list[tuple[str, Any]]:

@@ -31,9 +31,17 @@ try {
     const seen = await page.evaluate(() => ({
       storages: [...document.querySelectorAll(".storage")].map((card) => ({
         id: card.dataset.storage, text: card.textContent })),
+      notes: [...document.querySelectorAll("#notes li")].map((li) => li.textContent),
+      // The picture comes first: above the notes and the storage cards, in the DOM and on screen.
+      pictureFirst:
+        (document.querySelector("#picture img").compareDocumentPosition(
+          document.querySelector(".storage")) & Node.DOCUMENT_POSITION_FOLLOWING) !== 0 &&
+        document.querySelector("#picture img").getBoundingClientRect().bottom <=
+          document.querySelector(".storage").getBoundingClientRect().top,
+      pictureWidth: document.querySelector("#picture img").naturalWidth,
       kernels: [...document.querySelectorAll("#kernels button")].map((b) => b.textContent),
       status: document.getElementById("status").textContent,
-      injectedImages: document.querySelectorAll('img[src="x"]').length,
+      injectedImages: document.querySelectorAll('img[src="x"], b.injected').length,
     }));
     console.log(JSON.stringify({ ...seen, dialogs }));
   }

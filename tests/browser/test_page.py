@@ -1,5 +1,6 @@
-"""The /tensorviews/ page in headless Chromium: it draws a kernel's storages, keeps user names
-as text, and redraws when the kernel's graph changes."""
+"""The /tensorviews/ page in headless Chromium: the picture first, then the notes and the
+storages with sizes in KiB/MiB; every user string (names, notes, notebook paths) kept as text;
+it redraws when the kernel's graph changes."""
 
 from __future__ import annotations
 
@@ -12,12 +13,14 @@ from typing import Any
 
 import pytest
 
-from tests.server.conftest import JupyterServer, jupyter_server, run
+from tests.server.conftest import jupyter_server
+from tests.server.jupyter import JupyterServer, run
 
 HERE = Path(__file__).resolve().parent
 ARTIFACTS = HERE.parents[1] / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
 INJECTED = "<img src=x onerror=alert(1)>"
+NOTEBOOK = "browser/<b class=injected>demo.ipynb"
 
 __all__ = ["jupyter_server"]  # the session fixture, shared with the REST tests
 
@@ -42,37 +45,47 @@ def read_line(process: subprocess.Popen[str]) -> dict[str, Any]:
 
 
 @pytest.mark.slow
-def test_page_draws_storages_escapes_names_and_follows_the_kernel(
+def test_page_draws_picture_first_sizes_in_units_escapes_names_and_follows_the_kernel(
     jupyter_server: JupyterServer, tmp_path: Path
 ) -> None:
-    kernel_id = jupyter_server.start_session("browser/demo.ipynb")
+    kernel_id = jupyter_server.start_session(NOTEBOOK)
     client = jupyter_server.kernel_client(kernel_id)
     ARTIFACTS.mkdir(exist_ok=True)
     url = f"{jupyter_server.url}/tensorviews/?token={jupyter_server.token}&kernel={kernel_id}"
     driver = subprocess.Popen(
         ["node", str(HERE / "page.mjs"), url, str(ARTIFACTS / "tensorviews-page"),
-         str(tmp_path / "profile"), "2,3"],
+         str(tmp_path / "profile"), "3,4"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
-    watchdog = threading.Timer(120, driver.kill)  # a stuck browser must not hang the suite
+    watchdog = threading.Timer(180, driver.kill)  # a stuck browser must not hang the suite
     watchdog.start()
     try:
         run(client, "%load_ext tensorviews")
         run(
             client,
-            "import torch\na = torch.zeros(4, 4)\nrow = a[1]\nc = torch.ones(3)\n"
-            f"cache = {{{INJECTED!r}: a[0]}}",
+            "import torch\na = torch.zeros(512, 512)\nrow = a[1]\nc = torch.ones(3)\n"
+            f"cache = {{{INJECTED!r}: a[0]}}\n"
+            f"acts = torch.zeros(64, 1024, 256)\npinned = {{{INJECTED!r}: acts[:, -1]}}\n"
+            "del acts",
         )
         first = read_line(driver)
-        by_id = {s["id"]: s["text"] for s in first["storages"]}
-        assert set(by_id) == {"s0", "s1"}
-        shared = next(text for text in by_id.values() if "row" in text)
-        assert "a: torch.float32 [4, 4] offset 0" in shared
-        assert "row: torch.float32 [4] offset 4" in shared
-        assert f"cache['{INJECTED}']: torch.float32 [4] offset 0" in shared
-        assert any("c: torch.float32 [3]" in text for text in by_id.values())
+        assert first["pictureFirst"] and first["pictureWidth"] > 100
+        texts = sorted((s["text"] for s in first["storages"]), key=len)
+        shared = next(text for text in texts if "row" in text)
+        assert "· 1.0 MiB" in shared and "bytes" not in shared
+        assert "a: torch.float32 [512, 512] offset 0" in shared
+        assert "row: torch.float32 [512] offset 512" in shared
+        assert f"cache['{INJECTED}']: torch.float32 [512] offset 0" in shared
+        assert any("· 12 B" in text and "c: torch.float32 [3]" in text for text in texts)
+        assert any("· 64.0 MiB" in text and f"pinned['{INJECTED}']" in text for text in texts)
+        # The note, with the user's name in it, as text.
+        assert any(
+            note.startswith(f"pinned['{INJECTED}'] (64.0 KiB) keeps storage")
+            and "(64.0 MiB) alive" in note
+            for note in first["notes"]
+        ), first["notes"]
         assert first["injectedImages"] == 0 and first["dialogs"] == []
-        assert any("browser/demo.ipynb" in k for k in first["kernels"])
+        assert any(NOTEBOOK in k for k in first["kernels"])
 
         # A new storage in the kernel: the page redraws by itself.
         run(client, "d = torch.zeros(2, dtype=torch.int64)")
@@ -80,9 +93,9 @@ def test_page_draws_storages_escapes_names_and_follows_the_kernel(
         driver.stdin.write("next\n")
         driver.stdin.close()
         second = read_line(driver)
-        assert len(second["storages"]) == 3
+        assert len(second["storages"]) == 4
         assert any("d: torch.int64 [2]" in s["text"] for s in second["storages"])
-        assert second["dialogs"] == []
+        assert second["dialogs"] == [] and second["injectedImages"] == 0
         assert driver.wait(timeout=30) == 0
         for step in (0, 1):
             assert (ARTIFACTS / f"tensorviews-page-{step}.png").stat().st_size > 1000

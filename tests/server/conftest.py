@@ -1,139 +1,16 @@
-"""A real jupyter-server (subprocess on 127.0.0.1) with the extension, and real kernels in it."""
+"""The session's jupyter-server, shared by the server tests and the browser test."""
 
 from __future__ import annotations
 
-import json
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import pytest
-from jupyter_client.blocking.client import BlockingKernelClient
 
-REPO = Path(__file__).resolve().parents[2]
-STARTUP_S = 60.0
-KERNEL_TIMEOUT_S = 2
-
-
-@dataclass
-class Response:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-@dataclass
-class JupyterServer:
-    url: str
-    token: str
-    runtime_dir: Path
-
-    def request(
-        self, method: str, path: str, data: Any = None, token: bool = True, timeout: float = 30
-    ) -> Response:
-        headers = {"Authorization": f"token {self.token}"} if token else {}
-        body = None if data is None else json.dumps(data).encode()
-        request = urllib.request.Request(self.url + path, data=body, headers=headers, method=method)
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as answer:
-                return Response(answer.status, dict(answer.headers), answer.read())
-        except urllib.error.HTTPError as error:
-            return Response(error.code, dict(error.headers), error.read())
-
-    def get(self, path: str, token: bool = True) -> Response:
-        return self.request("GET", path, token=token)
-
-    def start_session(self, path: str) -> str:
-        """Open a notebook session (as JupyterLab does); return its kernel id."""
-        answer = self.request(
-            "POST", "/api/sessions",
-            {"path": path, "type": "notebook", "name": path, "kernel": {"name": "python3"}},
-        )
-        assert answer.status == 201, answer.body
-        return str(answer.json()["kernel"]["id"])
-
-    def kernel_client(self, kernel_id: str) -> BlockingKernelClient:
-        """A client of the server's kernel, through its connection file."""
-        client = BlockingKernelClient(
-            connection_file=str(self.runtime_dir / f"kernel-{kernel_id}.json")
-        )
-        client.load_connection_file()
-        # No heartbeat channel: on a loaded machine a kernel that is busy importing misses
-        # heartbeats, and wait_for_ready would take it for dead; the shell reply decides.
-        client.start_channels(hb=False)
-        client.wait_for_ready(timeout=60)
-        return client
-
-
-def run(client: BlockingKernelClient, code: str) -> dict[str, Any]:
-    """Execute one cell; fail the test if it fails."""
-    reply: dict[str, Any] = client.execute_interactive(code, timeout=60, output_hook=lambda m: None)
-    assert reply["content"]["status"] == "ok", reply["content"]
-    return reply
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.server.jupyter import JupyterServer, running_server
 
 
 @pytest.fixture(scope="session")
 def jupyter_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServer]:
     """`jupyter server` enabled by the repo's own `jupyter_server_config.d` file."""
-    home = tmp_path_factory.mktemp("jupyter")
-    runtime, root = home / "runtime", home / "root"
-    root.mkdir()
-    port, token = free_port(), uuid.uuid4().hex
-    env = {
-        **os.environ,
-        "JUPYTER_RUNTIME_DIR": str(runtime),
-        "JUPYTER_CONFIG_DIR": str(home / "config"),
-        "JUPYTER_CONFIG_PATH": str(REPO / "jupyter-config"),
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
-    }
-    log = (home / "server.log").open("wb")
-    process = subprocess.Popen(
-        [
-            sys.executable, "-m", "jupyter_server", "--allow-root", "--no-browser",
-            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
-            "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-            f"--ServerApp.root_dir={root}", f"--TensorViews.kernel_timeout={KERNEL_TIMEOUT_S}",
-        ],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    server = JupyterServer(f"http://127.0.0.1:{port}", token, runtime)
-    try:
-        deadline = time.monotonic() + STARTUP_S
-        while True:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(
-                    "jupyter server did not start:\n" + (home / "server.log").read_text()
-                )
-            try:
-                if server.get("/api/status").status == 200:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.2)
+    with running_server(tmp_path_factory.mktemp("jupyter")) as server:
         yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()

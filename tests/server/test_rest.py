@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from tests.server.conftest import KERNEL_TIMEOUT_S, JupyterServer, run
+from tests.server.jupyter import KERNEL_TIMEOUT_S, JupyterServer, run, wait_for_state
 
 
 def graph_path(kernel_id: str, fmt: str | None = None) -> str:
@@ -40,12 +40,16 @@ def test_graph_in_three_formats_without_touching_history(jupyter_server: Jupyter
         assert entry["notebookPath"] == "work/demo.ipynb" and entry["live"] is None
         first = run(client, "import torch\na = torch.zeros(2, 2)\nb = a.view(-1)[2:]")
         run(client, "%load_ext tensorviews")
+        # The server learns of the cell's end from its own iopub stream, a moment later; until
+        # then it answers from the live file (test_reliability.py covers that).
+        wait_for_state(jupyter_server, kernel_id, "idle")
 
         answer = jupyter_server.get(graph_path(kernel_id))
         assert answer.status == 200
         assert answer.headers["Content-Type"] == "application/json"
         graph = answer.json()
-        assert graph["schema"] == "tensorviews.graph/1"
+        assert graph["schema"] == "tensorviews.graph/1" and graph["source"] == "kernel"
+        assert answer.headers["X-Tensorviews-Source"] == "kernel"
         assert {n for t in graph["tensors"] for n in t["names"]} == {"a", "b"}
         assert len(graph["storages"]) == 1
 
@@ -66,26 +70,26 @@ def test_graph_in_three_formats_without_touching_history(jupyter_server: Jupyter
         jupyter_server.request("DELETE", f"/api/kernels/{kernel_id}")
 
 
-def test_busy_kernel_answers_503_then_recovers(jupyter_server: JupyterServer) -> None:
+def test_busy_kernel_without_live_file_answers_503_then_recovers(
+    jupyter_server: JupyterServer,
+) -> None:
     kernel_id = jupyter_server.start_session("busy.ipynb")
     client = jupyter_server.kernel_client(kernel_id)
     try:
         run(client, "import numpy as np\nx = np.zeros(4)")
         client.execute("import time\ntime.sleep(30)")
-        time.sleep(0.5)
-        started = time.monotonic()
+        wait_for_state(jupyter_server, kernel_id, "busy")
         answer = jupyter_server.get(graph_path(kernel_id))
-        waited = time.monotonic() - started
         assert answer.status == 503
         assert answer.headers["Retry-After"] == str(KERNEL_TIMEOUT_S)
         assert answer.json()["reason"] == "busy"
-        assert KERNEL_TIMEOUT_S - 0.5 <= waited < KERNEL_TIMEOUT_S + 5
         assert jupyter_server.request("POST", f"/api/kernels/{kernel_id}/interrupt").status == 204
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while (answer := jupyter_server.get(graph_path(kernel_id))).status != 200:
             assert time.monotonic() < deadline, answer.body
             time.sleep(0.5)
         assert {n for t in answer.json()["tensors"] for n in t["names"]} == {"x"}
+        assert answer.json()["source"] == "kernel"
     finally:
         client.stop_channels()
         jupyter_server.request("DELETE", f"/api/kernels/{kernel_id}")
