@@ -56,6 +56,8 @@ export interface CodeServer {
 
 export async function startCodeServer(options: {
   vsix: string;
+  /** More .vsix files to install before it (test-only helpers such as the debugpy type). */
+  extraVsix?: string[];
   settings: Record<string, unknown>;
   env: Record<string, string>;
   /** The folder to open (already populated by the caller). */
@@ -83,7 +85,9 @@ export async function startCodeServer(options: {
   };
   const bin = codeServerBin();
   const common = ['--user-data-dir', dirs['user-data']!, '--extensions-dir', dirs.extensions!, '--config', config];
-  await run(bin, [...common, '--install-extension', options.vsix], env, 60000);
+  for (const vsix of [...(options.extraVsix ?? []), options.vsix]) {
+    await run(bin, [...common, '--install-extension', vsix], env, 60000);
+  }
   const installed = readdirSync(dirs.extensions!).filter((d) => d.startsWith('tensorviews.tensorviews-'));
   if (installed.length !== 1) throw new Error(`the .vsix did not install: ${readdirSync(dirs.extensions!)}`);
   const listed = (await run(bin, [...common, '--list-extensions', '--show-versions'], env, 60000)).split('\n').map((l) => l.trim()).filter(Boolean);
