@@ -70,8 +70,13 @@ export async function startCodeServer(options: {
       return [d, join(root, d)];
     }),
   ) as Record<string, string>;
-  mkdirSync(join(dirs['user-data']!, 'User'), { recursive: true });
-  writeFileSync(join(dirs['user-data']!, 'User', 'settings.json'), JSON.stringify(options.settings, null, 2));
+  // code-server is a remote setup: settings scoped to the machine (tensorviews.pythonPath is
+  // machine-overridable) count only in the remote's Machine settings; VS Code drops them from
+  // the User settings once its configuration is fully loaded (e.g. when a debug session starts).
+  for (const scope of ['User', 'Machine']) {
+    mkdirSync(join(dirs['user-data']!, scope), { recursive: true });
+    writeFileSync(join(dirs['user-data']!, scope, 'settings.json'), JSON.stringify(options.settings, null, 2));
+  }
   const config = join(root, 'config.yaml');
   writeFileSync(config, 'auth: none\n');
   dirs.workspace = options.workspace;

@@ -364,6 +364,8 @@ describe('Tensor Views in a real VS Code (code-server)', { timeout: 300000 }, ()
     await shot('e2e-debug-frame-graph');
     await page.locator('.debug-toolbar .codicon-debug-stop').click();
     await page.locator('.monaco-editor .codicon-debug-stackframe').first().waitFor({ state: 'detached', timeout: 30000 });
+    // Debugging left the language server alone: no failed restart, no error toast.
+    assert.equal(await page.locator('.notifications-toasts .notification-toast', { hasText: 'Tensor Views' }).count(), 0);
   });
 
   it('says which pip command to run when the interpreter lacks the server', async () => {
