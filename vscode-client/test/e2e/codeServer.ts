@@ -56,6 +56,8 @@ export interface CodeServer {
 
 export async function startCodeServer(options: {
   vsix: string;
+  /** More .vsix files to install before it (test-only helpers such as the debugpy type). */
+  extraVsix?: string[];
   settings: Record<string, unknown>;
   env: Record<string, string>;
   /** The folder to open (already populated by the caller). */
@@ -68,8 +70,13 @@ export async function startCodeServer(options: {
       return [d, join(root, d)];
     }),
   ) as Record<string, string>;
-  mkdirSync(join(dirs['user-data']!, 'User'), { recursive: true });
-  writeFileSync(join(dirs['user-data']!, 'User', 'settings.json'), JSON.stringify(options.settings, null, 2));
+  // code-server is a remote setup: settings scoped to the machine (tensorviews.pythonPath is
+  // machine-overridable) count only in the remote's Machine settings; VS Code drops them from
+  // the User settings once its configuration is fully loaded (e.g. when a debug session starts).
+  for (const scope of ['User', 'Machine']) {
+    mkdirSync(join(dirs['user-data']!, scope), { recursive: true });
+    writeFileSync(join(dirs['user-data']!, scope, 'settings.json'), JSON.stringify(options.settings, null, 2));
+  }
   const config = join(root, 'config.yaml');
   writeFileSync(config, 'auth: none\n');
   dirs.workspace = options.workspace;
@@ -83,7 +90,9 @@ export async function startCodeServer(options: {
   };
   const bin = codeServerBin();
   const common = ['--user-data-dir', dirs['user-data']!, '--extensions-dir', dirs.extensions!, '--config', config];
-  await run(bin, [...common, '--install-extension', options.vsix], env, 60000);
+  for (const vsix of [...(options.extraVsix ?? []), options.vsix]) {
+    await run(bin, [...common, '--install-extension', vsix], env, 60000);
+  }
   const installed = readdirSync(dirs.extensions!).filter((d) => d.startsWith('tensorviews.tensorviews-'));
   if (installed.length !== 1) throw new Error(`the .vsix did not install: ${readdirSync(dirs.extensions!)}`);
   const listed = (await run(bin, [...common, '--list-extensions', '--show-versions'], env, 60000)).split('\n').map((l) => l.trim()).filter(Boolean);

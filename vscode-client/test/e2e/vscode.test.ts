@@ -4,11 +4,13 @@
  * server; the Storage Graph panel draws the graph a live kernel's snapshot delivers through the
  * server (`tensorviews/latestGraph`, then a `tensorviews/graph` push), with the view's
  * pinned-memory note under the picture; a saved notebook's `%tensorgraph` output is drawn by our
- * notebook renderer, note included. Screenshots: test-artifacts/vscode/.
+ * notebook renderer, note included; paused at a breakpoint in a real script under the real
+ * debugpy adapter (test/debugpy-extension registers the `debugpy` type), "Show Storage Graph of
+ * Current Frame" draws that frame's graph with its note. Screenshots: test-artifacts/vscode/.
  */
 
 import assert from 'node:assert/strict';
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +22,29 @@ import { type CodeServer, startCodeServer } from './codeServer';
 
 const SEED = 'import torch\na = torch.rand(2, 2)\nb = torch.rand(2, 2)\na[0], b[0] = b[0], a[0]\n';
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts', 'vscode');
+/** A real script to debug: a function whose locals hold a 4 KiB column of 64 MiB of activations. */
+const FRAME_SCRIPT = `import torch
+
+weights = torch.ones(3)  # a module global: in scope in every frame of this module
+
+
+def summarize():
+    acts = torch.zeros(1024, 16384)
+    last_col = acts[:, -1]
+    del acts
+    small = torch.arange(6).view(2, 3)
+    row = small[0]
+    print(last_col.shape, row.shape)  # breakpoint here
+
+
+def main():
+    caller_only = torch.zeros(5)  # the caller's local: not in scope in summarize()
+    summarize()
+    print(caller_only.shape)
+
+
+main()
+`;
 
 /** The kernel session of tests/vscode/kernel_session.py: a live IPython kernel we can run cells in. */
 class Kernel {
@@ -130,6 +155,24 @@ async function frameWith(selector: string, timeoutMs: number): Promise<Frame> {
   throw new Error(`no frame has ${selector}`);
 }
 
+/** The frame (of any webview) whose `selector` element's text matches `text`. */
+async function frameWithText(selector: string, text: RegExp, timeoutMs: number): Promise<Frame> {
+  const deadline = Date.now() + timeoutMs;
+  let seen: string[] = [];
+  while (Date.now() < deadline) {
+    seen = [];
+    for (const frame of page.frames()) {
+      const found = await frame.$(selector).catch(() => null);
+      if (!found) continue;
+      const content = ((await found.textContent().catch(() => null)) ?? '').trim();
+      if (text.test(content)) return frame;
+      seen.push(content);
+    }
+    await page.waitForTimeout(500);
+  }
+  throw new Error(`no frame has ${selector} matching ${text}; seen: ${JSON.stringify(seen)}`);
+}
+
 before(async () => {
   base = mkdtempSync(join(tmpdir(), 'tv-e2e-'));
   const workspace = join(base, 'workspace');
@@ -137,7 +180,37 @@ before(async () => {
   mkdirSync(workspace);
   mkdirSync(runtime, { mode: 0o700 });
   writeFileSync(join(workspace, 'swap.py'), SEED);
+  writeFileSync(join(workspace, 'frame.py'), FRAME_SCRIPT);
   const python = projectPython();
+  // VS Code's own debugger runs frame.py through the real debugpy adapter (the test-only
+  // extension in test/debugpy-extension registers the `debugpy` type); the debuggee imports
+  // tensorviews from this checkout.
+  mkdirSync(join(workspace, '.vscode'));
+  writeFileSync(
+    join(workspace, '.vscode', 'launch.json'),
+    JSON.stringify({
+      version: '0.2.0',
+      configurations: [
+        {
+          name: 'frame.py',
+          type: 'debugpy',
+          request: 'launch',
+          program: join(workspace, 'frame.py'),
+          cwd: workspace,
+          console: 'internalConsole',
+          python,
+          env: { PYTHONPATH: REPO_ROOT },
+          justMyCode: true,
+        },
+      ],
+    }, null, 2),
+  );
+  const debugpyVsix = join(base, 'tensorviews-test-debugpy.vsix');
+  execFileSync(
+    join(CLIENT_ROOT, 'node_modules', '.bin', 'vsce'),
+    ['package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '-o', debugpyVsix],
+    { cwd: join(CLIENT_ROOT, 'test', 'debugpy-extension'), stdio: 'pipe', timeout: 120000 },
+  );
   kernel = new Kernel(
     spawn(python, [join(REPO_ROOT, 'tests', 'vscode', 'kernel_session.py'), '--runtime-dir', runtime, '--notebook', join(workspace, 'demo.ipynb')], {
       cwd: REPO_ROOT,
@@ -148,6 +221,7 @@ before(async () => {
   assert.equal(ready.ready, true, kernel.stderr);
   vscode = await startCodeServer({
     vsix: join(CLIENT_ROOT, 'tensorviews.vsix'),
+    extraVsix: [debugpyVsix],
     workspace,
     env: { JUPYTER_RUNTIME_DIR: runtime },
     settings: {
@@ -248,6 +322,50 @@ describe('Tensor Views in a real VS Code (code-server)', { timeout: 300000 }, ()
       ['nb_a'],
     );
     await shot('e2e-notebook');
+  });
+
+  it('draws the paused frame of a real debugpy session: its locals, with the pinned-memory note', async () => {
+    await page.keyboard.press('Escape');
+    await openFile('frame.py');
+    const breakpointLine = 'print(last_col.shape, row.shape)';
+    await page.locator('.monaco-editor .view-line', { hasText: breakpointLine }).first().waitFor();
+    const point = await wordCentre(breakpointLine, 'print');
+    await page.mouse.click(point.x, point.y);
+    await runCommand('Debug: Toggle Breakpoint');
+    await page.locator('.monaco-editor .codicon-debug-breakpoint').first().waitFor({ timeout: 30000 });
+    // "Select and Start Debugging" (the palette's `debug ` prefix) with the launch configuration.
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor();
+    await input.fill('debug frame.py');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'frame.py' }).first().waitFor();
+    await page.keyboard.press('Enter');
+    // Paused at the breakpoint: the editor marks the top stack frame's line.
+    await page.locator('.monaco-editor .codicon-debug-stackframe').first().waitFor({ timeout: 120000 }).catch(async (error: Error) => {
+      await shot('e2e-debug-not-paused');
+      throw new Error(`${error.message}\n${vscode.log().slice(-3000)}`);
+    });
+    await shot('e2e-debug-paused');
+
+    await runCommand('Tensor Views: Show Storage Graph of Current Frame');
+    const frame = await frameWithText('.tv-caption', /^debugger: frame\.py, frame \d+$/, 120000);
+    await frame.locator('svg.tv-svg g.node.tv-tensor').first().waitFor({ timeout: 30000 });
+    const texts = await frame.locator('svg.tv-svg text').allTextContents();
+    for (const name of ['last_col', 'small', 'row']) assert.ok(texts.includes(name), `${name} in ${JSON.stringify(texts)}`);
+    // What is in scope in that frame: debugpy evaluates `locals()` in the frame's globals
+    // updated with its locals, so the module's global is drawn too, the caller's local is not.
+    assert.ok(texts.includes('weights'), JSON.stringify(texts));
+    assert.ok(!texts.includes('caller_only'), JSON.stringify(texts));
+    const notes = await frame.locator('.tv-notes .tv-note').allTextContents();
+    assert.ok(notes.some((n) => /^last_col \(4\.0 KiB\) keeps storage s\d+ \(64\.0 MiB\) alive/.test(n)), JSON.stringify(notes));
+    assert.equal(await frame.locator('g.node.tv-storage.tv-mark-pinned').count(), 1);
+    await frame.locator('g.node.tv-tensor:has(text:text-is("row"))').click();
+    assert.match((await frame.locator('.tv-details').textContent()) ?? '', /shares elements with: small/);
+    await shot('e2e-debug-frame-graph');
+    await page.locator('.debug-toolbar .codicon-debug-stop').click();
+    await page.locator('.monaco-editor .codicon-debug-stackframe').first().waitFor({ state: 'detached', timeout: 30000 });
+    // Debugging left the language server alone: no failed restart, no error toast.
+    assert.equal(await page.locator('.notifications-toasts .notification-toast', { hasText: 'Tensor Views' }).count(), 0);
   });
 
   it('says which pip command to run when the interpreter lacks the server', async () => {
