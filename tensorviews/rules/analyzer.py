@@ -180,8 +180,11 @@ class _Walker:
             if path is not None:
                 scope.bind(path, value)
         elif isinstance(target, (ast.Tuple, ast.List)):
-            for item in target.elts:
-                self.bind_target(item, UNKNOWN, scope)
+            elements = value.elements
+            if elements is None or len(elements) != len(target.elts):
+                elements = (UNKNOWN,) * len(target.elts)
+            for item, element in zip(target.elts, elements, strict=False):
+                self.bind_target(item, element, scope)
         elif isinstance(target, ast.Starred):
             self.bind_target(target.value, LIST, scope)
 
@@ -369,16 +372,31 @@ def _own_statements(body: list[ast.stmt]) -> list[ast.stmt]:
 
 
 def _element_type(iterable: ast.expr, iterated: ValueType, scope: Scope) -> ValueType:
+    """The type of the items of ``for item in iterable``: the rows of an array (views),
+    ``(index, row)`` of ``enumerate``, one row per array of ``zip``."""
     if (
         isinstance(iterable, ast.Call)
         and isinstance(iterable.func, ast.Name)
-        and iterable.func.id == "range"
-        and scope.is_builtin("range")
+        and iterable.func.id in ("range", "enumerate", "zip")
+        and scope.is_builtin(iterable.func.id)
+        and not iterable.keywords
     ):
-        return SCALAR
+        name, args = iterable.func.id, iterable.args
+        if name == "range":
+            return SCALAR
+        if name == "enumerate" and len(args) == 1:
+            return ValueType("other", elements=(SCALAR, _row_type(infer(args[0], scope))))
+        if name == "zip" and args and not any(isinstance(a, ast.Starred) for a in args):
+            return ValueType("other", elements=tuple(_row_type(infer(a, scope)) for a in args))
+        return UNKNOWN
+    return _row_type(iterated)
+
+
+def _row_type(iterated: ValueType) -> ValueType:
+    """An item of iterating over a value of type ``iterated`` (a row view of an array)."""
     if iterated.is_array:
         ndim = iterated.ndim - 1 if iterated.ndim else None
-        return ValueType(iterated.kind, ndim)
+        return ValueType(iterated.kind, ndim, is_record=iterated.is_record)
     return UNKNOWN
 
 

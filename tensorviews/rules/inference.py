@@ -7,6 +7,7 @@ arrays, annotations, list/dict literals and builtins. Anything else is ``unknown
 from __future__ import annotations
 
 import ast
+from typing import Literal
 
 from tensorviews.rules import library_tables as lib
 from tensorviews.rules.value_types import (
@@ -90,6 +91,8 @@ def infer(expr: ast.expr, scope: Scope) -> ValueType:
         return SCALAR if isinstance(expr.value, (int, float, complex)) else OTHER
     if isinstance(expr, (ast.List, ast.ListComp)):
         return LIST
+    if isinstance(expr, ast.Tuple) and 0 < len(expr.elts) <= _TUPLE_ITEMS_KEPT:
+        return ValueType("other", elements=tuple(infer(item, scope) for item in expr.elts))
     if isinstance(
         expr,
         (ast.Tuple, ast.Dict, ast.Set, ast.DictComp, ast.SetComp, ast.GeneratorExp, ast.Lambda),
@@ -98,6 +101,28 @@ def infer(expr: ast.expr, scope: Scope) -> ValueType:
     if isinstance(expr, ast.JoinedStr):
         return OTHER
     return UNKNOWN
+
+
+_TUPLE_ITEMS_KEPT = 8  # longer tuple literals are data, never an index tuple
+
+IndexKind = Literal["int", "advanced", "maybe_advanced"]
+
+
+def index_kind(item: ValueType) -> IndexKind:
+    """How a value of type ``item`` indexes one axis: a basic integer, or advanced indexing
+    (a list, a mask, an array of rank >= 1, a tuple holding such: a copy), or unsure (an array
+    of unknown rank: a 0-d integer array indexes like an integer)."""
+    if item.kind == "list" or item.is_mask or (item.ndim or 0) > 0:
+        return "advanced"
+    if item.is_array and item.ndim is None:
+        return "maybe_advanced"
+    if item.elements is not None:
+        kinds = {index_kind(element) for element in item.elements}
+        if "advanced" in kinds:
+            return "advanced"
+        if "maybe_advanced" in kinds:
+            return "maybe_advanced"
+    return "int"
 
 
 def _infer_binop(left: ValueType, right: ValueType, op: ast.operator) -> ValueType:
@@ -142,6 +167,21 @@ def literal_depth(expr: ast.expr) -> int | None:
     return depth if depth else None
 
 
+# numpy's random functions (and Generator methods): where the ``size`` argument sits; without
+# a size they return one scalar.
+_RANDOM_SIZE_POSITION: dict[str, int] = {
+    "random": 0,
+    "random_sample": 0,
+    "standard_normal": 0,
+    "standard_exponential": 0,
+    "choice": 1,
+    "randint": 2,
+    "integers": 2,
+    "uniform": 2,
+    "normal": 2,
+}
+
+
 def _array_call(kind: str, function: str, call: ast.Call, scope: Scope) -> ValueType:
     args = call.args
     keywords = {k.arg for k in call.keywords if k.arg}
@@ -161,17 +201,34 @@ def _array_call(kind: str, function: str, call: ast.Call, scope: Scope) -> Value
         ndim = _shape_ndim(args[1], scope) if len(args) == 2 else len(args) - 1
     elif name in lib.SCALAR_REDUCTIONS and len(args) <= 1 and not keywords & {"axis", "dim"}:
         ndim = 0
-    elif name in ("randint", "integers", "uniform", "normal") and kind == "numpy":
-        ndim = 0 if len(args) <= 2 and "size" not in keywords else None
-    elif name in ("random", "random_sample", "choice") and kind == "numpy":
-        ndim = 0 if len(args) <= 1 and "size" not in keywords else None
+    elif name in _RANDOM_SIZE_POSITION and kind == "numpy":
+        position = _RANDOM_SIZE_POSITION[name]
+        size = next((k.value for k in call.keywords if k.arg == "size"), None)
+        if size is None and len(args) > position:
+            size = args[position]
+        ndim = 0 if size is None else _shape_ndim(size, scope)
     elif name in lib.SAME_NDIM_AS_ARG and args:
         ndim = literal_depth(args[0]) or infer(args[0], scope).ndim
         if name == "transpose" and ndim is None and isinstance(args[0], ast.Call):
             # np.transpose(np.where(mask)) stacks the index arrays into a 2-D array.
             inner = qualname_of(args[0].func, scope) or ""
             ndim = 2 if inner.endswith((".where", ".nonzero")) else None
-    return ValueType(kind, ndim)  # type: ignore[arg-type]
+    record = kind == "numpy" and (
+        name in lib.RECORD_FUNCTIONS
+        or any(k.arg == "dtype" and is_structured_dtype(k.value, scope) for k in call.keywords)
+        or (name in lib.SAME_NDIM_AS_ARG and bool(args) and infer(args[0], scope).is_record)
+    )
+    return ValueType(kind, ndim, is_record=record)  # type: ignore[arg-type]
+
+
+def is_structured_dtype(expr: ast.expr, scope: Scope) -> bool:
+    """``[("a", "f8"), ("b", "i4")]``, ``{"names": ..., "formats": ...}``, ``np.dtype([...])``
+    or a name bound to one of these: a dtype whose elements are records."""
+    if isinstance(expr, ast.List):
+        return bool(expr.elts) and isinstance(expr.elts[0], ast.Tuple)
+    if isinstance(expr, ast.Dict):
+        return any(isinstance(key, ast.Constant) and key.value == "names" for key in expr.keys)
+    return infer(expr, scope).is_record
 
 
 def _infer_call(call: ast.Call, scope: Scope) -> ValueType:
@@ -181,10 +238,18 @@ def _infer_call(call: ast.Call, scope: Scope) -> ValueType:
         library = library_of(qualname)
         if library is not None:
             kind, _module, function = library
+            if kind == "numpy" and function in lib.GENERATOR_FACTORIES:
+                return ValueType("other", qualname=lib.NUMPY_GENERATOR)
+            if kind == "numpy" and function == "dtype":
+                record = bool(call.args) and is_structured_dtype(call.args[0], scope)
+                return ValueType("other", is_record=record)
             excluded = lib.TORCH_NON_TENSOR if kind == "torch" else lib.NUMPY_NON_ARRAY
             if function in excluded or (function[:1].isupper() and kind == "torch"):
                 return OTHER
             return _array_call(kind, function, call, scope)
+        owner, _, method = qualname.rpartition(".")
+        if owner == lib.NUMPY_GENERATOR:
+            return _generator_call(method, call, scope)
         top = qualname.split(".", 1)[0]
         if top in lib.NON_ARRAY_LIBRARIES:
             return OTHER
@@ -215,9 +280,18 @@ def _builtin_call(name: str, call: ast.Call, scope: Scope) -> ValueType:
     return UNKNOWN
 
 
+def _generator_call(method: str, call: ast.Call, scope: Scope) -> ValueType:
+    """``rng.integers(...)`` of a numpy random generator: an array (or a scalar)."""
+    if method in lib.GENERATOR_ARRAY_METHODS:
+        return _array_call("numpy", method, call, scope)
+    return OTHER
+
+
 def _method_call(func: ast.Attribute, call: ast.Call, scope: Scope) -> ValueType:
     receiver = infer(func.value, scope)
     method = func.attr
+    if receiver.qualname == lib.NUMPY_GENERATOR:
+        return _generator_call(method, call, scope)
     if receiver.kind == "list":
         return LIST if method == "copy" else UNKNOWN
     if method == "tolist":
@@ -254,7 +328,10 @@ def _method_call(func: ast.Attribute, call: ast.Call, scope: Scope) -> ValueType
         ndim = 0
     elif method in lib.SCALAR_REDUCTIONS:
         ndim = None
-    return ValueType(receiver.kind, ndim)
+    record = receiver.is_record and method not in lib.SCALAR_REDUCTIONS
+    if method == "astype" and call.args:
+        record = is_structured_dtype(call.args[0], scope)
+    return ValueType(receiver.kind, ndim, is_record=record)
 
 
 def _infer_attribute(expr: ast.Attribute, scope: Scope) -> ValueType:
@@ -282,8 +359,11 @@ def _infer_subscript(expr: ast.Subscript, scope: Scope) -> ValueType:
             return SCALAR
         return UNKNOWN
     items = expr.slice.elts if isinstance(expr.slice, ast.Tuple) else [expr.slice]
+    if any(isinstance(item, ast.Constant) and isinstance(item.value, str) for item in items):
+        return ValueType(base.kind)  # a field of a structured array: a plain array
+    record = base.is_record
     if base.ndim is None:
-        return ValueType(base.kind)
+        return ValueType(base.kind, is_record=record)
     ndim = base.ndim
     for item in items:
         if isinstance(item, ast.Slice) or (
@@ -293,11 +373,11 @@ def _infer_subscript(expr: ast.Subscript, scope: Scope) -> ValueType:
         if isinstance(item, ast.Constant) and item.value is None:
             ndim += 1
             continue
-        item_type = infer(item, scope)
-        if item_type.kind == "list" or item_type.is_mask or (item_type.ndim or 0) > 0:
-            return ValueType(base.kind)  # advanced indexing: shape depends on the index
+        if index_kind(infer(item, scope)) != "int":
+            # advanced (or maybe advanced) indexing: the shape depends on the index
+            return ValueType(base.kind, is_record=record)
         ndim -= 1
-    return ValueType(base.kind, max(ndim, 0))
+    return ValueType(base.kind, max(ndim, 0), is_record=record)
 
 
 def annotation_type(annotation: ast.expr | None, scope: Scope) -> ValueType | None:

@@ -17,7 +17,7 @@ from tensorviews.rules.model import Clobber, Finding, RelatedLocation
 from tensorviews.rules.rule import Rule
 from tensorviews.rules.source_text import SourceText
 from tensorviews.rules.value_types import Scope
-from tensorviews.rules.views import viewed_access
+from tensorviews.rules.views import split_parts, viewed_access
 
 CODE = "TV002"
 
@@ -94,6 +94,20 @@ class TemporaryViewTracker:
         pairs: list[tuple[ast.expr, ast.expr]] = [(target, value)]
         if isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, (ast.Tuple, ast.List)):
             pairs = list(zip(target.elts, value.elts, strict=False))
+        if isinstance(target, (ast.Tuple, ast.List)) and not isinstance(
+            value, (ast.Tuple, ast.List)
+        ):
+            # a, b = x.unbind(0): each name is a view of one part of x.
+            for name_node, part in zip(
+                target.elts, split_parts(value, len(target.elts), scope), strict=False
+            ):
+                if isinstance(name_node, ast.Name) and isinstance(value, ast.Call):
+                    # The copy goes on what is split: a, b = x.clone().unbind(0).
+                    receiver = value.func.value if isinstance(value.func, ast.Attribute) else value
+                    self._live[name_node.id] = _Temporary(
+                        name_node.id, statement, receiver, part[0], part[1], scope
+                    )
+            return
         for name_node, item in pairs:
             if not isinstance(name_node, ast.Name):
                 continue
