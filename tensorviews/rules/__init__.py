@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 
 from tensorviews.rules.analyzer import analyze_sources
+from tensorviews.rules.fixes import copy_fixed_statement
 from tensorviews.rules.model import (
     Clobber,
     ContainerKind,
@@ -39,6 +40,7 @@ __all__ = [
     "Severity",
     "TextEdit",
     "apply_text_edits",
+    "copy_fixed_statement",
     "find_swap_hazards",
     "find_swap_hazards_in_cells",
     "python_only",

@@ -16,7 +16,15 @@ from collections.abc import Sequence
 from tensorviews.rules.indexing import node_key
 from tensorviews.rules.inference import infer
 from tensorviews.rules.markdown_text import code_span
-from tensorviews.rules.model import ContainerKind, Fix, Range, TextEdit, apply_text_edits
+from tensorviews.rules.model import (
+    ContainerKind,
+    Finding,
+    Fix,
+    Range,
+    TextEdit,
+    apply_text_edits,
+    split_lines,
+)
 from tensorviews.rules.source_text import SourceText
 from tensorviews.rules.value_types import Scope
 
@@ -159,3 +167,50 @@ def _integer_like(item: ast.expr) -> bool:
     if isinstance(item, (ast.Slice, ast.List, ast.Tuple, ast.Starred)):
         return False
     return not (isinstance(item, ast.Constant) and (item.value is None or item.value is Ellipsis))
+
+
+def copy_fixed_statement(statement: str, finding: Finding, library: str) -> str | None:
+    """``statement`` with ``library``'s copy ("torch": ``.clone()``, "numpy": ``.copy()``)
+    on each clobbered item of ``finding`` (TV001), for a consumer that learned the library
+    at run time (the kernel's guard) where the source alone did not say it.
+
+    ``statement`` is the text of ``finding.range`` without the indentation of its first line.
+    None when the library is neither or the items are not where the finding says.
+    """
+    method = {"torch": "clone", "numpy": "copy"}.get(library)
+    if method is None or not finding.clobbers:
+        return None
+    origin = finding.range
+    lines = split_lines(statement)
+    edits: list[TextEdit] = []
+    for clobber in finding.clobbers:
+        read = clobber.read_range
+        span = Range(
+            read.line - origin.line + 1,
+            read.column - (origin.column if read.line == origin.line else 0),
+            read.end_line - origin.line + 1,
+            read.end_column - (origin.column if read.end_line == origin.line else 0),
+        )
+        if not 1 <= span.line <= span.end_line <= len(lines) or span.column < 0:
+            return None
+        if span.line == span.end_line:
+            found = lines[span.line - 1][span.column : span.end_column]
+        else:
+            found = clobber.read  # multi-line item: trust the finding
+        if found != clobber.read:
+            return None
+        end = Range(span.end_line, span.end_column, span.end_line, span.end_column)
+        if _is_atomic(clobber.read):
+            edits.append(TextEdit(end, f".{method}()"))
+        else:
+            start = Range(span.line, span.column, span.line, span.column)
+            edits += [TextEdit(start, "("), TextEdit(end, f").{method}()")]
+    return apply_text_edits(statement, edits)
+
+
+def _is_atomic(expression: str) -> bool:
+    try:
+        node = ast.parse(expression.strip(), mode="eval").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return isinstance(node, _ATOMIC)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tensorviews.rules import find_swap_hazards, find_swap_hazards_in_cells
+from tensorviews.rules import copy_fixed_statement, find_swap_hazards, find_swap_hazards_in_cells
 
 SWAP = "x[0], x[1] = x[1], x[0]\n"
 
@@ -172,3 +172,18 @@ def test_temporary_finding_points_at_the_stale_read() -> None:
     assert finding.fixes[0].fixed_statement == "t = x[0].copy()"
     (clobber,) = finding.clobbers
     assert (clobber.read, clobber.written_by, clobber.written_range.line) == ("t", "x[0]", 4)
+
+
+def test_copy_fixed_statement_for_a_library_learned_at_run_time() -> None:
+    source = "def f(kp, fp):\n    kp[fp[0], :], kp[fp[1], :] = kp[fp[1], :], kp[fp[0], :]\n"
+    (finding,) = find_swap_hazards(source)
+    assert finding.fixes == ()
+    statement = source.splitlines()[1].strip()
+    assert copy_fixed_statement(statement, finding, "torch") == (
+        "kp[fp[0], :], kp[fp[1], :] = kp[fp[1], :], kp[fp[0], :].clone()"
+    )
+    assert copy_fixed_statement(statement, finding, "numpy") == (
+        "kp[fp[0], :], kp[fp[1], :] = kp[fp[1], :], kp[fp[0], :].copy()"
+    )
+    assert copy_fixed_statement(statement, finding, "list") is None
+    assert copy_fixed_statement("something else entirely", finding, "torch") is None
