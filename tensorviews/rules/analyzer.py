@@ -221,14 +221,15 @@ class _Walker:
             if positional and not _is_static(node):
                 local.self_name = positional[0].arg
                 local.class_attrs = scope.class_attrs
-        if _may_hold_a_swap(node.body):
+        may_swap, returns = _scan_body(node.body)
+        if may_swap:
             self.parameters(node.args, local, parent)
             self.block(node.body, local)
         else:
             # Nothing to judge inside: parameters only shadow outer names for the return type.
             every = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
             local.bindings.update(dict.fromkeys((arg.arg for arg in every), UNKNOWN))
-        scope.bind(node.name, ValueType("other", returns=_returned_type(node, local)))
+        scope.bind(node.name, ValueType("other", returns=_returned_type(node, returns, local)))
 
     def parameters(self, args: ast.arguments, local: Scope, parent: Scope) -> None:
         every = [*args.posonlyargs, *args.args, *args.kwonlyargs]
@@ -267,8 +268,7 @@ class _Walker:
             if not positional:
                 continue
             self_name = positional[0].arg
-            local = Scope(parent=outer)
-            self.parameters(item.args, local, outer)
+            local: Scope | None = None  # the method's parameters, bound on first need
             for statement in _own_statements(item.body):
                 if not isinstance(statement, (ast.Assign, ast.AnnAssign)):
                     continue
@@ -282,6 +282,9 @@ class _Walker:
                         and target.value.id == self_name
                         and statement.value is not None
                     ):
+                        if local is None:
+                            local = Scope(parent=outer)
+                            self.parameters(item.args, local, outer)
                         found = infer(statement.value, local)
                         previous = attrs.get(target.attr)
                         attrs[target.attr] = (
@@ -289,23 +292,53 @@ class _Walker:
                         )
 
 
-def _may_hold_a_swap(body: list[ast.stmt]) -> bool:
-    """Cheap syntactic pre-check: could any statement here (nested ones included) start a
-    TV001 or TV002 finding? Bodies without one are not analysed statement by statement, which
-    is most of the rules' speed on large files."""
-    pending = list(body)
+def _scan_body(body: list[ast.stmt]) -> tuple[bool, list[ast.Return]]:
+    """One cheap syntactic walk of a function body: could any statement here (nested
+    functions included) start a TV001 or TV002 finding, and the body's own ``return value``
+    statements (nested functions excluded). Bodies that cannot hold a swap are not analysed
+    statement by statement, which is most of the rules' speed on large files."""
+    may_swap = False
+    returns: list[ast.Return] = []
+    pending: list[tuple[ast.stmt, bool]] = [(statement, True) for statement in body]
     while pending:
-        statement = pending.pop()
+        statement, own = pending.pop()
         if isinstance(statement, ast.Assign):
-            value = statement.value
-            if isinstance(value, (ast.Tuple, ast.List)):
-                if any(_reads_subscript(item) for item in value.elts):
-                    return True
-            elif _reads_subscript(value):
-                return True
+            if not may_swap:
+                value = statement.value
+                if isinstance(value, (ast.Tuple, ast.List)):
+                    may_swap = any(_reads_subscript(item) for item in value.elts)
+                else:
+                    may_swap = _reads_subscript(value)
             continue
-        pending.extend(_child_statements(statement))
-    return False
+        if isinstance(statement, ast.Return):
+            if own and statement.value is not None:
+                returns.append(statement)
+            continue
+        if isinstance(statement, _LEAF_STATEMENTS):
+            continue
+        nested = own and not isinstance(
+            statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+        )
+        pending.extend((child, nested) for child in _child_statements(statement))
+    return may_swap, returns
+
+
+# Statements without nested statements (nor a tuple assignment): nothing to look into.
+_LEAF_STATEMENTS = (
+    ast.Expr,
+    ast.AugAssign,
+    ast.AnnAssign,
+    ast.Raise,
+    ast.Assert,
+    ast.Import,
+    ast.ImportFrom,
+    ast.Pass,
+    ast.Break,
+    ast.Continue,
+    ast.Delete,
+    ast.Global,
+    ast.Nonlocal,
+)
 
 
 def _reads_subscript(expr: ast.expr) -> bool:
@@ -344,13 +377,15 @@ def _is_static(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     )
 
 
-def _returned_type(node: ast.FunctionDef | ast.AsyncFunctionDef, local: Scope) -> ValueType:
+def _returned_type(
+    node: ast.FunctionDef | ast.AsyncFunctionDef, returns: list[ast.Return], local: Scope
+) -> ValueType:
     stated = annotation_type(node.returns, local.parent or local)
     if stated is not None:
         return stated
     found: ValueType | None = None
-    for statement in _own_statements(node.body):
-        if isinstance(statement, ast.Return) and statement.value is not None:
+    for statement in returns:
+        if statement.value is not None:
             value = infer(statement.value, local)
             if found is not None and found.kind != value.kind:
                 return UNKNOWN
@@ -402,6 +437,8 @@ def _row_type(iterated: ValueType) -> ValueType:
 
 def _child_statements(statement: ast.stmt) -> list[ast.stmt]:
     """Statements directly nested in ``statement``'s blocks (bodies, handlers, match cases)."""
+    if isinstance(statement, (ast.Assign, ast.Return, *_LEAF_STATEMENTS)):
+        return []
     children: list[ast.stmt] = []
     for field in (*_BLOCK_FIELDS, "handlers", "cases"):
         for child in getattr(statement, field, ()) or ():

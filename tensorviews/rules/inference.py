@@ -7,6 +7,7 @@ arrays, annotations, list/dict literals and builtins. Anything else is ``unknown
 from __future__ import annotations
 
 import ast
+import functools
 from typing import Literal
 
 from tensorviews.rules import library_tables as lib
@@ -385,11 +386,8 @@ def annotation_type(annotation: ast.expr | None, scope: Scope) -> ValueType | No
     if annotation is None:
         return None
     if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
-        try:
-            parsed = ast.parse(annotation.value, mode="eval").body
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            return None
-        return annotation_type(parsed, scope)
+        parsed = _parsed_annotation(annotation.value)
+        return None if parsed is None else annotation_type(parsed, scope)
     if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
         sides = [annotation_type(annotation.left, scope), annotation_type(annotation.right, scope)]
         known = [side for side in sides if side is not None and side.qualname != "None"]
@@ -405,6 +403,16 @@ def annotation_type(annotation: ast.expr | None, scope: Scope) -> ValueType | No
         return _named_annotation(outer)
     name = qualname_of(annotation, scope) or _builtin_name(annotation, scope)
     return _named_annotation(name)
+
+
+@functools.lru_cache(maxsize=512)
+def _parsed_annotation(text: str) -> ast.expr | None:
+    """A string annotation's expression (cached: the same few strings recur in a codebase;
+    the nodes are only read, never changed)."""
+    try:
+        return ast.parse(text, mode="eval").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
 
 
 def _builtin_name(expr: ast.expr, scope: Scope) -> str | None:
