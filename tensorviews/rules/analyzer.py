@@ -11,7 +11,7 @@ import re
 from collections.abc import Collection, Mapping, Sequence
 
 from tensorviews.rules.inference import annotation_type, expr_path, infer
-from tensorviews.rules.model import ContainerKind, Finding, split_lines
+from tensorviews.rules.model import ContainerKind, Finding
 from tensorviews.rules.registry import RULES
 from tensorviews.rules.rule import Rule
 from tensorviews.rules.source_text import SourceText
@@ -38,7 +38,7 @@ def analyze_sources(
             tree = parse_tolerant(text.source)
             walker = _Walker(text, rules, known)
             walker.block(tree.body, module_scope)
-            kept = [f for f in walker.findings if not _silenced(text.source, f)]
+            kept = [f for f in walker.findings if not _silenced(text, f)]
             results.append(sorted(kept, key=lambda f: (f.range.line, f.range.column)))
         except (RecursionError, MemoryError):
             results.append([])  # absurdly nested code: no findings rather than a crash
@@ -48,13 +48,12 @@ def analyze_sources(
 _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:\s*,\s*[A-Z]+[0-9]+)*))?", re.I)
 
 
-def _silenced(source: str, finding: Finding) -> bool:
+def _silenced(text: SourceText, finding: Finding) -> bool:
     """A ``# noqa`` (bare, or naming the finding's code) on the reported line silences it."""
-    lines = split_lines(source)
-    number = finding.range.line
-    if not 1 <= number <= len(lines):
+    line = text.line_text(finding.range.line)
+    if "#" not in line:
         return False
-    for match in _NOQA.finditer(lines[number - 1]):
+    for match in _NOQA.finditer(line):
         codes = match.group("codes")
         if codes is None:
             return True
