@@ -149,6 +149,14 @@ def _shape_ndim(arg: ast.expr, scope: Scope) -> int | None:
         return len(arg.elts)
     if isinstance(arg, ast.Constant) and isinstance(arg.value, int):
         return 1
+    if isinstance(arg, ast.BinOp) and isinstance(arg.op, (ast.Add, ast.Sub, ast.Mult)):
+        # ``n + 1``: arithmetic with an integer constant is a count, unless the other side
+        # is known to be an array (``np.zeros(shape + 1)`` with an array of sizes).
+        sides = (arg.left, arg.right)
+        if any(isinstance(s, ast.Constant) and type(s.value) is int for s in sides) and not any(
+            infer(s, scope).is_array for s in sides
+        ):
+            return 1
     if infer(arg, scope).ndim == 0:
         return 1
     return None
@@ -196,6 +204,9 @@ def _array_call(kind: str, function: str, call: ast.Call, scope: Scope) -> Value
         ndim = len(args) if name != "randint" else _shape_ndim(args[-1], scope)
     elif name in lib.ONE_DIMENSIONAL:
         ndim = 1
+    elif name == "permutation" and kind == "numpy" and args:
+        ndim = infer(args[0], scope).ndim  # a shuffled copy of an array, or of range(n)
+        ndim = 1 if ndim == 0 else ndim
     elif name in lib.TWO_DIMENSIONAL:
         ndim = 2
     elif name in ("reshape",) and len(args) >= 2:

@@ -407,6 +407,16 @@ ROWS = [
         T + "x = torch.arange(6).reshape(3, 2).float()\nx[0], x[1] = x[1], x[0]\n",
         3,
     ),
+    safe(
+        "np.zeros(n + 1) is 1-D: its elements are scalars",
+        N + "def f(n, j):\n    v = np.zeros(n + 1)\n    v[j], v[n] = v[n], v[j]\n    return v\n",
+    ),
+    safe(
+        "a generator's permutation of a 1-D array is 1-D",
+        N
+        + "rng = np.random.default_rng(0)\nperm = rng.permutation(np.arange(5))\n"
+        + "perm[0], perm[1] = perm[1], perm[0]\n",
+    ),
     bug(
         "iteration over a known array gives row views",
         T + "x = torch.arange(12).reshape(2, 3, 2)\nfor m in x:\n    m[0], m[1] = m[1], m[0]\n",
