@@ -252,6 +252,12 @@ def _infer_call(call: ast.Call, scope: Scope) -> ValueType:
             kind, _module, function = library
             if kind == "numpy" and function in lib.GENERATOR_FACTORIES:
                 return ValueType("other", qualname=lib.NUMPY_GENERATOR)
+            if (
+                (function == "where" or (function == "nonzero" and kind == "numpy"))
+                and len(call.args) == 1
+                and not call.keywords
+            ):
+                return _index_arrays(kind, infer(call.args[0], scope))
             if kind == "numpy" and function == "dtype":
                 record = bool(call.args) and is_structured_dtype(call.args[0], scope)
                 return ValueType("other", is_record=record)
@@ -290,6 +296,15 @@ def _builtin_call(name: str, call: ast.Call, scope: Scope) -> ValueType:
     if name == "abs" and call.args:
         return infer(call.args[0], scope)
     return UNKNOWN
+
+
+def _index_arrays(kind: str, condition: ValueType) -> ValueType:
+    """``np.where(c)``, ``np.nonzero(c)``, ``torch.where(c)``: a tuple of one 1-D index
+    array per dimension of ``c`` (its length is known only with ``c``'s rank)."""
+    if condition.ndim is None or condition.ndim > _TUPLE_ITEMS_KEPT:
+        return OTHER
+    item = ValueType(kind, 1)  # type: ignore[arg-type]
+    return ValueType("other", elements=(item,) * max(condition.ndim, 1))
 
 
 def _generator_call(method: str, call: ast.Call, scope: Scope) -> ValueType:
@@ -364,13 +379,42 @@ def _infer_attribute(expr: ast.Attribute, scope: Scope) -> ValueType:
     return UNKNOWN
 
 
+def _selected_ndim(ndim: int, index: ValueType) -> int | None:
+    """The rank of ``x[index]`` for an ``ndim``-D ``x`` and one advanced ``index``."""
+    if index.is_mask:
+        return ndim - index.ndim + 1 if index.ndim is not None and index.ndim <= ndim else None
+    if index.elements is not None:
+        ranks = {element.ndim for element in index.elements}
+        if len(ranks) == 1 and None not in ranks and len(index.elements) <= ndim:
+            (rank,) = ranks
+            return ndim - len(index.elements) + rank  # type: ignore[operator]
+        return None
+    if index.is_array and index.ndim is not None:
+        return ndim - 1 + index.ndim
+    return None
+
+
 def _infer_subscript(expr: ast.Subscript, scope: Scope) -> ValueType:
     base = infer(expr.value, scope)
     if not base.is_array:
         if isinstance(expr.value, ast.Attribute) and expr.value.attr == "shape":
             return SCALAR
+        position = expr.slice.value if isinstance(expr.slice, ast.Constant) else None
+        if (
+            base.elements is not None
+            and type(position) is int
+            and -len(base.elements) <= position < len(base.elements)
+        ):
+            return base.elements[position]  # np.where(c)[0], (a, b)[1]
         return UNKNOWN
     items = expr.slice.elts if isinstance(expr.slice, ast.Tuple) else [expr.slice]
+    if len(items) == 1 and base.ndim is not None:
+        # x[idx] with one advanced index of known rank: the result's rank is known too.
+        index = infer(items[0], scope)
+        if index_kind(index) == "advanced":
+            selected = _selected_ndim(base.ndim, index)
+            if selected is not None:
+                return ValueType(base.kind, selected, is_record=base.is_record)
     if any(isinstance(item, ast.Constant) and isinstance(item.value, str) for item in items):
         return ValueType(base.kind)  # a field of a structured array: a plain array
     record = base.is_record
@@ -389,7 +433,11 @@ def _infer_subscript(expr: ast.Subscript, scope: Scope) -> ValueType:
             # advanced (or maybe advanced) indexing: the shape depends on the index
             return ValueType(base.kind, is_record=record)
         ndim -= 1
-    return ValueType(base.kind, max(ndim, 0), is_record=record)
+    if ndim < 0:
+        # More integer-like indices than dimensions: some index taken for an integer was an
+        # index array (ruler[indices][loc] on a 1-D ruler), so the rank is not known.
+        return ValueType(base.kind, is_record=record)
+    return ValueType(base.kind, ndim, is_record=record)
 
 
 def annotation_type(annotation: ast.expr | None, scope: Scope) -> ValueType | None:

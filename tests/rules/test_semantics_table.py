@@ -284,14 +284,25 @@ ROWS = [
         + "d = np.arange(12.).reshape(3, 4)\nlabels = np.array([1, 0, 3])\n"
         + "idx = (np.arange(3), labels[0:3])\nt = d[idx]\nd[idx] = -1.0\nu = t * 1\n",
     ),
-    Row(
-        "index of unknown rank (ruler[indices][loc]) is not definite",
+    safe(
+        "index arrays from where (ruler[indices][loc]) select: a copy",
         T
         + "keep = torch.ones(6) > 0\nruler = torch.arange(6)\n"
         + "indices = torch.where(ruler > 1)[0]\nloc = torch.where(ruler[indices] > 3)\n"
         + "mask = keep[ruler[indices][loc]]\nkeep[ruler[indices]] = False\n"
         + "keep[ruler[indices][loc][mask]] = True\n",
-        (("TV002", 8, "information"),),
+    ),
+    Row(
+        "index of unknown rank is not definite",
+        T
+        + "def f(ruler, indices, loc):\n"
+        + "    keep = torch.ones(6) > 0\n"
+        + "    ruler = torch.arange(6)\n"
+        + "    mask = keep[ruler[indices][loc]]\n"
+        + "    keep[ruler[indices]] = False\n"
+        + "    keep[ruler[indices][loc][mask]] = True\n"
+        + "f(None, torch.tensor([2, 3, 4]), torch.tensor([1, 2]))\n",
+        (("TV002", 7, "information"),),
         False,
     ),
     safe(
