@@ -434,6 +434,13 @@ ROWS = [
         4,
     ),
     bug(
+        "zip over known arrays gives row views",
+        N
+        + "x = np.arange(12).reshape(2, 3, 2)\ny = np.zeros((2, 3))\nfor m, w in zip(x, y):\n"
+        + "    m[0], m[1] = m[1], m[0]\n",
+        5,
+    ),
+    bug(
         "enumerate over a known array gives row views",
         T
         + "x = torch.arange(12).reshape(2, 3, 2)\nfor i, m in enumerate(x):\n"
@@ -551,3 +558,9 @@ def test_split_parts_fix_copies_before_splitting() -> None:
     source = T + "x = torch.arange(6).reshape(3, 2)\na, b, c = x.unbind(0)\nx[0] = x[1]\nx[1] = a\n"
     (finding,) = find_swap_hazards(source)
     assert finding.fixes[0].fixed_statement == "a, b, c = x.clone().unbind(0)"
+
+
+def test_tv002_store_earlier_on_the_same_line() -> None:
+    source = N + "x = np.zeros((3, 2))\ntmp = x[0]; x[0] = x[1]; x[1] = tmp\n"
+    (finding,) = find_swap_hazards(source)
+    assert "the store into `x[0]` earlier on this line overwrote" in finding.message
