@@ -79,6 +79,9 @@ class _Walker:
         self.rules = rules
         self.known = known
         self.findings: list[Finding] = []
+        # _scan_body results of methods, computed once by their class (keyed by node id;
+        # the tree outlives the walk).
+        self._scans: dict[int, tuple[bool, list[ast.Return]]] = {}
 
     def block(self, statements: list[ast.stmt], scope: Scope) -> None:
         # Every rule sees the block's statements in order, before their bindings take effect.
@@ -220,7 +223,7 @@ class _Walker:
             if positional and not _is_static(node):
                 local.self_name = positional[0].arg
                 local.class_attrs = scope.class_attrs
-        may_swap, returns = _scan_body(node.body)
+        may_swap, returns = self._scans.pop(id(node), None) or _scan_body(node.body)
         if may_swap:
             self.parameters(node.args, local, parent)
             self.block(node.body, local)
@@ -244,7 +247,16 @@ class _Walker:
         attrs: dict[str, ValueType] = {}
         # Marker scope: self_name "" means "class body"; methods defined in it are methods.
         class_scope = Scope(parent=scope, self_name="", class_attrs=attrs)
-        self._collect_attributes(node, scope, attrs)
+        scans = {
+            id(item): _scan_body(item.body)
+            for item in node.body
+            if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))
+        }
+        self._scans.update(scans)
+        # The attributes' types matter only inside methods that are judged statement by
+        # statement (return types of methods are never looked up from outside).
+        with_methods = any(may_swap for may_swap, _ in scans.values())
+        self._collect_attributes(node, scope, attrs, with_methods)
         self.block(node.body, class_scope)
         bases = {infer(base, scope).kind for base in node.bases}
         is_list = any(isinstance(b, ast.Name) and b.id == "list" for b in node.bases)
@@ -252,7 +264,7 @@ class _Walker:
         scope.bind(node.name, ValueType("other", returns=returns))
 
     def _collect_attributes(
-        self, node: ast.ClassDef, scope: Scope, attrs: dict[str, ValueType]
+        self, node: ast.ClassDef, scope: Scope, attrs: dict[str, ValueType], with_methods: bool
     ) -> None:
         """Types of ``self.x = ...`` anywhere in the class, so every method sees them."""
         outer = _enclosing_non_class(scope)
@@ -261,7 +273,7 @@ class _Walker:
                 stated = annotation_type(item.annotation, outer)
                 if stated is not None:
                     attrs[item.target.id] = stated
-            if not isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if not with_methods or not isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 continue
             positional = [*item.args.posonlyargs, *item.args.args]
             if not positional:
