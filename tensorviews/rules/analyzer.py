@@ -223,7 +223,8 @@ class _Walker:
             if positional and not _is_static(node):
                 local.self_name = positional[0].arg
                 local.class_attrs = scope.class_attrs
-        may_swap, returns = self._scans.pop(id(node), None) or _scan_body(node.body)
+        scanned = self._scans.pop(id(node), None)
+        may_swap, returns = scanned if scanned is not None else _scan_body(node.body)
         if may_swap:
             self.parameters(node.args, local, parent)
             self.block(node.body, local)
