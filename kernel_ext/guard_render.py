@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import re
 
-from tensorviews.rules import Finding
+from tensorviews.rules import Finding, copy_fixed_statement
 
 _STYLE = (
     "border-left:4px solid {color};padding:4px 10px;margin:4px 0;"
@@ -20,11 +20,15 @@ _STYLE = (
 _INLINE_CODE = re.compile(r"`([^`]+)`")
 
 
-def fixed_line(finding: Finding, library: str | None = None) -> str | None:
+def fixed_line(finding: Finding, library: str | None = None,
+               statement: str | None = None) -> str | None:
     """The preferred fixed statement; with ``library`` known, the fix in its words
-    (``.clone()`` for torch, ``.copy()`` for numpy) when the rules offered several."""
+    (``.clone()`` for torch, ``.copy()`` for numpy) when the rules offered several, or
+    built on ``statement`` when the rules offered none (the item's type was unknown)."""
     if not finding.fixes:
-        return None
+        if library is None or statement is None:
+            return None
+        return copy_fixed_statement(statement, finding, library)
     if library is not None:
         method = ".clone()" if library == "torch" else ".copy()"
         for fix in finding.fixes:
@@ -60,7 +64,7 @@ def runtime_bundle(finding: Finding, cell: str, line: int, statement: str,
     where = f"{cell}, line {line}"
     what = (f"the {library} view `{read}` was overwritten by the earlier store into "
             f"`{written}`, so `{receiver}` did not get its old value")
-    fix = fixed_line(finding, library)
+    fix = fixed_line(finding, library, statement)
     if fixed:
         what = (f"the {library} view `{read}` would have been overwritten by the earlier store "
                 f"into `{written}`; the guard stored a copy of it, so the swap is correct")

@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 
 from tensorviews.rules.analyzer import analyze_sources
+from tensorviews.rules.fixes import copy_fixed_statement
 from tensorviews.rules.model import (
     Clobber,
     ContainerKind,
     Finding,
     Fix,
     Range,
+    RelatedLocation,
     Severity,
     TextEdit,
     apply_text_edits,
@@ -33,10 +35,12 @@ __all__ = [
     "Finding",
     "Fix",
     "Range",
+    "RelatedLocation",
     "Rule",
     "Severity",
     "TextEdit",
     "apply_text_edits",
+    "copy_fixed_statement",
     "find_swap_hazards",
     "find_swap_hazards_in_cells",
     "python_only",

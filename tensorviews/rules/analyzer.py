@@ -11,7 +11,7 @@ import re
 from collections.abc import Collection, Mapping, Sequence
 
 from tensorviews.rules.inference import annotation_type, expr_path, infer
-from tensorviews.rules.model import ContainerKind, Finding, split_lines
+from tensorviews.rules.model import ContainerKind, Finding
 from tensorviews.rules.registry import RULES
 from tensorviews.rules.rule import Rule
 from tensorviews.rules.source_text import SourceText
@@ -38,7 +38,7 @@ def analyze_sources(
             tree = parse_tolerant(text.source)
             walker = _Walker(text, rules, known)
             walker.block(tree.body, module_scope)
-            kept = [f for f in walker.findings if not _silenced(text.source, f)]
+            kept = [f for f in walker.findings if not _silenced(text, f)]
             results.append(sorted(kept, key=lambda f: (f.range.line, f.range.column)))
         except (RecursionError, MemoryError):
             results.append([])  # absurdly nested code: no findings rather than a crash
@@ -48,13 +48,12 @@ def analyze_sources(
 _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:\s*,\s*[A-Z]+[0-9]+)*))?", re.I)
 
 
-def _silenced(source: str, finding: Finding) -> bool:
+def _silenced(text: SourceText, finding: Finding) -> bool:
     """A ``# noqa`` (bare, or naming the finding's code) on the reported line silences it."""
-    lines = split_lines(source)
-    number = finding.range.line
-    if not 1 <= number <= len(lines):
+    line = text.line_text(finding.range.line)
+    if "#" not in line:
         return False
-    for match in _NOQA.finditer(lines[number - 1]):
+    for match in _NOQA.finditer(line):
         codes = match.group("codes")
         if codes is None:
             return True
@@ -80,6 +79,9 @@ class _Walker:
         self.rules = rules
         self.known = known
         self.findings: list[Finding] = []
+        # _scan_body results of methods, computed once by their class (keyed by node id;
+        # the tree outlives the walk).
+        self._scans: dict[int, tuple[bool, list[ast.Return]]] = {}
 
     def block(self, statements: list[ast.stmt], scope: Scope) -> None:
         # Every rule sees the block's statements in order, before their bindings take effect.
@@ -180,8 +182,11 @@ class _Walker:
             if path is not None:
                 scope.bind(path, value)
         elif isinstance(target, (ast.Tuple, ast.List)):
-            for item in target.elts:
-                self.bind_target(item, UNKNOWN, scope)
+            elements = value.elements
+            if elements is None or len(elements) != len(target.elts):
+                elements = (UNKNOWN,) * len(target.elts)
+            for item, element in zip(target.elts, elements, strict=False):
+                self.bind_target(item, element, scope)
         elif isinstance(target, ast.Starred):
             self.bind_target(target.value, LIST, scope)
 
@@ -218,14 +223,16 @@ class _Walker:
             if positional and not _is_static(node):
                 local.self_name = positional[0].arg
                 local.class_attrs = scope.class_attrs
-        if _may_hold_a_swap(node.body):
+        scanned = self._scans.pop(id(node), None)
+        may_swap, returns = scanned if scanned is not None else _scan_body(node.body)
+        if may_swap:
             self.parameters(node.args, local, parent)
             self.block(node.body, local)
         else:
             # Nothing to judge inside: parameters only shadow outer names for the return type.
             every = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
             local.bindings.update(dict.fromkeys((arg.arg for arg in every), UNKNOWN))
-        scope.bind(node.name, ValueType("other", returns=_returned_type(node, local)))
+        scope.bind(node.name, ValueType("other", returns=_returned_type(node, returns, local)))
 
     def parameters(self, args: ast.arguments, local: Scope, parent: Scope) -> None:
         every = [*args.posonlyargs, *args.args, *args.kwonlyargs]
@@ -241,7 +248,16 @@ class _Walker:
         attrs: dict[str, ValueType] = {}
         # Marker scope: self_name "" means "class body"; methods defined in it are methods.
         class_scope = Scope(parent=scope, self_name="", class_attrs=attrs)
-        self._collect_attributes(node, scope, attrs)
+        scans = {
+            id(item): _scan_body(item.body)
+            for item in node.body
+            if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))
+        }
+        self._scans.update(scans)
+        # The attributes' types matter only inside methods that are judged statement by
+        # statement (return types of methods are never looked up from outside).
+        with_methods = any(may_swap for may_swap, _ in scans.values())
+        self._collect_attributes(node, scope, attrs, with_methods)
         self.block(node.body, class_scope)
         bases = {infer(base, scope).kind for base in node.bases}
         is_list = any(isinstance(b, ast.Name) and b.id == "list" for b in node.bases)
@@ -249,7 +265,7 @@ class _Walker:
         scope.bind(node.name, ValueType("other", returns=returns))
 
     def _collect_attributes(
-        self, node: ast.ClassDef, scope: Scope, attrs: dict[str, ValueType]
+        self, node: ast.ClassDef, scope: Scope, attrs: dict[str, ValueType], with_methods: bool
     ) -> None:
         """Types of ``self.x = ...`` anywhere in the class, so every method sees them."""
         outer = _enclosing_non_class(scope)
@@ -258,14 +274,13 @@ class _Walker:
                 stated = annotation_type(item.annotation, outer)
                 if stated is not None:
                     attrs[item.target.id] = stated
-            if not isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if not with_methods or not isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 continue
             positional = [*item.args.posonlyargs, *item.args.args]
             if not positional:
                 continue
             self_name = positional[0].arg
-            local = Scope(parent=outer)
-            self.parameters(item.args, local, outer)
+            local: Scope | None = None  # the method's parameters, bound on first need
             for statement in _own_statements(item.body):
                 if not isinstance(statement, (ast.Assign, ast.AnnAssign)):
                     continue
@@ -279,6 +294,9 @@ class _Walker:
                         and target.value.id == self_name
                         and statement.value is not None
                     ):
+                        if local is None:
+                            local = Scope(parent=outer)
+                            self.parameters(item.args, local, outer)
                         found = infer(statement.value, local)
                         previous = attrs.get(target.attr)
                         attrs[target.attr] = (
@@ -286,23 +304,53 @@ class _Walker:
                         )
 
 
-def _may_hold_a_swap(body: list[ast.stmt]) -> bool:
-    """Cheap syntactic pre-check: could any statement here (nested ones included) start a
-    TV001 or TV002 finding? Bodies without one are not analysed statement by statement, which
-    is most of the rules' speed on large files."""
-    pending = list(body)
+def _scan_body(body: list[ast.stmt]) -> tuple[bool, list[ast.Return]]:
+    """One cheap syntactic walk of a function body: could any statement here (nested
+    functions included) start a TV001 or TV002 finding, and the body's own ``return value``
+    statements (nested functions excluded). Bodies that cannot hold a swap are not analysed
+    statement by statement, which is most of the rules' speed on large files."""
+    may_swap = False
+    returns: list[ast.Return] = []
+    pending: list[tuple[ast.stmt, bool]] = [(statement, True) for statement in body]
     while pending:
-        statement = pending.pop()
+        statement, own = pending.pop()
         if isinstance(statement, ast.Assign):
-            value = statement.value
-            if isinstance(value, (ast.Tuple, ast.List)):
-                if any(_reads_subscript(item) for item in value.elts):
-                    return True
-            elif _reads_subscript(value):
-                return True
+            if not may_swap:
+                value = statement.value
+                if isinstance(value, (ast.Tuple, ast.List)):
+                    may_swap = any(_reads_subscript(item) for item in value.elts)
+                else:
+                    may_swap = _reads_subscript(value)
             continue
-        pending.extend(_child_statements(statement))
-    return False
+        if isinstance(statement, ast.Return):
+            if own and statement.value is not None:
+                returns.append(statement)
+            continue
+        if isinstance(statement, _LEAF_STATEMENTS):
+            continue
+        nested = own and not isinstance(
+            statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+        )
+        pending.extend((child, nested) for child in _child_statements(statement))
+    return may_swap, returns
+
+
+# Statements without nested statements (nor a tuple assignment): nothing to look into.
+_LEAF_STATEMENTS = (
+    ast.Expr,
+    ast.AugAssign,
+    ast.AnnAssign,
+    ast.Raise,
+    ast.Assert,
+    ast.Import,
+    ast.ImportFrom,
+    ast.Pass,
+    ast.Break,
+    ast.Continue,
+    ast.Delete,
+    ast.Global,
+    ast.Nonlocal,
+)
 
 
 def _reads_subscript(expr: ast.expr) -> bool:
@@ -341,13 +389,15 @@ def _is_static(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     )
 
 
-def _returned_type(node: ast.FunctionDef | ast.AsyncFunctionDef, local: Scope) -> ValueType:
+def _returned_type(
+    node: ast.FunctionDef | ast.AsyncFunctionDef, returns: list[ast.Return], local: Scope
+) -> ValueType:
     stated = annotation_type(node.returns, local.parent or local)
     if stated is not None:
         return stated
     found: ValueType | None = None
-    for statement in _own_statements(node.body):
-        if isinstance(statement, ast.Return) and statement.value is not None:
+    for statement in returns:
+        if statement.value is not None:
             value = infer(statement.value, local)
             if found is not None and found.kind != value.kind:
                 return UNKNOWN
@@ -369,21 +419,38 @@ def _own_statements(body: list[ast.stmt]) -> list[ast.stmt]:
 
 
 def _element_type(iterable: ast.expr, iterated: ValueType, scope: Scope) -> ValueType:
+    """The type of the items of ``for item in iterable``: the rows of an array (views),
+    ``(index, row)`` of ``enumerate``, one row per array of ``zip``."""
     if (
         isinstance(iterable, ast.Call)
         and isinstance(iterable.func, ast.Name)
-        and iterable.func.id == "range"
-        and scope.is_builtin("range")
+        and iterable.func.id in ("range", "enumerate", "zip")
+        and scope.is_builtin(iterable.func.id)
+        and not iterable.keywords
     ):
-        return SCALAR
+        name, args = iterable.func.id, iterable.args
+        if name == "range":
+            return SCALAR
+        if name == "enumerate" and len(args) == 1:
+            return ValueType("other", elements=(SCALAR, _row_type(infer(args[0], scope))))
+        if name == "zip" and args and not any(isinstance(a, ast.Starred) for a in args):
+            return ValueType("other", elements=tuple(_row_type(infer(a, scope)) for a in args))
+        return UNKNOWN
+    return _row_type(iterated)
+
+
+def _row_type(iterated: ValueType) -> ValueType:
+    """An item of iterating over a value of type ``iterated`` (a row view of an array)."""
     if iterated.is_array:
         ndim = iterated.ndim - 1 if iterated.ndim else None
-        return ValueType(iterated.kind, ndim)
+        return ValueType(iterated.kind, ndim, is_record=iterated.is_record)
     return UNKNOWN
 
 
 def _child_statements(statement: ast.stmt) -> list[ast.stmt]:
     """Statements directly nested in ``statement``'s blocks (bodies, handlers, match cases)."""
+    if isinstance(statement, (ast.Assign, ast.Return, *_LEAF_STATEMENTS)):
+        return []
     children: list[ast.stmt] = []
     for field in (*_BLOCK_FIELDS, "handlers", "cases"):
         for child in getattr(statement, field, ()) or ():

@@ -1,7 +1,11 @@
 """Quick fixes: copy exactly the clobbered items, or swap with advanced indexing.
 
-``.clone()`` is torch's copy and ``.copy()`` numpy's; neither exists on the other library, so
-an item of unknown type gets the copy its module's imports suggest, or both as separate fixes.
+``.clone()`` is torch's copy and ``.copy()`` numpy's; neither exists on the other library nor
+on plain values (a ``str`` has no ``.clone()``). So a copy is offered only for what the types
+say is a tensor or an array; where the item's type is unknown no edit is offered at all, since
+no copy is right for every value (``copy.copy`` shares a tensor's memory, ``copy.deepcopy``
+copies a view's whole storage and refuses tensors inside an autograd graph). The message then
+says in words what to copy, and the kernel's guard, which sees the value, names its method.
 """
 
 from __future__ import annotations
@@ -11,7 +15,16 @@ from collections.abc import Sequence
 
 from tensorviews.rules.indexing import node_key
 from tensorviews.rules.inference import infer
-from tensorviews.rules.model import ContainerKind, Fix, Range, TextEdit, apply_text_edits
+from tensorviews.rules.markdown_text import code_span
+from tensorviews.rules.model import (
+    ContainerKind,
+    Finding,
+    Fix,
+    Range,
+    TextEdit,
+    apply_text_edits,
+    split_lines,
+)
 from tensorviews.rules.source_text import SourceText
 from tensorviews.rules.value_types import Scope
 
@@ -22,26 +35,28 @@ _ATOMIC = (ast.Subscript, ast.Call, ast.Attribute, ast.Name, ast.List, ast.Tuple
 def copy_methods_for(
     items: Sequence[ast.expr], container: ContainerKind, scope: Scope
 ) -> list[str]:
-    """The copy method(s) for ``items``: their own library wins (``torch.from_numpy(x[0])``
-    needs ``.clone()`` even though ``x`` is a numpy array)."""
+    """The copy method(s) for ``items``, preferred first; none when their type is unknown.
+
+    The items' own library wins (``torch.from_numpy(x[0])`` needs ``.clone()`` even though
+    ``x`` is a numpy array); a container known to be "a tensor or an array" gets both, the
+    library its module imports first.
+    """
     kinds = {infer(item, scope).kind for item in items}
     if len(kinds) == 1 and kinds <= {"torch", "numpy"}:
-        return copy_methods(kinds.pop(), scope)  # type: ignore[arg-type]
-    return copy_methods(container, scope)
-
-
-def copy_methods(container: ContainerKind, scope: Scope) -> list[str]:
-    """The copy method(s) to offer, preferred first."""
+        container = kinds.pop()  # type: ignore[assignment]
     if container == "torch":
         return ["clone"]
     if container == "numpy":
         return ["copy"]
-    libraries = scope.root().libraries
-    if libraries == {"torch"}:
-        return ["clone"]
-    if libraries == {"numpy"}:
-        return ["copy"]
-    return ["clone", "copy"]
+    if container == "array":
+        return ["copy", "clone"] if scope.root().libraries == {"numpy"} else ["clone", "copy"]
+    return []
+
+
+def manual_copy_advice(items: Sequence[str]) -> str:
+    """What to do when no edit is offered: the words of the fix, for every face alike."""
+    names = ", ".join(code_span(item) for item in items)
+    return f"copy {names} first: .clone() if it is a tensor, .copy() if it is a numpy array"
 
 
 def copy_fixes(
@@ -89,13 +104,18 @@ def fixed_text(statement: ast.stmt, edits: Sequence[TextEdit], text: SourceText)
     return apply_text_edits(original, relative)
 
 
-def advanced_index_fix(statement: ast.Assign, text: SourceText) -> Fix | None:
+def advanced_index_fix(
+    statement: ast.Assign, container: ContainerKind, text: SourceText
+) -> Fix | None:
     """``x[i], x[j] = x[j], x[i]`` -> ``x[[i, j]] = x[[j, i]]`` (also ``x[:, [0, 1]]``).
 
     Offered when every item indexes the same array with one subscript, the items differ only
     on integer-like axes and agree elsewhere. The right side then is an advanced index (a copy
-    made before any store), so the statement is correct for torch and numpy.
+    made before any store), so the statement is correct for torch and numpy. Only offered for
+    a container known to be a tensor or an array: a list index must be an integer.
     """
+    if container not in ("torch", "numpy", "array"):
+        return None
     target = statement.targets[0]
     if not isinstance(target, (ast.Tuple, ast.List)) or not isinstance(
         statement.value, (ast.Tuple, ast.List)
@@ -147,3 +167,50 @@ def _integer_like(item: ast.expr) -> bool:
     if isinstance(item, (ast.Slice, ast.List, ast.Tuple, ast.Starred)):
         return False
     return not (isinstance(item, ast.Constant) and (item.value is None or item.value is Ellipsis))
+
+
+def copy_fixed_statement(statement: str, finding: Finding, library: str) -> str | None:
+    """``statement`` with ``library``'s copy ("torch": ``.clone()``, "numpy": ``.copy()``)
+    on each clobbered item of ``finding`` (TV001), for a consumer that learned the library
+    at run time (the kernel's guard) where the source alone did not say it.
+
+    ``statement`` is the text of ``finding.range`` without the indentation of its first line.
+    None when the library is neither or the items are not where the finding says.
+    """
+    method = {"torch": "clone", "numpy": "copy"}.get(library)
+    if method is None or not finding.clobbers:
+        return None
+    origin = finding.range
+    lines = split_lines(statement)
+    edits: list[TextEdit] = []
+    for clobber in finding.clobbers:
+        read = clobber.read_range
+        span = Range(
+            read.line - origin.line + 1,
+            read.column - (origin.column if read.line == origin.line else 0),
+            read.end_line - origin.line + 1,
+            read.end_column - (origin.column if read.end_line == origin.line else 0),
+        )
+        if not 1 <= span.line <= span.end_line <= len(lines) or span.column < 0:
+            return None
+        if span.line == span.end_line:
+            found = lines[span.line - 1][span.column : span.end_column]
+        else:
+            found = clobber.read  # multi-line item: trust the finding
+        if found != clobber.read:
+            return None
+        end = Range(span.end_line, span.end_column, span.end_line, span.end_column)
+        if _is_atomic(clobber.read):
+            edits.append(TextEdit(end, f".{method}()"))
+        else:
+            start = Range(span.line, span.column, span.line, span.column)
+            edits += [TextEdit(start, "("), TextEdit(end, f").{method}()")]
+    return apply_text_edits(statement, edits)
+
+
+def _is_atomic(expression: str) -> bool:
+    try:
+        node = ast.parse(expression.strip(), mode="eval").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return isinstance(node, _ATOMIC)

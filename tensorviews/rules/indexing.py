@@ -11,11 +11,12 @@ import ast
 from dataclasses import dataclass
 from typing import Literal
 
-from tensorviews.rules.inference import expr_path, infer
-from tensorviews.rules.library_tables import ALIAS_ATTRIBUTES, ALIAS_METHODS
+from tensorviews.rules.inference import expr_path, index_kind, infer
+from tensorviews.rules.library_tables import ALIAS_ATTRIBUTES, ALIAS_METHODS, SPLITTING_METHODS
 from tensorviews.rules.value_types import Scope, ValueType
 
-ItemKind = Literal["int", "slice", "ellipsis", "newaxis", "advanced", "maybe_advanced"]
+# "key": a constant string, a dict key or the field of a structured array.
+ItemKind = Literal["int", "slice", "ellipsis", "newaxis", "advanced", "maybe_advanced", "key"]
 ViewStatus = Literal["view", "copy", "possible"]
 
 
@@ -44,6 +45,10 @@ class Access:
         return any(item.kind == "advanced" for level in self.levels for item in level)
 
     @property
+    def has_key(self) -> bool:
+        return any(item.kind == "key" for level in self.levels for item in level)
+
+    @property
     def maybe_advanced(self) -> bool:
         return any(item.kind == "maybe_advanced" for level in self.levels for item in level)
 
@@ -62,7 +67,7 @@ def access_of(expr: ast.expr, scope: Scope) -> Access | None:
     if base is not None:
         # x.T[0], x.unbind(0)[1]: some part of x, which part is not worked out.
         node = base
-        levels.append((_OPAQUE,))
+        levels.append((OPAQUE,))
     root_key = expr_path(node) or node_key(node)
     for subscript in reversed(chain):
         items = (
@@ -76,8 +81,8 @@ def access_of(expr: ast.expr, scope: Scope) -> Access | None:
     return Access(node, root_key, tuple(levels), infer(node, scope))
 
 
-_OPAQUE = IndexItem("slice", "opaque")
-_SPLITTING_METHODS = frozenset({"unbind", "split", "chunk", "tensor_split"})
+# Some part of an array, which part is not worked out (x.T[0], x.unbind(1)[2]).
+OPAQUE = IndexItem("slice", "opaque")
 
 
 def _aliased_root(node: ast.expr) -> ast.expr | None:
@@ -90,7 +95,7 @@ def _aliased_root(node: ast.expr) -> ast.expr | None:
         elif (
             isinstance(current, ast.Call)
             and isinstance(current.func, ast.Attribute)
-            and (current.func.attr in ALIAS_METHODS or current.func.attr in _SPLITTING_METHODS)
+            and (current.func.attr in ALIAS_METHODS or current.func.attr in SPLITTING_METHODS)
         ):
             current = current.func.value
         else:
@@ -121,28 +126,28 @@ def _index_item(item: ast.expr, scope: Scope) -> IndexItem:
             return IndexItem("int", key, const=item.value)
         if isinstance(item.value, bool):
             return IndexItem("advanced", key)
-    const = _int_constant(item)
+        if isinstance(item.value, str):
+            return IndexItem("key", key)
+    const = int_constant(item)
     if const is not None:
         return IndexItem("int", key, const=const)
     if isinstance(item, (ast.List, ast.ListComp, ast.Compare)):
         return IndexItem("advanced", key)
     if isinstance(item, ast.Tuple):
         return IndexItem("advanced", key)  # nested tuple inside an index tuple
-    item_type = infer(item, scope)
-    if item_type.kind == "list" or item_type.is_mask or (item_type.ndim or 0) > 0:
-        return IndexItem("advanced", key)
-    if item_type.is_array and item_type.ndim is None:
-        return IndexItem("maybe_advanced", key)
+    kind = index_kind(infer(item, scope))
+    if kind != "int":
+        return IndexItem(kind, key)
     if isinstance(item, ast.Call) and isinstance(item.func, ast.Name) and item.func.id == "slice":
         return IndexItem("slice", key)
     return IndexItem("int", key, offset=_name_offset(item))
 
 
-def _int_constant(expr: ast.expr) -> int | None:
+def int_constant(expr: ast.expr) -> int | None:
     if isinstance(expr, ast.Constant) and type(expr.value) is int:
         return expr.value
     if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.USub):
-        inner = _int_constant(expr.operand)
+        inner = int_constant(expr.operand)
         return -inner if inner is not None else None
     return None
 
@@ -151,7 +156,7 @@ def _name_offset(expr: ast.expr) -> tuple[str, int] | None:
     if isinstance(expr, ast.Name):
         return (expr.id, 0)
     if isinstance(expr, ast.BinOp) and isinstance(expr.left, ast.Name):
-        const = _int_constant(expr.right)
+        const = int_constant(expr.right)
         if const is not None and isinstance(expr.op, (ast.Add, ast.Sub)):
             return (expr.left.id, const if isinstance(expr.op, ast.Add) else -const)
     return None
@@ -163,7 +168,7 @@ def _slice_bounds(item: ast.Slice) -> tuple[int | None, int | None, int | None] 
         if part is None:
             parts.append(None)
             continue
-        const = _int_constant(part)
+        const = int_constant(part)
         if const is None:
             return None
         parts.append(const)
@@ -175,12 +180,19 @@ def view_status(access: Access) -> ViewStatus | None:
     kind = access.container.kind
     if kind in ("list", "other"):
         return None
+    if access.has_key and kind != "numpy":
+        # d["k"]: a dict (or a record object) hands out the stored object, and a store
+        # replaces it instead of writing into it. Only a numpy structured array, when the
+        # types say so, has fields that are views.
+        return None
     if access.is_advanced:
         return "copy"
     uncertain = access.maybe_advanced
     if kind == "torch":
         return "possible" if uncertain else "view"
     element = _element_access(access)
+    if access.container.is_record and element is not False:
+        element = False  # an element of a structured array is an np.void view, not a scalar
     if kind == "numpy":
         status: ViewStatus = "copy" if element else ("view" if element is False else "possible")
     elif kind == "array":
@@ -258,6 +270,8 @@ def _expand(level: tuple[IndexItem, ...], ndim: int | None) -> list[IndexItem]:
 
 
 def _axis_disjoint(x: IndexItem, y: IndexItem) -> bool:
+    if x.kind == "key" and y.kind == "key":
+        return x.key != y.key  # distinct keys, distinct places
     if x.kind == "int" and y.kind == "int":
         if x.const is not None and y.const is not None:
             return x.const != y.const and (x.const >= 0) == (y.const >= 0)

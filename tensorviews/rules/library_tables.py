@@ -24,7 +24,19 @@ ARRAY_MODULES: dict[str, str] = {
     "numpy.random": "numpy",
     "numpy.ma": "numpy",
     "numpy.lib.stride_tricks": "numpy",
+    "numpy.rec": "numpy",
 }
+# numpy functions whose result is a structured (record) array.
+RECORD_FUNCTIONS = _words("recarray fromarrays fromrecords fromstring fromfile")
+# Objects whose methods return numpy arrays: numpy's random generators.
+NUMPY_GENERATOR = "numpy.random.Generator"
+GENERATOR_FACTORIES = _words("default_rng RandomState Generator")
+GENERATOR_ARRAY_METHODS = _words(
+    "integers random choice uniform normal standard_normal permutation randint rand randn "
+    "random_sample exponential poisson binomial beta gamma lognormal multivariate_normal "
+    "dirichlet multinomial laplace logistic geometric standard_exponential standard_gamma "
+    "permuted"
+)
 
 TORCH_NON_TENSOR = _words(
     "device Generator manual_seed seed no_grad enable_grad inference_mode set_grad_enabled "
@@ -76,15 +88,21 @@ ALIAS_METHODS = _words(
     "unflatten flatten_view as_strided unfold"
 )
 ALIAS_ATTRIBUTES = _words("T mT H mH real imag data")
-# Methods whose result is a fresh copy (or a plain Python value).
-COPY_METHODS = _words("clone copy item tolist astype tobytes")
+# Methods taking one part of an array (not all of its memory): their result may overlap
+# only some stores into that array.
+PART_METHODS = _words("narrow select diagonal unfold as_strided")
+# Methods whose result is a sequence of views of parts of the array.
+SPLITTING_METHODS = _words("unbind split chunk tensor_split hsplit vsplit dsplit")
 NON_ARRAY_METHODS = _words(
     "item tolist size dim numel data_ptr stride storage untyped_storage element_size "
     "is_contiguous tobytes nbytes get_device"
 )
 NON_ARRAY_ATTRIBUTES = _words("shape dtype device ndim size itemsize nbytes strides")
 # Method names that only one library has: evidence for an object of unknown type.
-TORCH_ONLY_METHODS = _words("clone detach cuda cpu numel dim permute unsqueeze")
+TORCH_ONLY_METHODS = _words(
+    "clone detach cuda cpu numel dim permute unsqueeze float double half long bfloat16 "
+    "contiguous narrow"
+)
 NUMPY_ONLY_METHODS = _words("astype tobytes")
 
 # Libraries whose containers are never torch/numpy views (their slices are copies).

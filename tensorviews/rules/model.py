@@ -75,11 +75,26 @@ class Clobber:
 
 
 @dataclass(frozen=True)
+class RelatedLocation:
+    """Another place in the same source that is part of a finding (LSP ``relatedInformation``).
+
+    ``message`` is one plain line that names the place by what happens there (never by a line
+    number: notebook cells are often shown as one concatenated document).
+    """
+
+    range: Range
+    message: str
+
+
+@dataclass(frozen=True)
 class Finding:
     """One swap-of-views hazard.
 
-    ``range`` covers the whole judged statement (TV002: the statement that reads the stale
-    temporary). ``fixes[0]`` is the preferred fix. ``explanation`` is Markdown.
+    ``range`` covers the judged statement for TV001 and the stale read (the temporary's name)
+    for TV002. ``fixes[0]`` is the preferred fix; ``fixes`` is empty when no edit is right for
+    every value the code may hold. ``explanation`` is Markdown. ``related`` lists the other
+    places involved (the stores that overwrite, where a temporary view was made), in source
+    order. ``message`` and ``explanation`` never cite absolute line numbers.
     """
 
     code: str
@@ -90,6 +105,7 @@ class Finding:
     clobbers: tuple[Clobber, ...]
     fixes: tuple[Fix, ...]
     explanation: str
+    related: tuple[RelatedLocation, ...] = ()
 
 
 def apply_text_edits(source: str, edits: Iterable[TextEdit]) -> str:
@@ -114,4 +130,3 @@ def apply_text_edits(source: str, edits: Iterable[TextEdit]) -> str:
         end = offset(edit.range.end_line, edit.range.end_column)
         text = text[:begin] + edit.new_text + text[end:]
     return text
-

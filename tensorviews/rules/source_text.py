@@ -16,9 +16,15 @@ class SourceText:
 
     def __init__(self, source: str) -> None:
         self.source = source
-        self._starts = line_starts(source)
+        self._line_starts: list[int] | None = None  # built on first use: most files need none
         self._ascii = source.isascii()
         self._lines: dict[int, str] = {}
+
+    @property
+    def _starts(self) -> list[int]:
+        if self._line_starts is None:
+            self._line_starts = line_starts(self.source)
+        return self._line_starts
 
     def line_text(self, line: int) -> str:
         """The text of 1-based ``line`` without its line break ('' past the end)."""

@@ -9,10 +9,15 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from tensorviews.rules.fixes import advanced_index_fix, copy_fixes, copy_methods_for
+from tensorviews.rules.fixes import (
+    advanced_index_fix,
+    copy_fixes,
+    copy_methods_for,
+    manual_copy_advice,
+)
 from tensorviews.rules.indexing import Access, ViewStatus, access_of, may_overlap
 from tensorviews.rules.markdown_text import code_block, code_span, one_line
-from tensorviews.rules.model import Clobber, Finding
+from tensorviews.rules.model import Clobber, Finding, RelatedLocation
 from tensorviews.rules.rule import Rule
 from tensorviews.rules.source_text import SourceText
 from tensorviews.rules.value_types import Scope
@@ -92,9 +97,14 @@ def _finding(
     container = clobbered[0].access.container.kind
     reads = [c.read for c in clobbered]
     fixes = copy_fixes(statement, reads, copy_methods_for(reads, container, scope), text)
-    advanced = advanced_index_fix(statement, text)
+    advanced = advanced_index_fix(statement, container, text)
     if advanced is not None:
         fixes.append(advanced)
+    advice = (
+        one_line(fixes[0].fixed_statement)
+        if fixes
+        else manual_copy_advice([text.text_of(c.read) for c in clobbered])
+    )
     clobbers = tuple(
         Clobber(
             text.text_of(c.read),
@@ -112,9 +122,22 @@ def _finding(
     ]
     root = code_span(text.text_of(clobbered[0].access.root))
     prefix = "swap of views: " if certain else f"possible swap of views (type of {root} unknown): "
-    message = one_line(prefix + "; ".join(parts) + f" (fix: {one_line(fixes[0].fixed_statement)})")
+    message = one_line(prefix + "; ".join(parts) + f" (fix: {advice})")
     explanation = _explanation(
-        targets, values, clobbered, certain, root, fixes[0].fixed_statement, text
+        targets,
+        values,
+        clobbered,
+        certain,
+        root,
+        fixes[0].fixed_statement if fixes else None,
+        text,
+    )
+    related = tuple(
+        RelatedLocation(
+            text.node_range(c.store),
+            f"this store runs first and overwrites what {one_line(text.text_of(c.read))} shows",
+        )
+        for c in clobbered
     )
     return Finding(
         code=CODE,
@@ -125,6 +148,7 @@ def _finding(
         clobbers=clobbers,
         fixes=tuple(fixes),
         explanation=explanation,
+        related=related,
     )
 
 
@@ -134,7 +158,7 @@ def _explanation(
     clobbered: list[_Clobbered],
     certain: bool,
     root: str,
-    fixed: str,
+    fixed: str | None,
     text: SourceText,
 ) -> str:
     def name(node: ast.expr) -> str:
@@ -167,7 +191,10 @@ def _explanation(
             f"\nThis is a bug only if {root} is a torch tensor or a numpy array whose item is a "
             "view; its type is not known here."
         )
-    lines.append(f"\nFix:\n\n{code_block(fixed)}")
+    if fixed is None:
+        lines.append(f"\nFix: {manual_copy_advice([text.text_of(c.read) for c in clobbered])}.")
+    else:
+        lines.append(f"\nFix:\n\n{code_block(fixed)}")
     return "\n".join(lines)
 
 

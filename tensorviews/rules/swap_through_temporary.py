@@ -10,14 +10,14 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from tensorviews.rules.fixes import copy_fixes, copy_methods_for
+from tensorviews.rules.fixes import copy_fixes, copy_methods_for, manual_copy_advice
 from tensorviews.rules.indexing import Access, ViewStatus, access_of, may_overlap
 from tensorviews.rules.markdown_text import code_block, code_span, one_line
-from tensorviews.rules.model import Clobber, Finding
+from tensorviews.rules.model import Clobber, Finding, RelatedLocation
 from tensorviews.rules.rule import Rule
 from tensorviews.rules.source_text import SourceText
 from tensorviews.rules.value_types import Scope
-from tensorviews.rules.views import viewed_access
+from tensorviews.rules.views import split_parts, viewed_access
 
 CODE = "TV002"
 
@@ -94,19 +94,36 @@ class TemporaryViewTracker:
         pairs: list[tuple[ast.expr, ast.expr]] = [(target, value)]
         if isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, (ast.Tuple, ast.List)):
             pairs = list(zip(target.elts, value.elts, strict=False))
+        if isinstance(target, (ast.Tuple, ast.List)) and not isinstance(
+            value, (ast.Tuple, ast.List)
+        ):
+            # a, b = x.unbind(0): each name is a view of one part of x.
+            for name_node, part in zip(
+                target.elts, split_parts(value, len(target.elts), scope), strict=False
+            ):
+                if isinstance(name_node, ast.Name) and isinstance(value, ast.Call):
+                    # The copy goes on what is split: a, b = x.clone().unbind(0).
+                    receiver = value.func.value if isinstance(value.func, ast.Attribute) else value
+                    self._live[name_node.id] = _Temporary(
+                        name_node.id, statement, receiver, part[0], part[1], scope
+                    )
+            return
         for name_node, item in pairs:
             if not isinstance(name_node, ast.Name):
                 continue
             viewed = viewed_access(item, scope)
             if viewed is not None:
                 access, status = viewed
+                if _rebinds_its_root(name_node.id, access):
+                    continue  # b = b[:-1]: later stores into b write the new b on purpose
                 self._live[name_node.id] = _Temporary(
                     name_node.id, statement, item, access, status, scope
                 )
 
     def _finding(self, statement: ast.stmt, read: ast.Name, temporary: _Temporary) -> Finding:
         text = self._text
-        assert temporary.store is not None and temporary.store_statement is not None
+        store_statement = temporary.store_statement
+        assert temporary.store is not None and store_statement is not None
         certain = temporary.status == "view"
         container = temporary.access.container.kind
         fixes = copy_fixes(
@@ -120,30 +137,48 @@ class TemporaryViewTracker:
         store = code_span(text.text_of(temporary.store))
         root = code_span(text.text_of(temporary.access.root))
         prefix = "" if certain else f"possible (type of {root} unknown): "
+        advice = (
+            fixes[0].fixed_statement
+            if fixes
+            else manual_copy_advice([text.text_of(temporary.value)])
+        )
+        where = _relative_place(store_statement.lineno, read.lineno)
         message = one_line(
-            f"{prefix}{name} is a view of {view}, which the store into {store} on line "
-            f"{temporary.store_statement.lineno} overwrote; this reads the new value, not the "
-            f"saved one (fix: {fixes[0].fixed_statement})"
+            f"{prefix}{name} is a view of {view}, which the store into {store} {where} "
+            f"overwrote; this reads the new value, not the saved one (fix: {advice})"
         )
         lines = [
             f"1. {code_span(text.text_of(temporary.definition))} makes {name} a view of {view} "
             "(no copy): it does not save the values.",
-            f"2. {code_span(text.text_of(temporary.store_statement))} stores into {store} and so "
+            f"2. {code_span(text.text_of(store_statement))} stores into {store} and so "
             f"changes what {name} shows.",
-            f"3. {code_span(text.text_of(statement))} then reads {name} and gets the new values; "
-            f"the old values of {view} are lost.",
+            f"3. This read of {name} then gets the new values; the old values of {view} are lost.",
         ]
         if not certain:
             lines.append(
                 f"\nThis is a bug only if {root} is a torch tensor or a numpy array whose item is "
                 "a view; its type is not known here."
             )
-        lines.append(f"\nFix (copy when saving):\n\n{code_block(fixes[0].fixed_statement)}")
+        if fixes:
+            lines.append(f"\nFix (copy when saving):\n\n{code_block(fixes[0].fixed_statement)}")
+        else:
+            lines.append(f"\nFix (copy when saving): {advice}.")
+        short_view = one_line(text.text_of(temporary.value))
+        related = (
+            RelatedLocation(
+                text.node_range(temporary.value),
+                f"{temporary.name} is made a view of {short_view} here (no copy)",
+            ),
+            RelatedLocation(
+                text.node_range(temporary.store),
+                f"this store overwrites what {temporary.name} shows",
+            ),
+        )
         return Finding(
             code=CODE,
             severity="error" if certain else "information",
             message=message,
-            range=text.node_range(statement),
+            range=text.node_range(read),
             container=container,
             clobbers=(
                 Clobber(
@@ -155,7 +190,24 @@ class TemporaryViewTracker:
             ),
             fixes=tuple(fixes),
             explanation="\n".join(lines),
+            related=related,
         )
+
+
+def _relative_place(store_line: int, read_line: int) -> str:
+    """Where the store is, seen from the read, in words that stay true in any client."""
+    distance = read_line - store_line
+    if distance <= 0:
+        return "earlier on this line"
+    if distance == 1:
+        return "on the line before"
+    return f"{distance} lines above"
+
+
+def _rebinds_its_root(name: str, access: Access) -> bool:
+    """``b = b[:-1]``, ``w = w.T[0]``: the name now *is* the view, stores into it are meant."""
+    root = access.root_key
+    return root == name or root.startswith(name + ".")
 
 
 def _flatten(target: ast.expr) -> list[ast.expr]:

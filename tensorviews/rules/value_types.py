@@ -18,8 +18,11 @@ class ValueType:
 
     ``ndim`` is None when unknown (0 for scalars); ``is_mask`` marks comparison results, which
     select (advanced indexing, a copy) when used as an index; ``qualname`` names the module or
-    function a name refers to (``numpy``, ``torch.zeros``); ``returns`` is what a local function
-    returns.
+    function a name refers to (``numpy``, ``torch.zeros``), or the class of an object whose
+    methods return arrays (``numpy.random.Generator``); ``returns`` is what a local function
+    returns; ``elements`` are the items of a tuple literal (an index tuple such as
+    ``(np.arange(n), labels)`` selects, a copy); ``is_record`` marks a numpy structured array
+    (or its dtype), whose elements are ``np.void`` views, not scalars.
     """
 
     kind: ContainerKind = "unknown"
@@ -27,6 +30,8 @@ class ValueType:
     is_mask: bool = False
     qualname: str | None = None
     returns: ValueType | None = None
+    elements: tuple[ValueType, ...] | None = None
+    is_record: bool = False
 
     @property
     def is_array(self) -> bool:

@@ -82,7 +82,9 @@ async def test_every_fix_clears_the_diagnostic_and_really_swaps(
     uri = file_uri("fix.py")
     open_file(client, uri, source)
     diagnostics = await diagnostics_of(client, uri, lambda d: len(d) == 1)
-    actions = await quick_fixes(client, uri, line, diagnostics)
+    # The cursor on the line's last character: inside a TV001 statement and on a TV002 read.
+    last = len(source.splitlines()[line]) - 1
+    actions = await quick_fixes(client, uri, line, diagnostics, character=last)
     assert actions
 
     version = 1

@@ -34,8 +34,10 @@ def _snap(expr: ast.expr) -> ast.expr:
 def _snapshot(value: Any) -> Any:
     if isinstance(value, torch.Tensor):
         return value.clone()
-    if isinstance(value, np.ndarray):
-        return value.copy()
+    if isinstance(value, (np.ndarray, np.void)):
+        return value.copy()  # a record (np.void) of a structured array is a view too
+    if isinstance(value, tuple):
+        return tuple(_snapshot(item) for item in value)  # x.unbind(0), x.split(2)
     return value
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tensorviews.rules import find_swap_hazards, find_swap_hazards_in_cells
+from tensorviews.rules import copy_fixed_statement, find_swap_hazards, find_swap_hazards_in_cells
 
 SWAP = "x[0], x[1] = x[1], x[0]\n"
 
@@ -120,15 +120,42 @@ def test_enabled_selects_rules() -> None:
     assert find_swap_hazards(source, enabled=()) == []
 
 
-def test_unknown_type_offers_both_copies_without_import_evidence() -> None:
-    (finding,) = find_swap_hazards("def f(x):\n    " + SWAP)
+def test_unknown_type_gets_no_copy_edit_only_words() -> None:
+    # Neither .clone() nor .copy() is right for every value (a str has neither), so an item
+    # of unknown type gets no edit; the message says what to copy for each library.
+    for source in ("def f(x):\n    " + SWAP, "import torch\ndef f(x):\n    " + SWAP):
+        (finding,) = find_swap_hazards(source)
+        assert finding.severity == "information"
+        assert finding.fixes == ()
+        assert "copy `x[0]` first: .clone() if it is a tensor, .copy() if it is a numpy array" in (
+            finding.message
+        )
+
+
+def test_plain_values_never_get_a_copy_method() -> None:
+    # The torch/_inductor shape: a list of str in a module that imports torch.
+    source = (
+        "import torch\n"
+        "def f(constant_args):\n"
+        "    constant_args[1], constant_args[2] = constant_args[2], constant_args[1]\n"
+    )
+    (finding,) = find_swap_hazards(source)
+    assert finding.fixes == ()
+    assert ".clone()\n" not in finding.explanation and "clone()`" not in finding.explanation
+
+
+def test_array_of_unknown_library_offers_both_copies() -> None:
+    source = (
+        "import torch\nimport numpy as np\n"
+        "def f(flag):\n"
+        "    x = torch.zeros(3, 2) if flag else np.zeros((3, 2))\n"
+        "    x[0], x[1] = x[1], x[0]\n"
+    )
+    (finding,) = find_swap_hazards(source)
     assert [fix.title for fix in finding.fixes][:2] == [
         "Add .clone() to x[0]",
         "Add .copy() to x[0]",
     ]
-    (numpy_only,) = find_swap_hazards("import numpy as np\ndef f(x):\n    " + SWAP)
-    assert numpy_only.fixes[0].title == "Add .copy() to x[0]"
-    assert "Add .clone() to x[0]" not in [fix.title for fix in numpy_only.fixes]
 
 
 def test_temporary_rebound_before_read_is_fine() -> None:
@@ -145,3 +172,18 @@ def test_temporary_finding_points_at_the_stale_read() -> None:
     assert finding.fixes[0].fixed_statement == "t = x[0].copy()"
     (clobber,) = finding.clobbers
     assert (clobber.read, clobber.written_by, clobber.written_range.line) == ("t", "x[0]", 4)
+
+
+def test_copy_fixed_statement_for_a_library_learned_at_run_time() -> None:
+    source = "def f(kp, fp):\n    kp[fp[0], :], kp[fp[1], :] = kp[fp[1], :], kp[fp[0], :]\n"
+    (finding,) = find_swap_hazards(source)
+    assert finding.fixes == ()
+    statement = source.splitlines()[1].strip()
+    assert copy_fixed_statement(statement, finding, "torch") == (
+        "kp[fp[0], :], kp[fp[1], :] = kp[fp[1], :], kp[fp[0], :].clone()"
+    )
+    assert copy_fixed_statement(statement, finding, "numpy") == (
+        "kp[fp[0], :], kp[fp[1], :] = kp[fp[1], :], kp[fp[0], :].copy()"
+    )
+    assert copy_fixed_statement(statement, finding, "list") is None
+    assert copy_fixed_statement("something else entirely", finding, "torch") is None

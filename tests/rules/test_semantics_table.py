@@ -269,6 +269,184 @@ ROWS = [
         3,
     ),
     bug("numpy matrix rows", N + "x = np.matrix([[1, 2], [3, 4]])\nx[0], x[1] = x[1], x[0]\n", 3),
+    # --- precision on real code (issue 18) ---
+    safe(
+        "self-rebinding b = b[:-1]",
+        N + "b = np.arange(6.)\nb = b[:-1]\nb[0] = 9\nc = b * 1\n",
+    ),
+    safe(
+        "self-rebinding A = A[:, 0:-1]",
+        T + "A = torch.zeros(3, 4)\nA = A[:, 0:-1]\nA[1, 0] = 2\nB = A * 1\n",
+    ),
+    safe(
+        "variable holding a tuple of index arrays",
+        N
+        + "d = np.arange(12.).reshape(3, 4)\nlabels = np.array([1, 0, 3])\n"
+        + "idx = (np.arange(3), labels[0:3])\nt = d[idx]\nd[idx] = -1.0\nu = t * 1\n",
+    ),
+    safe(
+        "index arrays from where (ruler[indices][loc]) select: a copy",
+        T
+        + "keep = torch.ones(6) > 0\nruler = torch.arange(6)\n"
+        + "indices = torch.where(ruler > 1)[0]\nloc = torch.where(ruler[indices] > 3)\n"
+        + "mask = keep[ruler[indices][loc]]\nkeep[ruler[indices]] = False\n"
+        + "keep[ruler[indices][loc][mask]] = True\n",
+    ),
+    Row(
+        "index of unknown rank is not definite",
+        T
+        + "def f(ruler, indices, loc):\n"
+        + "    keep = torch.ones(6) > 0\n"
+        + "    ruler = torch.arange(6)\n"
+        + "    mask = keep[ruler[indices][loc]]\n"
+        + "    keep[ruler[indices]] = False\n"
+        + "    keep[ruler[indices][loc][mask]] = True\n"
+        + "f(None, torch.tensor([2, 3, 4]), torch.tensor([1, 2]))\n",
+        (("TV002", 7, "information"),),
+        False,
+    ),
+    safe(
+        "distinct constant keys of a dict",
+        "res = {'xl': [1], 'xr': [2]}\nxl, xr = res['xl'], res['xr']\nres['xl'] = [3]\n"
+        + "y = xr\n",
+    ),
+    safe(
+        "dict store replaces, never writes into the value read before",
+        "def f(res):\n    v = res['k']\n    res['k'] = 1\n    return v\n",
+    ),
+    safe(
+        "dict swap of distinct keys",
+        "def f(d):\n    d['a'], d['b'] = d['b'], d['a']\n",
+    ),
+    Row(
+        "numpy element of unknown ndim is not definite",
+        N
+        + "def f(X, i, j):\n    alpha = np.dot(X, X)\n"
+        + "    alpha[i], alpha[j] = alpha[j], alpha[i]\n",
+        (("TV001", 4, "information"),),
+        False,
+    ),
+    bug(
+        "numpy structured array records (np.void views)",
+        N
+        + "rec = np.zeros(3, dtype=[('a', 'f8'), ('b', 'i4')])\nrec['a'] = [1, 2, 3]\n"
+        + "rec[0], rec[1] = rec[1], rec[0]\n",
+        4,
+    ),
+    bug(
+        "numpy records through a named dtype",
+        N
+        + "dt = np.dtype([('a', 'f8'), ('b', 'i4')])\nrec = np.zeros(3, dtype=dt)\n"
+        + "rec['a'] = [1, 2, 3]\nrec[0], rec[1] = rec[1], rec[0]\n",
+        5,
+    ),
+    bug(
+        "numpy record field swap",
+        N
+        + "rec = np.zeros(3, dtype=[('a', 'f8'), ('b', 'f8')])\nrec['a'] = [1, 2, 3]\n"
+        + "rec['a'], rec['b'] = rec['b'], rec['a']\n",
+        4,
+    ),
+    bug(
+        "torch narrow (method view)",
+        T + "x = torch.arange(6)\nx[0:3], x[3:6] = x.narrow(0, 3, 3), x.narrow(0, 0, 3)\n",
+        3,
+    ),
+    safe(
+        "torch narrow of disjoint parts",
+        T + "x = torch.arange(9)\nx[0:3], x[3:6] = x.narrow(0, 3, 3), x.narrow(0, 6, 3)\n",
+    ),
+    bug(
+        "torch narrow temporary",
+        T + "x = torch.arange(6)\ntmp = x.narrow(0, 0, 3)\nx[0:3] = x[3:6]\nx[3:6] = tmp\n",
+        5,
+        "TV002",
+    ),
+    bug(
+        "torch select temporary",
+        T + "x = torch.arange(6).reshape(3, 2)\ntmp = x.select(0, 0)\nx[0] = x[1]\nx[1] = tmp\n",
+        5,
+        "TV002",
+    ),
+    bug(
+        "torch unbind parts",
+        T + "x = torch.arange(6).reshape(3, 2)\na, b, c = x.unbind(0)\nx[0] = x[1]\nx[1] = a\n",
+        5,
+        "TV002",
+    ),
+    bug(
+        "torch split parts",
+        T + "x = torch.arange(6).reshape(3, 2)\na, b = x.split(2)\nx[0] = x[2]\nx[2] = a[0]\n",
+        5,
+        "TV002",
+    ),
+    bug(
+        "torch diagonal temporary",
+        T + "x = torch.arange(4).reshape(2, 2)\nd = x.diagonal()\nx[0, 0] = 7\ny = d * 1\n",
+        5,
+        "TV002",
+    ),
+    bug(
+        "numpy .T temporary",
+        N + "x = np.arange(4).reshape(2, 2)\nt = x.T\nx[0] = x[1]\nx[1] = t[0]\n",
+        5,
+        "TV002",
+    ),
+    bug(
+        "torch view of contiguous data",
+        T + "x = torch.arange(6)\nv = x.view(2, 3)\nx[0:3] = x[3:6]\nx[3:6] = v[0]\n",
+        5,
+        "TV002",
+    ),
+    bug(
+        "numpy generator chain",
+        N + "x = np.random.default_rng(0).integers(0, 9, size=(3, 2))\nx[0], x[1] = x[1], x[0]\n",
+        3,
+    ),
+    bug(
+        "numpy generator by name",
+        N + "rng = np.random.default_rng(0)\nx = rng.random((3, 2))\nx[0], x[1] = x[1], x[0]\n",
+        4,
+    ),
+    bug(
+        "numpy astype chain",
+        N + "x = np.arange(6).reshape(3, 2).astype(np.float32)\nx[0], x[1] = x[1], x[0]\n",
+        3,
+    ),
+    bug(
+        "torch .float() chain",
+        T + "x = torch.arange(6).reshape(3, 2).float()\nx[0], x[1] = x[1], x[0]\n",
+        3,
+    ),
+    safe(
+        "np.zeros(n + 1) is 1-D: its elements are scalars",
+        N + "def f(n, j):\n    v = np.zeros(n + 1)\n    v[j], v[n] = v[n], v[j]\n    return v\n",
+    ),
+    safe(
+        "a generator's permutation of a 1-D array is 1-D",
+        N
+        + "rng = np.random.default_rng(0)\nperm = rng.permutation(np.arange(5))\n"
+        + "perm[0], perm[1] = perm[1], perm[0]\n",
+    ),
+    bug(
+        "iteration over a known array gives row views",
+        T + "x = torch.arange(12).reshape(2, 3, 2)\nfor m in x:\n    m[0], m[1] = m[1], m[0]\n",
+        4,
+    ),
+    bug(
+        "zip over known arrays gives row views",
+        N
+        + "x = np.arange(12).reshape(2, 3, 2)\ny = np.zeros((2, 3))\nfor m, w in zip(x, y):\n"
+        + "    m[0], m[1] = m[1], m[0]\n",
+        5,
+    ),
+    bug(
+        "enumerate over a known array gives row views",
+        T
+        + "x = torch.arange(12).reshape(2, 3, 2)\nfor i, m in enumerate(x):\n"
+        + "    m[0], m[1] = m[1], m[0]\n",
+        4,
+    ),
 ]
 
 
@@ -334,3 +512,55 @@ def test_explanation_walks_through_the_seed() -> None:
     assert "The store into `a[0]` runs before `b[0]`" in finding.explanation
     assert finding.explanation.endswith("```python\na[0], b[0] = b[0], a[0].clone()\n```")
     assert "\n" not in finding.message and "a[0].clone()" in finding.message
+
+
+def test_tv002_points_at_the_read_and_names_the_store_relatively() -> None:
+    source = (
+        T + "x = torch.zeros(3, 2)\ntmp = x[0]\nx[0] = x[1]\n"
+        "for k in range(3):\n    print(k)\n    x[1] = tmp\n"
+    )
+    (finding,) = find_swap_hazards(source)
+    # The range is the read itself, not the whole compound statement.
+    assert (finding.range.line, finding.range.end_line) == (7, 7)
+    assert (finding.range.column, finding.range.end_column) == (11, 14)
+    assert "3 lines above" in finding.message
+    assert "line 4" not in finding.message and "line 4" not in finding.explanation
+    made, store = finding.related
+    assert (made.range.line, made.range.column, made.range.end_column) == (3, 6, 10)
+    assert made.message == "tmp is made a view of x[0] here (no copy)"
+    assert (store.range.line, store.range.column, store.range.end_column) == (4, 0, 4)
+    assert store.message == "this store overwrites what tmp shows"
+
+
+def test_tv002_store_on_the_line_before() -> None:
+    source = T + "x = torch.zeros(3, 2)\ntmp = x[0]\nx[0] = x[1]\nx[1] = tmp\n"
+    (finding,) = find_swap_hazards(source)
+    assert "the store into `x[0]` on the line before overwrote" in finding.message
+
+
+def test_tv001_related_locations_are_the_earlier_stores() -> None:
+    source = T + "x = torch.arange(4)\nx[0], x[1] = x[1], x[0]\n"
+    (finding,) = find_swap_hazards(source)
+    (store,) = finding.related
+    assert (store.range.line, store.range.column, store.range.end_column) == (3, 0, 4)
+    assert store.message == "this store runs first and overwrites what x[0] shows"
+
+
+def test_record_swap_fix_copies_the_record() -> None:
+    source = (
+        N + "rec = np.zeros(3, dtype=[('a', 'f8'), ('b', 'i4')])\nrec[0], rec[1] = rec[1], rec[0]\n"
+    )
+    (finding,) = find_swap_hazards(source)
+    assert finding.fixes[0].fixed_statement == "rec[0], rec[1] = rec[1], rec[0].copy()"
+
+
+def test_split_parts_fix_copies_before_splitting() -> None:
+    source = T + "x = torch.arange(6).reshape(3, 2)\na, b, c = x.unbind(0)\nx[0] = x[1]\nx[1] = a\n"
+    (finding,) = find_swap_hazards(source)
+    assert finding.fixes[0].fixed_statement == "a, b, c = x.clone().unbind(0)"
+
+
+def test_tv002_store_earlier_on_the_same_line() -> None:
+    source = N + "x = np.zeros((3, 2))\ntmp = x[0]; x[0] = x[1]; x[1] = tmp\n"
+    (finding,) = find_swap_hazards(source)
+    assert "the store into `x[0]` earlier on this line overwrote" in finding.message
