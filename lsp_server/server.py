@@ -8,7 +8,6 @@ caches their analyses and publishes diagnostics after a short debounce. Each LSP
 from __future__ import annotations
 
 import asyncio
-import importlib.metadata
 import logging
 
 from lsprotocol import types
@@ -17,10 +16,10 @@ from pygls.lsp.server import LanguageServer
 from lsp_server.documents import AnalysedDocument, Snapshot, Source, analyse
 from lsp_server.features.settings import Settings
 from lsp_server.live_state import LiveKernels, known_types
+from lsp_server.version import NAME, server_version
 
 logger = logging.getLogger(__name__)
 
-NAME = "tensorviews"
 NOTEBOOK_SYNC = types.NotebookDocumentSyncOptions(
     notebook_selector=[
         types.NotebookDocumentFilterWithCells(
@@ -29,14 +28,6 @@ NOTEBOOK_SYNC = types.NotebookDocumentSyncOptions(
     ]
 )
 PYTHON_LANGUAGE = "python"
-
-
-def server_version() -> str:
-    """The installed package's version (the source tree's when not installed)."""
-    try:
-        return importlib.metadata.version(NAME)
-    except importlib.metadata.PackageNotFoundError:
-        return "0.1.0"
 
 
 class TensorViewsServer(LanguageServer):
