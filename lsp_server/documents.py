@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from lsp_server.limits import describe_size, too_big
 from tensorviews.rules import (
     ContainerKind,
     Finding,
@@ -62,6 +63,8 @@ class AnalysedDocument:
     version: int | None
     lines: tuple[str, ...]
     findings: tuple[Finding, ...]
+    # Why the rules did not look at it (above the size limit), in words for the user.
+    not_checked: str | None = None
 
 
 def is_visible(finding: Finding, settings: Settings) -> bool:
@@ -71,8 +74,34 @@ def is_visible(finding: Finding, settings: Settings) -> bool:
     return finding.severity != "information" or settings.possible_severity != "off"
 
 
+def text_size(snapshot: Snapshot) -> int:
+    """Bytes of UTF-8 text the rules would judge: the file, or all of a notebook's cells."""
+    return sum(len(source.text.encode("utf-8", "surrogatepass")) for source in snapshot.sources)
+
+
 def analyse(snapshot: Snapshot) -> tuple[AnalysedDocument, ...]:
-    """Run the rules on a snapshot; a notebook's cells see the types of the cells above them."""
+    """Run the rules on a snapshot; a notebook's cells see the types of the cells above them.
+
+    A snapshot above the settings' size limit is not judged: its documents have no findings and
+    say why in `not_checked` (the rules' time and memory grow with the text)."""
+    limit = snapshot.settings.max_file_size
+    size = text_size(snapshot)
+    if too_big(size, limit):
+        what = "notebook" if snapshot.is_notebook else "file"
+        reason = (
+            f"Tensor Views does not check this {what}: {describe_size(size)} is above the "
+            f"{describe_size(limit)} limit (setting `tensorviews.maxFileSize`)"
+        )
+        return tuple(
+            AnalysedDocument(
+                uri=source.uri,
+                version=source.version,
+                lines=split_lines(source.text),
+                findings=(),
+                not_checked=reason,
+            )
+            for source in snapshot.sources
+        )
     enabled = sorted(snapshot.settings.enabled)
     kinds, ndims = dict(snapshot.known_types), dict(snapshot.known_ndims)
     if snapshot.is_notebook:
