@@ -21,7 +21,13 @@ class RelatedPlace:
 
 
 def related_places(finding: Finding) -> tuple[RelatedPlace, ...]:
-    """The stores that clobber what the finding's statement reads, in source order."""
+    """The finding's related places: the rules' own `Finding.related` (range and message, in
+    source order) where the rules give them, else the stores that clobber what it reads."""
+    # `related` is the rules' typed field (RelatedLocation); read by name so this module works
+    # with rules that predate it.
+    given = getattr(finding, "related", ())
+    if given:
+        return tuple(RelatedPlace(range=place.range, message=place.message) for place in given)
     return tuple(
         RelatedPlace(
             range=clobber.written_range,
