@@ -1,8 +1,8 @@
 """What the server knows about an open `.py` file or notebook: its text, versions and findings.
 
 Plain data and functions, no pygls: the server takes a `Snapshot` of the workspace on its event
-loop, `analyse` runs the rules on it (possibly in a worker thread), and the features read the
-resulting `AnalysedDocument`s, one per file or per notebook cell.
+loop, `analyse` runs the rules on it in a worker process (everything here pickles), and the
+features read the resulting `AnalysedDocument`s, one per file or per notebook cell.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from tensorviews.rules import (
 )
 
 if TYPE_CHECKING:
-    from lsp_server.features.settings import Settings
+    from lsp_server.options import Settings
 
 @dataclass(frozen=True)
 class Source:
@@ -72,6 +72,10 @@ def is_visible(finding: Finding, settings: Settings) -> bool:
     if finding.code not in settings.enabled:
         return False
     return finding.severity != "information" or settings.possible_severity != "off"
+
+
+def warm_up() -> None:
+    """Run in a new analysis worker so that it imports the rules before the first document."""
 
 
 def text_size(snapshot: Snapshot) -> int:

@@ -1,8 +1,9 @@
 """The Tensor Views language server: pygls glue between open documents and the pure rules.
 
 `TensorViewsServer` keeps the user's settings, takes snapshots of `.py` files and notebooks,
-and analyses them in worker threads, never on the event loop: every request stays answerable
-while a big document is being judged. Per file or notebook one analysis runs at a time, always of
+and analyses them in worker processes, never on the event loop nor under its GIL (`ast.parse`
+of a big module holds the GIL for its whole run): every request stays answerable while a big
+document is being judged. Per file or notebook one analysis runs at a time, always of
 the latest text (edits made meanwhile are folded into the next run); results are cached by
 their inputs. Diagnostics are published after a short debounce. Each LSP feature lives in
 `lsp_server.features.<name>` and registers its handlers in `create_server`.
@@ -12,18 +13,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
 import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import BinaryIO
 
 from lsprotocol import types
 from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 
-from lsp_server.documents import AnalysedDocument, Snapshot, Source, analyse
-from lsp_server.features.settings import Settings
+from lsp_server.documents import AnalysedDocument, Snapshot, Source, analyse, warm_up
 from lsp_server.live_state import LiveKernels, known_types
+from lsp_server.options import Settings
 from lsp_server.transport import TensorViewsProtocol, serve
 from lsp_server.version import NAME, server_version
 
@@ -44,8 +47,8 @@ class TensorViewsServer(LanguageServer):
 
     debounce_s = 0.2
     # Analyses of different documents run side by side, so a small one is not queued behind a
-    # big one (they share the GIL, but each gets its turns).
-    analysis_workers = 4
+    # big one.
+    analysis_workers = 2
 
     def __init__(self) -> None:
         super().__init__(
@@ -58,9 +61,7 @@ class TensorViewsServer(LanguageServer):
         self.settings = Settings()
         self._analyses: dict[str, tuple[tuple[object, ...], tuple[AnalysedDocument, ...]]] = {}
         self._running: dict[str, tuple[tuple[object, ...], asyncio.Future[object]]] = {}
-        self.analysis_pool = ThreadPoolExecutor(
-            max_workers=self.analysis_workers, thread_name_prefix="tensorviews-analysis"
-        )
+        self.analysis_pool = self._new_pool()
         # Documents whose user was told they are too big to check (told once per document).
         self.told_too_big: set[str] = set()
         # Debounce timers and the URIs last published, per file or notebook (see diagnostics).
@@ -123,7 +124,7 @@ class TensorViewsServer(LanguageServer):
     async def analysis(self, key: str) -> tuple[AnalysedDocument, ...] | None:
         """The analysis of a file or notebook's current text (None once closed).
 
-        Runs in a worker thread. While one runs for this key, callers wait for it and then
+        Runs in a worker process. While one runs for this key, callers wait for it and then
         analyse the text as it is by then: of many edits made during a long run, only the
         latest is analysed next."""
         loop = asyncio.get_running_loop()
@@ -142,18 +143,31 @@ class TensorViewsServer(LanguageServer):
             if stamp == snapshot.stamp and (error := running.exception()) is not None:
                 raise error
 
+    def _new_pool(self) -> ProcessPoolExecutor:
+        # "spawn": forking a process that runs threads (the reader, pygls' pool) is unsafe.
+        return ProcessPoolExecutor(
+            max_workers=self.analysis_workers, mp_context=multiprocessing.get_context("spawn")
+        )
+
     def _start(
         self, loop: asyncio.AbstractEventLoop, key: str, snapshot: Snapshot
     ) -> asyncio.Future[object]:
-        running: asyncio.Future[object] = loop.run_in_executor(
-            self.analysis_pool, analyse, snapshot
-        )
+        pool = self.analysis_pool
+        try:
+            running: asyncio.Future[object] = loop.run_in_executor(pool, analyse, snapshot)
+        except BrokenProcessPool:  # a worker died (killed, out of memory): start afresh
+            pool = self.analysis_pool = self._new_pool()
+            running = loop.run_in_executor(pool, analyse, snapshot)
         self._running[key] = (snapshot.stamp, running)
 
         def finished(done: asyncio.Future[object]) -> None:
             if self._running.get(key, ((), None))[1] is done:
                 del self._running[key]
-            if done.cancelled() or done.exception() is not None:
+            if done.cancelled():
+                return
+            if isinstance(done.exception(), BrokenProcessPool) and self.analysis_pool is pool:
+                self.analysis_pool = self._new_pool()  # the next analysis gets a live worker
+            if done.exception() is not None:
                 return
             if self.snapshot(key) is not None:  # still open
                 result = done.result()
@@ -182,6 +196,7 @@ class TensorViewsServer(LanguageServer):
         self._stop_event = threading.Event()
         self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
         assert isinstance(self.protocol, TensorViewsProtocol)
+        self.analysis_pool.submit(warm_up)  # the worker starts while the client initializes
         try:
             asyncio.run(serve(self.protocol, stdin or sys.stdin.buffer))
         except BrokenPipeError:

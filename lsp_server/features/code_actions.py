@@ -23,7 +23,7 @@ from lsp_server.positions import UTF16, from_lsp_position, overlaps, to_lsp_rang
 from tensorviews.rules import Range
 
 if TYPE_CHECKING:
-    from lsp_server.features.settings import Settings
+    from lsp_server.options import Settings
     from lsp_server.server import TensorViewsServer
 
 

@@ -19,7 +19,7 @@ from lsp_server.related import related_places
 from tensorviews.rules import Finding
 
 if TYPE_CHECKING:
-    from lsp_server.features.settings import Settings
+    from lsp_server.options import Settings
     from lsp_server.server import TensorViewsServer
 
 SOURCE = "tensorviews"
@@ -85,15 +85,12 @@ def schedule_all(ls: TensorViewsServer) -> None:
 async def _publish_later(ls: TensorViewsServer, key: str, delay: float) -> None:
     try:
         await asyncio.sleep(delay)
-        snapshot = ls.snapshot(key)
-        if snapshot is None:
-            return
+        # The analysis of the text (and live types) as they are when it returns: inputs that
+        # changed while it ran are analysed before it returns. A newer edit cancels this task.
         documents = await ls.analysis(key)
-        current = ls.snapshot(key)
-        if documents is not None and current is not None and current.stamp == snapshot.stamp:
+        if documents is not None:
             publish(ls, key, documents)
             tell_if_not_checked(ls, key, documents)
-        # else: a newer change arrived meanwhile, and its own timer publishes.
     except Exception as error:
         log_failure(ls, f"diagnostics for {key}", error)
     finally:

@@ -16,7 +16,6 @@ the valid ones still apply.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
@@ -24,23 +23,13 @@ from lsprotocol import types
 from lsp_server.failures import guarded
 from lsp_server.features.diagnostics import schedule_all
 from lsp_server.limits import DEFAULT_MAX_FILE_SIZE, parse_size
-from tensorviews.rules import RULE_CODES
+from lsp_server.options import KNOWN_CODES, Settings
 
 if TYPE_CHECKING:
     from lsp_server.server import TensorViewsServer
 
-KNOWN_CODES = frozenset(RULE_CODES)
 POSSIBLE_SEVERITIES = ("information", "warning", "hint", "off")
 SECTION = "tensorviews"
-
-
-@dataclass(frozen=True)
-class Settings:
-    """What the user chose; the defaults report every rule, "possible" findings as information."""
-
-    enabled: frozenset[str] = KNOWN_CODES
-    possible_severity: str = "information"
-    max_file_size: int = DEFAULT_MAX_FILE_SIZE
 
 
 def parse_settings(raw: object) -> tuple[Settings, list[str]]:
