@@ -1,12 +1,17 @@
 """Language server latency through the real stdio protocol, with jedi-language-server as the peer.
 
     python benchmarks/bench_lsp.py [--lines 10000] [--changes 15] [--hovers 100]
+                                   [--big-lines 50000] [--edits 30000]
 
 On a generated module of about 10,000 lines with swaps in it, measures: the rules' time next to
 `ast.parse` of the same text (in process), didChange -> publishDiagnostics latency (median; it
 includes the server's debounce, shown separately), and hover latency p50/p95 for Tensor Views and,
 on the same file and positions, jedi-language-server (from `.venv-peer`, see
-scripts/peer-venv.sh). Prints a table and writes benchmarks/results/lsp.json.
+scripts/peer-venv.sh). Then, on a fresh server each: hover latency on a small document while a
+`--big-lines` document is being analysed, as a ratio to the same hover with the server idle
+(measured just before); and the server's resident memory (VmRSS) before and after `--edits`
+incremental edits (typing a character and deleting it, a hover after every 1,000). Prints a
+table and writes benchmarks/results/lsp.json.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ REPO = Path(__file__).resolve().parents[1]
 PEER = REPO / ".venv-peer" / "bin" / "jedi-language-server"
 RESULTS = REPO / "benchmarks" / "results" / "lsp.json"
 URI = (REPO / "benchmarks" / "generated_module.py").as_uri()
+SMALL_URI = (REPO / "benchmarks" / "small_module.py").as_uri()
+SMALL = "import torch\na = torch.zeros(3)\nb = torch.ones(3)\na[0], b[0] = b[0], a[0]\n"
 
 BLOCK = '''
 
@@ -87,8 +94,9 @@ def percentile(samples: list[float], q: float) -> float:
 class Session:
     """One language server process driven like an editor drives it."""
 
-    def __init__(self, command: list[str]) -> None:
+    def __init__(self, command: list[str], options: Any = None) -> None:
         self.command = command
+        self.options = options
         self.client = LanguageClient("tensorviews-bench", "1")
         self.published: dict[int, float] = {}
 
@@ -118,6 +126,7 @@ class Session:
                     )
                 ),
                 root_uri=REPO.as_uri(),
+                initialization_options=self.options,
             )
         )
         self.client.initialized(types.InitializedParams())
@@ -138,14 +147,31 @@ class Session:
             while await server.stderr.readline():
                 pass
 
-    def open(self, text: str) -> None:
+    def open(self, text: str, uri: str = URI) -> None:
         self.client.text_document_did_open(
             types.DidOpenTextDocumentParams(
                 text_document=types.TextDocumentItem(
-                    uri=URI, language_id="python", version=1, text=text
+                    uri=uri, language_id="python", version=1, text=text
                 )
             )
         )
+
+    async def hover_ms(self, uri: str, position: types.Position) -> float:
+        started = time.perf_counter()
+        await self.client.text_document_hover_async(
+            types.HoverParams(
+                text_document=types.TextDocumentIdentifier(uri=uri), position=position
+            )
+        )
+        return (time.perf_counter() - started) * 1e3
+
+    def rss_kib(self) -> int:
+        """The server's resident memory from /proc/<pid>/status."""
+        server = self.client._server
+        assert server is not None
+        status = Path(f"/proc/{server.pid}/status").read_text(encoding="ascii")
+        line = next(line for line in status.splitlines() if line.startswith("VmRSS:"))
+        return int(line.split()[1])
 
     async def change_latency(self, version: int, text: str, timeout: float = 60) -> float:
         """Seconds from a full-text didChange to the diagnostics of that very version."""
@@ -225,6 +251,85 @@ async def measure_ours(text: str, changes: int, hovers: list[types.Position]) ->
     }
 
 
+async def measure_busy_hover(big_lines: int, hovers: int = 50) -> dict[str, Any]:
+    """Hover on a small document: idle (baseline), then while a big document is analysed."""
+    big, _ = generate(big_lines)
+    where = types.Position(line=3, character=2)
+    # No size limit here: the point is a big document that really is analysed.
+    command = [sys.executable, "-m", "lsp_server"]
+    async with Session(command, {"tensorviews": {"maxFileSize": 0}}) as session:
+        session.open(SMALL, SMALL_URI)
+        await session.hover_ms(SMALL_URI, where)  # warm: the small document is analysed
+        idle = [await session.hover_ms(SMALL_URI, where) for _ in range(hovers)]
+        started = time.perf_counter()
+        session.open(big)  # URI's diagnostics (version 1) mark the end of its analysis
+        busy: list[float] = []
+        while 1 not in session.published:
+            busy.append(await session.hover_ms(SMALL_URI, where))
+            await asyncio.sleep(0.01)
+        analysis_s = session.published[1] - started
+    idle_p50 = percentile(idle, 0.5)
+    busy_p50 = percentile(busy, 0.5) if busy else float("nan")
+    return {
+        "big_document_lines": big.count("\n"),
+        "big_document_bytes": len(big.encode()),
+        "big_analysis_s": analysis_s,
+        "idle_hover_ms_p50": idle_p50,
+        "busy_hover_ms_p50": busy_p50,
+        "busy_hover_ms_p95": percentile(busy, 0.95) if busy else float("nan"),
+        "busy_hover_ms_max": max(busy, default=float("nan")),
+        "busy_hovers": len(busy),
+        "busy_over_idle_p50": busy_p50 / idle_p50,
+    }
+
+
+async def measure_edit_memory(edits: int, warmup: int = 3_000) -> dict[str, Any]:
+    """VmRSS of the server before and after `edits` incremental edits of a small document."""
+    where = types.Position(line=3, character=2)
+    async with Session([sys.executable, "-m", "lsp_server"]) as session:
+        session.open(SMALL, SMALL_URI)
+        version = 1
+
+        async def edit(count: int) -> None:
+            nonlocal version
+            for done in range(1, count + 1):
+                version += 1
+                inserting = version % 2 == 0
+                session.client.text_document_did_change(
+                    types.DidChangeTextDocumentParams(
+                        text_document=types.VersionedTextDocumentIdentifier(
+                            uri=SMALL_URI, version=version
+                        ),
+                        content_changes=[
+                            types.TextDocumentContentChangePartial(
+                                range=types.Range(
+                                    start=types.Position(line=1, character=0),
+                                    end=types.Position(line=1, character=0 if inserting else 1),
+                                ),
+                                text="#" if inserting else "",
+                            )
+                        ],
+                    )
+                )
+                if done % 1_000 == 0:
+                    await session.hover_ms(SMALL_URI, where)  # answered after every edit before
+
+        await edit(warmup)
+        before = session.rss_kib()
+        started = time.perf_counter()
+        await edit(edits)
+        seconds = time.perf_counter() - started
+        after = session.rss_kib()
+    return {
+        "edits": edits,
+        "rss_kib_before": before,
+        "rss_kib_after": after,
+        "rss_growth_kib": after - before,
+        "rss_growth_bytes_per_edit": (after - before) * 1024 / edits,
+        "edits_per_s": edits / seconds,
+    }
+
+
 async def measure_peer(text: str, hovers: list[types.Position]) -> dict[str, Any]:
     if not PEER.exists():
         return {"available": False, "reason": f"{PEER} missing: run scripts/peer-venv.sh"}
@@ -249,6 +354,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lines", type=int, default=10_000)
     parser.add_argument("--changes", type=int, default=15)
     parser.add_argument("--hovers", type=int, default=100)
+    parser.add_argument("--big-lines", type=int, default=50_000)
+    parser.add_argument("--edits", type=int, default=30_000)
     options = parser.parse_args(argv)
 
     text, positions = generate(options.lines)
@@ -257,6 +364,8 @@ def main(argv: list[str] | None = None) -> int:
     in_process = rules_vs_parse(text)
     ours = asyncio.run(measure_ours(text, options.changes, hovers))
     peer = asyncio.run(measure_peer(text, hovers))
+    busy = asyncio.run(measure_busy_hover(options.big_lines))
+    memory = asyncio.run(measure_edit_memory(options.edits))
     result = {
         "module_lines": text.count("\n"),
         "machine": {
@@ -269,6 +378,8 @@ def main(argv: list[str] | None = None) -> int:
         "in_process": in_process,
         "tensorviews": ours,
         "jedi_language_server": peer,
+        "hover_while_big_document_analysed": busy,
+        "memory_over_edits": memory,
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
@@ -305,6 +416,23 @@ def print_table(result: dict[str, Any]) -> None:
         )
     else:
         rows.append(("jedi-language-server", f"unavailable: {peer['reason']}"))
+    busy, memory = result["hover_while_big_document_analysed"], result["memory_over_edits"]
+    rows.append(
+        (
+            "hover p50 while big doc analysed",
+            f"{busy['busy_hover_ms_p50']:.2f} ms vs {busy['idle_hover_ms_p50']:.2f} ms idle "
+            f"({busy['busy_over_idle_p50']:.1f}x; max {busy['busy_hover_ms_max']:.1f} ms; "
+            f"{busy['big_document_lines']} lines analysed in {busy['big_analysis_s']:.1f} s)",
+        )
+    )
+    rows.append(
+        (
+            f"server RSS over {memory['edits']} edits",
+            f"{memory['rss_kib_before'] / 1024:.1f} -> {memory['rss_kib_after'] / 1024:.1f} MiB "
+            f"({memory['rss_growth_bytes_per_edit']:.0f} bytes/edit; "
+            f"{memory['edits_per_s']:.0f} edits/s)",
+        )
+    )
     machine = result["machine"]
     rows.append(("machine", f"{machine['cpus']} CPUs, load {machine['loadavg_before'][0]:.2f}"))
     width = max(len(name) for name, _ in rows)

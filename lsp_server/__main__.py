@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     """The server's own options."""
-    from lsp_server.server import server_version
+    from lsp_server.version import server_version
 
     parser = argparse.ArgumentParser(
         prog="python -m lsp_server",

@@ -1,8 +1,8 @@
 """What the server knows about an open `.py` file or notebook: its text, versions and findings.
 
 Plain data and functions, no pygls: the server takes a `Snapshot` of the workspace on its event
-loop, `analyse` runs the rules on it (possibly in a worker thread), and the features read the
-resulting `AnalysedDocument`s, one per file or per notebook cell.
+loop, `analyse` runs the rules on it in a worker process (everything here pickles), and the
+features read the resulting `AnalysedDocument`s, one per file or per notebook cell.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from lsp_server.limits import describe_size, too_big
 from tensorviews.rules import (
     ContainerKind,
     Finding,
@@ -20,7 +21,7 @@ from tensorviews.rules import (
 )
 
 if TYPE_CHECKING:
-    from lsp_server.features.settings import Settings
+    from lsp_server.options import Settings
 
 @dataclass(frozen=True)
 class Source:
@@ -62,6 +63,8 @@ class AnalysedDocument:
     version: int | None
     lines: tuple[str, ...]
     findings: tuple[Finding, ...]
+    # Why the rules did not look at it (above the size limit), in words for the user.
+    not_checked: str | None = None
 
 
 def is_visible(finding: Finding, settings: Settings) -> bool:
@@ -71,8 +74,38 @@ def is_visible(finding: Finding, settings: Settings) -> bool:
     return finding.severity != "information" or settings.possible_severity != "off"
 
 
+def warm_up() -> None:
+    """Run in a new analysis worker so that it imports the rules before the first document."""
+
+
+def text_size(snapshot: Snapshot) -> int:
+    """Bytes of UTF-8 text the rules would judge: the file, or all of a notebook's cells."""
+    return sum(len(source.text.encode("utf-8", "surrogatepass")) for source in snapshot.sources)
+
+
 def analyse(snapshot: Snapshot) -> tuple[AnalysedDocument, ...]:
-    """Run the rules on a snapshot; a notebook's cells see the types of the cells above them."""
+    """Run the rules on a snapshot; a notebook's cells see the types of the cells above them.
+
+    A snapshot above the settings' size limit is not judged: its documents have no findings and
+    say why in `not_checked` (the rules' time and memory grow with the text)."""
+    limit = snapshot.settings.max_file_size
+    size = text_size(snapshot)
+    if too_big(size, limit):
+        what = "notebook" if snapshot.is_notebook else "file"
+        reason = (
+            f"Tensor Views does not check this {what}: {describe_size(size)} is above the "
+            f"{describe_size(limit)} limit (setting `tensorviews.maxFileSize`)"
+        )
+        return tuple(
+            AnalysedDocument(
+                uri=source.uri,
+                version=source.version,
+                lines=split_lines(source.text),
+                findings=(),
+                not_checked=reason,
+            )
+            for source in snapshot.sources
+        )
     enabled = sorted(snapshot.settings.enabled)
     kinds, ndims = dict(snapshot.known_types), dict(snapshot.known_ndims)
     if snapshot.is_notebook:

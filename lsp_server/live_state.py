@@ -136,12 +136,68 @@ def name_at(line: str, column: int) -> list[str]:
     return []
 
 
+@dataclass(frozen=True)
+class TensorFacts:
+    """The facts of one tensor or array that a hover shows, every field type-checked."""
+
+    names: tuple[str, ...]
+    id: str | None
+    library: str
+    dtype: str
+    shape: tuple[int, ...]
+    device: str
+    storage: str | None
+    offset: int | None
+
+    @classmethod
+    def from_entry(cls, entry: object) -> TensorFacts | None:
+        """An entry of a snapshot file (another process wrote it): None when a field has the
+        wrong type, so one bad entry is skipped and the rest still used."""
+        if not isinstance(entry, dict):
+            return None
+        names, shape = entry.get("names", []), entry.get("shape")
+        texts = [entry.get(key) for key in ("library", "dtype", "device")]
+        storage, offset, ident = entry.get("storage"), entry.get("offset"), entry.get("id")
+        if not (
+            isinstance(names, list)
+            and all(isinstance(item, str) for item in names)
+            and isinstance(shape, list)
+            and all(_is_int(size) for size in shape)
+            and all(isinstance(text, str) for text in texts)
+            and (storage is None or isinstance(storage, str))
+            and (offset is None or _is_int(offset))
+            and (ident is None or isinstance(ident, str))
+        ):
+            return None
+        library, dtype, device = (str(text) for text in texts)
+        return cls(
+            names=tuple(names),
+            id=ident,
+            library=library,
+            dtype=dtype,
+            shape=tuple(shape),
+            device=device,
+            storage=storage,
+            offset=offset,
+        )
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def tensor_facts(graph: dict[str, Any]) -> list[TensorFacts]:
+    """The well-formed tensor entries of a snapshot's graph."""
+    entries = graph.get("tensors")
+    if not isinstance(entries, list):
+        return []
+    return [facts for entry in entries if (facts := TensorFacts.from_entry(entry)) is not None]
+
+
 def describe(snapshot: KernelSnapshot, name: str) -> str | None:
     """One line of live facts about `name`, or None when the kernel does not know it."""
-    tensors: list[dict[str, Any]] = [
-        t for t in snapshot.graph.get("tensors", []) if isinstance(t, dict)
-    ]
-    tensor = next((t for t in tensors if name in t.get("names", [])), None)
+    tensors = tensor_facts(snapshot.graph)
+    tensor = next((t for t in tensors if name in t.names), None)
     if tensor is None:
         # Kernels draw only the interesting part of big graphs; a tensor alone on its
         # storage is then described by the name summary, which has its facts too.
@@ -149,28 +205,30 @@ def describe(snapshot: KernelSnapshot, name: str) -> str | None:
         if not isinstance(fact, dict):
             return None
         if "shape" not in fact:
-            return f"{name}: {fact.get('type', fact.get('kind', 'object'))}"
-        tensor = {**fact, "names": [name]}
-    shape = ", ".join(str(n) for n in tensor.get("shape", []))
-    dtype = f"{tensor.get('library')}.{tensor.get('dtype')}"
-    line = f"{name}: {dtype} [{shape}] on {tensor.get('device')}"
-    storage = tensor.get("storage")
-    if storage is None:
+            label = next(
+                (v for v in (fact.get("type"), fact.get("kind")) if isinstance(v, str)), "object"
+            )
+            return f"{name}: {label}"
+        tensor = TensorFacts.from_entry({**fact, "names": [name]})
+        if tensor is None:
+            return None
+    shape = ", ".join(str(n) for n in tensor.shape)
+    line = f"{name}: {tensor.library}.{tensor.dtype} [{shape}] on {tensor.device}"
+    if tensor.storage is None:
         return f"{line}, no strided storage"
     sharers = [
-        (t.get("names") or [t.get("id")])[0]
+        (t.names[0] if t.names else t.id or "?")
         for t in tensors
-        if t.get("storage") == storage and t is not tensor
+        if t.storage == tensor.storage and t is not tensor and name not in t.names
     ]
     if sharers:
-        shown = ", ".join(str(s) for s in sharers[:_MAX_SHARERS])
+        shown = ", ".join(sharers[:_MAX_SHARERS])
         more = len(sharers) - _MAX_SHARERS
-        line += f", shares storage {storage} with {shown}"
+        line += f", shares storage {tensor.storage} with {shown}"
         line += f" and {more} more" if more > 0 else ""
     else:
-        line += f", storage {storage}"
-    offset = tensor.get("offset")
-    return line + ("" if offset is None else f", offset {offset}")
+        line += f", storage {tensor.storage}"
+    return line + ("" if tensor.offset is None else f", offset {tensor.offset}")
 
 
 def graph_message(uri: str | None, snapshot: KernelSnapshot) -> dict[str, Any]:

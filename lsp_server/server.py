@@ -1,26 +1,37 @@
 """The Tensor Views language server: pygls glue between open documents and the pure rules.
 
 `TensorViewsServer` keeps the user's settings, takes snapshots of `.py` files and notebooks,
-caches their analyses and publishes diagnostics after a short debounce. Each LSP feature lives in
+and analyses them in worker processes, never on the event loop nor under its GIL (`ast.parse`
+of a big module holds the GIL for its whole run): every request stays answerable while a big
+document is being judged. Per file or notebook one analysis runs at a time, always of
+the latest text (edits made meanwhile are folded into the next run); results are cached by
+their inputs. Diagnostics are published after a short debounce. Each LSP feature lives in
 `lsp_server.features.<name>` and registers its handlers in `create_server`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib.metadata
 import logging
+import multiprocessing
+import sys
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import BinaryIO
 
 from lsprotocol import types
+from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 
-from lsp_server.documents import AnalysedDocument, Snapshot, Source, analyse
-from lsp_server.features.settings import Settings
+from lsp_server.documents import AnalysedDocument, Snapshot, Source, analyse, warm_up
 from lsp_server.live_state import LiveKernels, known_types
+from lsp_server.options import Settings
+from lsp_server.transport import TensorViewsProtocol, serve
+from lsp_server.version import NAME, server_version
 
 logger = logging.getLogger(__name__)
 
-NAME = "tensorviews"
 NOTEBOOK_SYNC = types.NotebookDocumentSyncOptions(
     notebook_selector=[
         types.NotebookDocumentFilterWithCells(
@@ -31,18 +42,13 @@ NOTEBOOK_SYNC = types.NotebookDocumentSyncOptions(
 PYTHON_LANGUAGE = "python"
 
 
-def server_version() -> str:
-    """The installed package's version (the source tree's when not installed)."""
-    try:
-        return importlib.metadata.version(NAME)
-    except importlib.metadata.PackageNotFoundError:
-        return "0.1.0"
-
-
 class TensorViewsServer(LanguageServer):
     """Language server that reports swap-of-views hazards in Python files and notebooks."""
 
     debounce_s = 0.2
+    # Analyses of different documents run side by side, so a small one is not queued behind a
+    # big one.
+    analysis_workers = 2
 
     def __init__(self) -> None:
         super().__init__(
@@ -50,9 +56,14 @@ class TensorViewsServer(LanguageServer):
             version=server_version(),
             text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
             notebook_document_sync=NOTEBOOK_SYNC,
+            protocol_cls=TensorViewsProtocol,
         )
         self.settings = Settings()
         self._analyses: dict[str, tuple[tuple[object, ...], tuple[AnalysedDocument, ...]]] = {}
+        self._running: dict[str, tuple[tuple[object, ...], asyncio.Future[object]]] = {}
+        self.analysis_pool = self._new_pool()
+        # Documents whose user was told they are too big to check (told once per document).
+        self.told_too_big: set[str] = set()
         # Debounce timers and the URIs last published, per file or notebook (see diagnostics).
         self.pending: dict[str, asyncio.Task[None]] = {}
         self.published: dict[str, set[str]] = {}
@@ -110,22 +121,95 @@ class TensorViewsServer(LanguageServer):
         stamp, documents = self._analyses.get(snapshot.key, ((), ()))
         return documents if stamp == snapshot.stamp else None
 
-    def document(self, uri: str) -> AnalysedDocument | None:
-        """The up-to-date analysis of one file or cell, analysing now if the cache is stale."""
-        snapshot = self.snapshot(self.key_for(uri))
-        if snapshot is None:
-            return None
-        documents = self.cached(snapshot)
+    async def analysis(self, key: str) -> tuple[AnalysedDocument, ...] | None:
+        """The analysis of a file or notebook's current text (None once closed).
+
+        Runs in a worker process. While one runs for this key, callers wait for it and then
+        analyse the text as it is by then: of many edits made during a long run, only the
+        latest is analysed next."""
+        loop = asyncio.get_running_loop()
+        while True:
+            snapshot = self.snapshot(key)
+            if snapshot is None:
+                return None
+            documents = self.cached(snapshot)
+            if documents is not None:
+                return documents
+            stamp, running = self._running.get(key, ((), None))
+            if running is None:
+                running = self._start(loop, key, snapshot)
+                stamp = snapshot.stamp
+            await asyncio.wait([running])  # our caller's cancellation leaves the run alone
+            if stamp == snapshot.stamp and (error := running.exception()) is not None:
+                raise error
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        # "spawn": forking a process that runs threads (the reader, pygls' pool) is unsafe.
+        return ProcessPoolExecutor(
+            max_workers=self.analysis_workers, mp_context=multiprocessing.get_context("spawn")
+        )
+
+    def _start(
+        self, loop: asyncio.AbstractEventLoop, key: str, snapshot: Snapshot
+    ) -> asyncio.Future[object]:
+        pool = self.analysis_pool
+        try:
+            running: asyncio.Future[object] = loop.run_in_executor(pool, analyse, snapshot)
+        except BrokenProcessPool:  # a worker died (killed, out of memory): start afresh
+            pool = self.analysis_pool = self._new_pool()
+            running = loop.run_in_executor(pool, analyse, snapshot)
+        self._running[key] = (snapshot.stamp, running)
+
+        def finished(done: asyncio.Future[object]) -> None:
+            if self._running.get(key, ((), None))[1] is done:
+                del self._running[key]
+            if done.cancelled():
+                return
+            if isinstance(done.exception(), BrokenProcessPool) and self.analysis_pool is pool:
+                self.analysis_pool = self._new_pool()  # the next analysis gets a live worker
+            if done.exception() is not None:
+                return
+            if self.snapshot(key) is not None:  # still open
+                result = done.result()
+                assert isinstance(result, tuple)
+                self.remember(snapshot, result)
+
+        running.add_done_callback(finished)
+        return running
+
+    async def document(self, uri: str) -> AnalysedDocument | None:
+        """The up-to-date analysis of one file or cell."""
+        documents = await self.analysis(self.key_for(uri))
         if documents is None:
-            documents = analyse(snapshot)
-            self.remember(snapshot, documents)
+            return None
         return next((doc for doc in documents if doc.uri == uri), None)
 
     def forget(self, key: str) -> None:
         """Drop a closed document's cache and pending work."""
         self._analyses.pop(key, None)
+        self.told_too_big.discard(key)
         if (task := self.pending.pop(key, None)) is not None:
             task.cancel()
+
+    def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+        """Serve over stdio with bounded framing (see `lsp_server.transport`)."""
+        self._stop_event = threading.Event()
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        assert isinstance(self.protocol, TensorViewsProtocol)
+        self.analysis_pool.submit(warm_up)  # the worker starts while the client initializes
+        try:
+            asyncio.run(serve(self.protocol, stdin or sys.stdin.buffer))
+        except BrokenPipeError:
+            logger.error("the client closed the connection")
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.shutdown()
+
+    def shutdown(self) -> None:
+        """Stop: running analyses are abandoned, queued ones dropped."""
+        self.analysis_pool.shutdown(wait=False, cancel_futures=True)
+        super().shutdown()  # type: ignore[no-untyped-call]
 
 
 def create_server() -> TensorViewsServer:

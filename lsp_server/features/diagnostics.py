@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from lsp_server.documents import AnalysedDocument, analyse
+from lsp_server.documents import AnalysedDocument
 from lsp_server.failures import guarded, log_failure
 from lsp_server.positions import UTF16, to_lsp_range
+from lsp_server.related import related_places
 from tensorviews.rules import Finding
 
 if TYPE_CHECKING:
-    from lsp_server.features.settings import Settings
+    from lsp_server.options import Settings
     from lsp_server.server import TensorViewsServer
 
 SOURCE = "tensorviews"
@@ -46,11 +47,11 @@ def to_diagnostic(
     related = [
         types.DiagnosticRelatedInformation(
             location=types.Location(
-                uri=document.uri, range=to_lsp_range(lines, clobber.written_range, encoding)
+                uri=document.uri, range=to_lsp_range(lines, place.range, encoding)
             ),
-            message=f"the store into `{clobber.written_by}` overwrites what `{clobber.read}` reads",
+            message=place.message,
         )
-        for clobber in finding.clobbers
+        for place in related_places(finding)
     ]
     return types.Diagnostic(
         range=to_lsp_range(lines, finding.range, encoding),
@@ -84,23 +85,29 @@ def schedule_all(ls: TensorViewsServer) -> None:
 async def _publish_later(ls: TensorViewsServer, key: str, delay: float) -> None:
     try:
         await asyncio.sleep(delay)
-        snapshot = ls.snapshot(key)
-        if snapshot is None:
-            return
-        documents = ls.cached(snapshot)
-        if documents is None:
-            loop = asyncio.get_running_loop()
-            documents = await loop.run_in_executor(ls.thread_pool, analyse, snapshot)
-            ls.remember(snapshot, documents)
-        current = ls.snapshot(key)
-        if current is not None and current.stamp == snapshot.stamp:
+        # The analysis of the text (and live types) as they are when it returns: inputs that
+        # changed while it ran are analysed before it returns. A newer edit cancels this task.
+        documents = await ls.analysis(key)
+        if documents is not None:
             publish(ls, key, documents)
-        # else: a newer change arrived meanwhile, and its own timer publishes.
+            tell_if_not_checked(ls, key, documents)
     except Exception as error:
         log_failure(ls, f"diagnostics for {key}", error)
     finally:
         if ls.pending.get(key) is asyncio.current_task():
             del ls.pending[key]
+
+
+def tell_if_not_checked(
+    ls: TensorViewsServer, key: str, documents: tuple[AnalysedDocument, ...]
+) -> None:
+    """Say once per open document that it is too big to check (a message, not a diagnostic:
+    there is nothing wrong at any one line)."""
+    reason = next((doc.not_checked for doc in documents if doc.not_checked), None)
+    if reason is None or key in ls.told_too_big:
+        return
+    ls.told_too_big.add(key)
+    ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=reason))
 
 
 def publish(ls: TensorViewsServer, key: str, documents: tuple[AnalysedDocument, ...]) -> None:

@@ -42,12 +42,12 @@ def hover_for(
 
 
 @guarded(None)
-def on_hover(ls: TensorViewsServer, params: types.HoverParams) -> types.Hover | None:
+async def on_hover(ls: TensorViewsServer, params: types.HoverParams) -> types.Hover | None:
     """textDocument/hover: explain the flagged statement, and live facts of the name, under
     the cursor."""
     from lsp_server.features.live_kernels import live_hover_text
 
-    document = ls.document(params.text_document.uri)
+    document = await ls.document(params.text_document.uri)
     if document is None:
         return None
     hover = hover_for(document, params.position, ls.encoding)

@@ -20,6 +20,7 @@ from lsprotocol import types
 from lsp_server.failures import guarded, log_failure
 from lsp_server.live_state import describe, graph_message, name_at
 from lsp_server.positions import from_lsp_position
+from tensorviews.rules.markdown_text import code_block, code_span
 
 if TYPE_CHECKING:
     from lsp_server.documents import AnalysedDocument
@@ -43,18 +44,10 @@ def live_hover_text(
     for name in name_at(text, column):
         facts = describe(snapshot, name)
         if facts is not None:
-            # A fence longer than any backtick run keeps user names literal in Markdown.
-            fence = "`" * max(3, _longest_backtick_run(facts) + 1)
-            return f"{fence}text\n{facts}\n{fence}\nlive: kernel {snapshot.kernel_id}"
+            # Names, dtypes and the kernel id come from the user's kernel: shown verbatim, never
+            # read as Markdown (a fence or span longer than any backtick run inside).
+            return f"{code_block(facts, 'text')}\nlive: kernel {code_span(snapshot.kernel_id)}"
     return None
-
-
-def _longest_backtick_run(text: str) -> int:
-    longest = run = 0
-    for char in text:
-        run = run + 1 if char == "`" else 0
-        longest = max(longest, run)
-    return longest
 
 
 def documents_of(ls: TensorViewsServer, snapshot: KernelSnapshot) -> list[str]:

@@ -3,9 +3,12 @@
 The client sends options under the key `tensorviews`:
 
     {"tensorviews": {"rules": {"enabled": ["TV001"], "disabled": ["TV002"]},
-                     "possibleSeverity": "information" | "warning" | "hint" | "off"}}
+                     "possibleSeverity": "information" | "warning" | "hint" | "off",
+                     "maxFileSize": 2097152 | "2M" | 0}}
 
 `possibleSeverity` is the severity of findings whose container's type cannot be known statically.
+`maxFileSize` (bytes of UTF-8 text, or a size such as "512k"; 0: no limit) bounds the file or
+notebook the server analyses; above it the document is not checked and the user is told once.
 An invalid option is reported with a `window/showMessage` warning and replaced by its default;
 the valid ones still apply.
 """
@@ -13,29 +16,20 @@ the valid ones still apply.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
 from lsp_server.failures import guarded
 from lsp_server.features.diagnostics import schedule_all
-from tensorviews.rules import RULE_CODES
+from lsp_server.limits import DEFAULT_MAX_FILE_SIZE, parse_size
+from lsp_server.options import KNOWN_CODES, Settings
 
 if TYPE_CHECKING:
     from lsp_server.server import TensorViewsServer
 
-KNOWN_CODES = frozenset(RULE_CODES)
 POSSIBLE_SEVERITIES = ("information", "warning", "hint", "off")
 SECTION = "tensorviews"
-
-
-@dataclass(frozen=True)
-class Settings:
-    """What the user chose; the defaults report every rule, "possible" findings as information."""
-
-    enabled: frozenset[str] = KNOWN_CODES
-    possible_severity: str = "information"
 
 
 def parse_settings(raw: object) -> tuple[Settings, list[str]]:
@@ -57,10 +51,32 @@ def parse_settings(raw: object) -> tuple[Settings, list[str]]:
             f"got {severity!r}"
         )
         severity = Settings.possible_severity
-    return Settings(enabled=enabled, possible_severity=severity), problems
+    limit = _parse_size(raw.get("maxFileSize"), problems)
+    return (
+        Settings(enabled=enabled, possible_severity=severity, max_file_size=limit),
+        problems,
+    )
 
 
-_OPTIONS = frozenset({"rules", "possibleSeverity"})
+_OPTIONS = frozenset({"rules", "possibleSeverity", "maxFileSize"})
+
+
+def _parse_size(raw: object, problems: list[str]) -> int:
+    if raw is None:
+        return DEFAULT_MAX_FILE_SIZE
+    if isinstance(raw, int) and not isinstance(raw, bool) and raw >= 0:
+        return raw
+    if isinstance(raw, str):
+        try:
+            return parse_size(raw)
+        except ValueError as error:
+            problems.append(f"`{SECTION}.maxFileSize`: {error}")
+            return DEFAULT_MAX_FILE_SIZE
+    problems.append(
+        f"`{SECTION}.maxFileSize` must be a number of bytes (0: no limit) or a size such as "
+        f"\"2M\", got {_kind(raw)}"
+    )
+    return DEFAULT_MAX_FILE_SIZE
 
 
 def _parse_rules(raw: object, problems: list[str]) -> frozenset[str]:

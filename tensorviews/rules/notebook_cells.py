@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 from tensorviews.rules.model import LINE_BREAK
 
@@ -38,11 +37,11 @@ class CodeCell:
     source: str
 
 
-def read_code_cells(path: Path) -> list[CodeCell]:
-    """The code cells of the notebook at ``path``; raises OSError or NotebookError."""
+def code_cells(text: str) -> list[CodeCell]:
+    """The code cells of a notebook's JSON text; raises NotebookError when it is not one."""
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        document = json.loads(text)
+    except (ValueError, RecursionError) as error:  # RecursionError: absurdly nested arrays
         raise NotebookError(f"invalid notebook JSON: {error}") from error
     cells = document.get("cells") if isinstance(document, dict) else None
     if not isinstance(cells, list):
@@ -52,8 +51,8 @@ def read_code_cells(path: Path) -> list[CodeCell]:
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
         source = cell.get("source", "")
-        if isinstance(source, list):
-            source = "".join(part for part in source if isinstance(part, str))
+        if isinstance(source, list) and all(isinstance(part, str) for part in source):
+            source = "".join(source)
         if not isinstance(source, str):
             raise NotebookError(f"invalid notebook: cell {index} has no text source")
         result.append(CodeCell(index, python_only(source)))

@@ -9,7 +9,15 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from tensorviews.rules import apply_text_edits, find_swap_hazards
-from tests.lsp.conftest import apply_edits, diagnostics_of, file_uri, open_file, replace_text, rng
+from tests.lsp.conftest import (
+    apply_edits,
+    diagnostics_of,
+    file_uri,
+    open_file,
+    replace_text,
+    rng,
+    start,
+)
 
 TWO_TENSORS = "import torch\n\na = torch.zeros(3)\nb = torch.ones(3)\na[0], b[0] = b[0], a[0]\n"
 ONE_TENSOR = "import torch\n\nx = torch.arange(4)\nx[0], x[1] = x[1], x[0]\n"
@@ -135,3 +143,67 @@ async def test_no_actions_away_from_findings_or_for_other_kinds(client: Language
         )
     )
     assert refactors == ()
+
+
+SEVERAL = (
+    "import numpy as np\nimport torch\n\n"
+    "a = torch.zeros(3)\nb = torch.ones(3)\na[0], b[0] = b[0], a[0]\n"
+    "m = np.arange(6).reshape(3, 2)\ntmp = m[0]\nm[0] = m[2]\nm[2] = tmp\n"
+    "def maybe(x, y):\n    x[0], y[0] = y[0], x[0]\n"
+)
+
+
+async def source_actions(
+    client: LanguageClient, uri: str, only: list[str]
+) -> list[types.CodeAction]:
+    result = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=rng(0, 0, 0, 0),
+            context=types.CodeActionContext(
+                diagnostics=[], only=only, trigger_kind=types.CodeActionTriggerKind.Automatic
+            ),
+        )
+    )
+    assert result is not None
+    return [action for action in result if isinstance(action, types.CodeAction)]
+
+
+@pytest.mark.asyncio
+async def test_fix_all_repairs_every_definite_finding_in_one_edit(
+    bare_client: LanguageClient,
+) -> None:
+    client = bare_client
+    initialized = await start(client)
+    kinds = initialized.capabilities.code_action_provider
+    assert isinstance(kinds, types.CodeActionOptions) and kinds.code_action_kinds is not None
+    assert "source.fixAll.tensorviews" in kinds.code_action_kinds
+    uri = file_uri("fix-all.py")
+    open_file(client, uri, SEVERAL)
+    diagnostics = await diagnostics_of(client, uri, lambda d: len(d) == 3)
+    assert sorted(d.severity for d in diagnostics) == [1, 1, 3]  # two definite, one possible
+
+    (action,) = await source_actions(client, uri, [types.CodeActionKind.SourceFixAll])
+
+    assert action.kind == "source.fixAll.tensorviews"
+    assert action.edit is not None and action.edit.changes is not None
+    fixed = apply_edits(SEVERAL, action.edit.changes[uri])
+    namespace = run(fixed)
+    assert namespace["a"].tolist() == [1, 0, 0] and namespace["b"].tolist() == [0, 1, 1]
+    assert namespace["m"].tolist() == [[4, 5], [2, 3], [0, 1]]
+    assert "x[0], y[0] = y[0], x[0]" in fixed  # the possible finding is left to the user
+    replace_text(client, uri, fixed, 2)
+    remaining = await diagnostics_of(client, uri, lambda d: len(d) == 1)
+    assert remaining[0].severity == types.DiagnosticSeverity.Information
+    assert await source_actions(client, uri, ["source.fixAll"]) == []  # nothing safe left
+
+
+@pytest.mark.asyncio
+async def test_fix_all_only_when_asked(client: LanguageClient) -> None:
+    uri = file_uri("fix-all-unasked.py")
+    open_file(client, uri, SEVERAL)
+    await diagnostics_of(client, uri, lambda d: len(d) == 3)
+    lightbulb = await quick_fixes(client, uri, 5, [])
+    assert lightbulb and all(a.kind == types.CodeActionKind.QuickFix for a in lightbulb)
+    assert await source_actions(client, uri, [types.CodeActionKind.Source]) != []
+    assert await source_actions(client, uri, [types.CodeActionKind.SourceOrganizeImports]) == []

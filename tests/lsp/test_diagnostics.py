@@ -150,3 +150,15 @@ async def test_other_languages_are_left_alone(client: LanguageClient) -> None:
     open_file(client, python, SEED)
     await diagnostics_of(client, python)
     assert uri not in client.diagnostics
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("comment", "count"),
+    [("  # noqa", 0), ("  # noqa: TV001", 0), ("  # noqa: TV002", 1), ("  # NOQA:TV001", 0)],
+)
+async def test_noqa_silences_the_line(client: LanguageClient, comment: str, count: int) -> None:
+    uri = file_uri(f"noqa-{count}-{len(comment)}.py")
+    open_file(client, uri, SEED.rstrip("\n") + comment + "\n")
+    published = await diagnostics_of(client, uri)
+    assert len(published) == count

@@ -42,6 +42,12 @@ POSSIBLE = "def swap(a, b):\n    a[0], b[0] = b[0], a[0]\n"
             1,
         ),
         ({"tensorviews": "loud"}, Settings(), 1),
+        ({"tensorviews": {"maxFileSize": 1000}}, Settings(max_file_size=1000), 0),
+        ({"tensorviews": {"maxFileSize": "512k"}}, Settings(max_file_size=512 * 1024), 0),
+        ({"tensorviews": {"maxFileSize": 0}}, Settings(max_file_size=0), 0),
+        ({"tensorviews": {"maxFileSize": -1}}, Settings(), 1),
+        ({"tensorviews": {"maxFileSize": "huge"}}, Settings(), 1),
+        ({"tensorviews": {"maxFileSize": True}}, Settings(), 1),
     ],
 )
 def test_parse_settings(raw: object, expected: Settings, problems: int) -> None:
@@ -125,3 +131,20 @@ async def test_invalid_settings_warn_and_fall_back_to_defaults(bare_client: Lang
     (diagnostic,) = await diagnostics_of(bare_client, possible, lambda d: len(d) == 1)
     assert diagnostic.severity == types.DiagnosticSeverity.Information
     assert len(await diagnostics_of(bare_client, definite, lambda d: len(d) == 1)) == 1
+
+
+@pytest.mark.asyncio
+async def test_max_file_size_is_settable(bare_client: LanguageClient) -> None:
+    await start_with(bare_client, {"maxFileSize": 50})
+    uri = file_uri("limited.py")
+    open_file(bare_client, uri, DEFINITE)
+    await wait_for(lambda: bool(bare_client.messages), "the size message")
+    (message,) = bare_client.messages
+    assert message.type == types.MessageType.Warning
+    size = len(DEFINITE.encode())
+    assert f"does not check this file: {size} bytes is above the 50 bytes limit" in message.message
+    assert await diagnostics_of(bare_client, uri) == []
+    bare_client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings={"tensorviews": {"maxFileSize": "1M"}})
+    )
+    assert len(await diagnostics_of(bare_client, uri, lambda d: len(d) == 1)) == 1
