@@ -1017,18 +1017,3 @@ def _edges_at(
 def snapshot(namespace: Mapping[str, Any], limits: WalkLimits | None = None) -> StorageGraph:
     """The storage graph of the tensors/arrays reachable from ``namespace`` (e.g. ``locals()``)."""
     return Snapshotter(limits).snapshot(namespace)
-
-
-def overlaps(x: Any, y: Any) -> bool:
-    """Do tensors/arrays ``x`` and ``y`` share at least one element? Exact on any device.
-
-    Decided from shape/stride/offset arithmetic only, so it works for CUDA and meta tensors
-    without touching their memory. A layout too tangled to decide within the work bound
-    counts as overlapping.
-    """
-    graph = snapshot({"x": x, "y": y}, WalkLimits(max_depth=0))
-    if len(graph.tensors) == 1:  # the same object twice
-        return graph.tensors[0].numel > 0
-    if len(graph.tensors) != 2:
-        raise TypeError("overlaps() takes two torch tensors or numpy arrays")
-    return bool(graph.overlaps)
