@@ -63,7 +63,8 @@ def other_kinds(namespace: Mapping[str, Any], skip: Any) -> dict[str, tuple[str,
     """name -> (kind, type name) for the top-level names worth telling the language server."""
     kinds: dict[str, tuple[str, str]] = {}
     for name, value in list(namespace.items()):
-        if name.startswith("__") or skip(name) or issubclass(type(value), _NOT_DATA):
+        if (type(name) is not str or name.startswith("__") or skip(name)  # globals()[1] = x
+                or issubclass(type(value), _NOT_DATA)):
             continue
         try:
             kinds[name] = (container_kind(value) or "unknown", type(value).__name__)
