@@ -64,21 +64,25 @@ def _memory(value: Any) -> _Memory:
 
 
 def _torch_memory(t: Any, torch: ModuleType) -> _Memory:
-    name = type(t).__name__
-    if t.layout != torch.strided or t.is_nested:
-        raise TypeError(f"overlaps(): a {name} with layout {t.layout} has no strided memory")
     try:
+        # Raises for layouts without one strided storage (sparse, nested) and for wrapper
+        # subclasses, which hold no memory of their own.
         storage = t.untyped_storage()
         storage_start = storage.data_ptr()
-    except Exception as exc:  # wrapper subclasses: no memory of their own
-        raise TypeError(f"overlaps(): a {name} holds no memory of its own to compare") from exc
+    except Exception as exc:
+        raise TypeError(
+            f"overlaps(): a {type(t).__name__} with layout {t.layout} has no strided memory "
+            "of its own to compare"
+        ) from exc
     itemsize = t.element_size()
-    device = t.device
-    shape = tuple(t.shape)
-    strides = tuple(s * itemsize for s in t.stride())
+    strides = tuple([s * itemsize for s in t.stride()])
     start = storage_start + t.storage_offset() * itemsize
+    layout = Layout(start, tuple(t.shape), strides, itemsize)
+    if storage_start == 0 and t.is_meta:  # no addresses: told apart by storage
+        return _Memory(device="meta", storage=storage._cdata, layout=layout)
+    device = t.device
     return _Memory(
-        device=str(device), storage=storage._cdata, layout=Layout(start, shape, strides, itemsize)
+        device="cpu" if device.type == "cpu" else str(device), storage=0, layout=layout
     )
 
 
