@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tensorviews.graph.model import StorageGraph
-from tensorviews.graph.namespace_walk import is_ipython_name
+from tensorviews.graph.namespace_walk import NameFilter, is_ipython_name
 from tensorviews.live.files import (
     SNAPSHOT_SCHEMA,
     ensure_private_dir,
@@ -103,6 +103,8 @@ class LiveChannel:
         self.seq = 0
         self._last_graph: StorageGraph | None = None
         self._last_kinds: dict[str, tuple[str, str]] | None = None
+        self._names = NameFilter()
+        self._last_signature: tuple[list[Any], list[type]] | None = None
         self._last_cleanup = -CLEANUP_EVERY_S
 
     def skip(self, name: str) -> bool:
@@ -114,6 +116,13 @@ class LiveChannel:
         if not self.enabled:
             return
         namespace = self.state.shell.user_ns
+        # The kinds only depend on the names and their values' types: unchanged (C-level
+        # passes), nothing to classify or write.
+        names, values = self._names.kept(namespace, self.state.name_rule())
+        signature = (names, list(map(type, values)))
+        if graph is self._last_graph and signature == self._last_signature:
+            return
+        self._last_signature = signature
         kinds = other_kinds(namespace, self.skip)
         if graph is self._last_graph and kinds == self._last_kinds:
             return

@@ -24,15 +24,17 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Mapping
-from itertools import islice
+from itertools import compress, islice, repeat
 from types import ModuleType
-from typing import Any, cast
+from typing import Any
 
 from tensorviews.graph.namespace_walk import instance_dict, jagged_type, leaf_grad
 
 MAX_DICT_ITEMS = 256  # dicts larger than this are walked, not fingerprinted
 
 _version = operator.attrgetter("_version")
+_requires_grad = operator.attrgetter("requires_grad")
+_IGNORED, _TENSOR, _WALKED = 0, 1, 2
 
 # (dict keys or None, ids, version counters) of a container of plain tensors.
 BulkCheck = tuple[tuple[Any, ...] | None, tuple[int, ...], tuple[Any, ...]]
@@ -92,20 +94,45 @@ class Fingerprinter:
         # whether a container read column-wise last time is unchanged.
         self.columns: dict[int, BulkCheck] = {}
 
-    def namespace(
-        self, namespace: Mapping[str, Any], skip: Callable[[str], bool]
-    ) -> tuple[Any, ...] | None:
-        if not issubclass(type(namespace), dict):
+    def namespace(self, keys: list[Any], values: list[Any]) -> tuple[Any, ...] | None:
+        """The fingerprint of the names the walk visits and their values.
+
+        Done in C-level passes over the names: their values' types, a category per distinct
+        type, and the id, version counter, address and requires_grad columns of the plain
+        tensors among them. Only values that hold something else worth walking (containers,
+        modules, arrays) are fingerprinted one by one.
+        """
+        types = list(map(type, values))
+        category = {tp: self._category(tp) for tp in set(types)}
+        categories = tuple(map(category.__getitem__, types))
+        tensors = list(compress(values, map(operator.eq, categories, repeat(_TENSOR))))
+        tensor_columns = self._tensors(tensors)
+        if tensor_columns is None:
             return None
-        parts: list[Any] = []
-        for name, value in dict.items(cast(dict[Any, Any], namespace)):
-            if type(name) is str and skip(name):
-                continue
+        requires_grad = tuple(map(_requires_grad, tensors))
+        grads = tuple(
+            id(grad) if grad is not None else 0
+            for grad in map(leaf_grad, compress(tensors, requires_grad))
+        )
+        parts = []
+        for value in compress(values, map(operator.eq, categories, repeat(_WALKED))):
             fp = self.value(value, 0)
             if fp is None:
                 return None
-            parts.append((name, fp))
-        return tuple(parts)
+            parts.append(fp)
+        return (tuple(keys), categories, tensor_columns, requires_grad, grads, tuple(parts))
+
+    def _category(self, tp: type) -> int:
+        """_TENSOR (a plain tensor or parameter), _WALKED (looked into one by one) or
+        _IGNORED (what the walk does not look into: numbers, functions, classes, ...)."""
+        if tp in self.leaf_tensor_types:
+            return _TENSOR
+        if tp in self.plain_types:
+            return _IGNORED
+        if (self._may_hold_arrays(tp) or self._module_or_optimizer(tp)
+                or (self.array_type is not None and tp is self.array_type)):
+            return _WALKED
+        return _IGNORED
 
     def value(self, value: Any, depth: int) -> Any:
         tp = type(value)

@@ -61,6 +61,7 @@ from tensorviews.graph.model import (
 from tensorviews.graph.namespace_walk import (
     BulkFound,
     Found,
+    NameFilter,
     Names,
     WalkLimits,
     is_ipython_name,
@@ -133,6 +134,7 @@ class Snapshotter:
         # thousand tensors runs it ten thousand times. Anything in it: something died.
         self._deaths: list[Any] = [None]
         self._collector = CollectorPause()
+        self._names = NameFilter()
 
     def snapshot(
         self,
@@ -167,7 +169,10 @@ class Snapshotter:
         }
         fingerprinter = Fingerprinter(torch, np, self.limits.probe_items, known_ids)
         try:
-            fingerprint = fingerprinter.namespace(namespace, skip)
+            fingerprint = (
+                fingerprinter.namespace(*self._names.kept(cast(dict[Any, Any], namespace), skip))
+                if issubclass(type(namespace), dict) else None
+            )
         except Exception:  # a hostile object: no shortcut, the careful walk below copes
             fingerprint = None
         if (
