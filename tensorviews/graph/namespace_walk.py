@@ -116,6 +116,7 @@ class WalkLimits:
 class Found:
     obj: Any
     names: Names
+    holds_grad: bool = False  # its .grad was found: each further name names the grad too
 
 
 # A list, tuple or dict with at least this many items, all plain ``torch.Tensor``s, is read
@@ -403,6 +404,7 @@ class _Walker:
         values worth recording: this loop runs once per item of every walked container."""
         limits = self.limits
         kinds = self.kinds
+        found = self.result.found
         interesting = False
         for i, (key, value) in enumerate(items):
             if i >= limits.max_items:
@@ -418,6 +420,11 @@ class _Walker:
                 continue
             interesting = True
             if kind == "tensor":
+                seen = found.get(id(value))
+                if seen is not None and seen.names.more and not seen.holds_grad:
+                    # Its names are full: only counted, no path built (100,000 of them).
+                    seen.names.more += 1
+                    continue
                 item_name = label(key)
                 if self.add(value, item_name):
                     self.visit_grad(value, item_name)
@@ -508,6 +515,9 @@ class _Walker:
     def visit_grad(self, obj: Any, name: str) -> None:
         grad = leaf_grad(obj)
         if grad is not None:
+            found = self.result.found.get(id(obj))
+            if found is not None:
+                found.holds_grad = True
             self.add(grad, f"{name}.grad")
 
 

@@ -42,6 +42,16 @@ def test_one_tensor_under_100000_names_keeps_four_and_a_count(make: Any) -> None
     assert len(dot) < 10_000
 
 
+def test_the_gradient_of_a_parameter_under_many_names_is_counted_the_same() -> None:
+    p = torch.nn.Parameter(torch.zeros(2))
+    p.grad = torch.zeros(2)
+    graph = snapshot({"obj": [p] * 10})
+    assert names_of(graph, "obj[0]")[-1] == "… and 6 more names"
+    assert names_of(graph, "obj[0].grad") == (
+        "obj[0].grad", "obj[1].grad", "obj[2].grad", "obj[3].grad", "… and 6 more names"
+    )
+
+
 @pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz not installed")
 def test_graphviz_draws_a_tensor_with_100000_names() -> None:
     t = torch.zeros(3)
