@@ -64,26 +64,25 @@ def _memory(value: Any) -> _Memory:
 
 
 def _torch_memory(t: Any, torch: ModuleType) -> _Memory:
+    layout = t.layout
     try:
-        # Raises for layouts without one strided storage (sparse, nested) and for wrapper
-        # subclasses, which hold no memory of their own.
-        storage = t.untyped_storage()
-        storage_start = storage.data_ptr()
+        if layout is not torch.strided:
+            raise TypeError(layout)
+        # Raises for wrapper subclasses, which hold no memory of their own. (An empty
+        # tensor's address may be 0 wherever it sits: it overlaps nothing anyway.)
+        start = t.data_ptr()
     except Exception as exc:
         raise TypeError(
-            f"overlaps(): a {type(t).__name__} with layout {t.layout} has no strided memory "
+            f"overlaps(): a {type(t).__name__} with layout {layout} has no strided memory "
             "of its own to compare"
         ) from exc
     itemsize = t.element_size()
     strides = tuple([s * itemsize for s in t.stride()])
-    start = storage_start + t.storage_offset() * itemsize
-    layout = Layout(start, tuple(t.shape), strides, itemsize)
-    if storage_start == 0 and t.is_meta:  # no addresses: told apart by storage
-        return _Memory(device="meta", storage=storage._cdata, layout=layout)
+    memory = Layout(start, tuple(t.shape), strides, itemsize)
     device = t.device
-    return _Memory(
-        device="cpu" if device.type == "cpu" else str(device), storage=0, layout=layout
-    )
+    if device.type == "meta":  # no addresses (all start at 0): told apart by storage
+        return _Memory(device="meta", storage=torch._C._storage_id(t), layout=memory)
+    return _Memory(device="cpu" if device.type == "cpu" else str(device), storage=0, layout=memory)
 
 
 def _numpy_memory(a: Any, np: ModuleType) -> _Memory:
