@@ -37,29 +37,31 @@ def is_ipython_name(name: str) -> bool:
 
 class NameFilter:
     """The keys of a namespace that are walked, in order. ``skip`` is asked once per new name
-    (IPython adds ``_i42`` every cell); the rest is C-level set work, so ten thousand
-    unchanged names cost a few passes in C, not ten thousand calls."""
+    (IPython adds ``_i42`` every cell); the rest is C-level list work: the same keys as last
+    time, or the same followed by new ones (a dict keeps insertion order), are compared, not
+    classified again, so ten thousand unchanged names cost a few passes in C."""
 
     def __init__(self) -> None:
         self._skip: Callable[[str], bool] | None = None
-        self._seen: set[Any] = set()
-        self._skipped: set[Any] = set()
+        self._keys: list[Any] = []
+        self._keep: list[bool] = []  # per key: walked?
+        self._kept: list[Any] = []
 
     def kept(
         self, namespace: dict[Any, Any], skip: Callable[[str], bool]
     ) -> tuple[list[Any], list[Any]]:
         """The walked names and their values, in the namespace's order."""
-        if skip is not self._skip:  # another rule: every name is asked again
-            self._skip, self._seen, self._skipped = skip, set(), set()
         keys = list(dict.keys(namespace))
-        new = set(keys)
-        new.difference_update(self._seen)
-        for key in new:
-            self._seen.add(key)
-            if type(key) is str and skip(key):
-                self._skipped.add(key)
-        keep = list(map(operator.not_, map(self._skipped.__contains__, keys)))
-        return list(compress(keys, keep)), list(compress(dict.values(namespace), keep))
+        known = len(self._keys)
+        if skip is not self._skip or len(keys) < known or keys[:known] != self._keys:
+            self._skip, known, self._keep = skip, 0, []  # another rule, or names removed
+        if known < len(keys):
+            self._keep.extend(
+                [type(key) is not str or not skip(key) for key in keys[known:]]
+            )
+            self._kept = list(compress(keys, self._keep))
+        self._keys = keys
+        return self._kept, list(compress(dict.values(namespace), self._keep))
 
 
 # Names kept per object; the others are counted. Kept small: every name goes into tooltips,

@@ -315,3 +315,20 @@ def test_overlaps_runs_no_torch_function_and_rejects_what_has_no_strided_memory(
     for odd in (torch.zeros(3).to_sparse(), nt, [1, 2], 3.0):
         with pytest.raises(TypeError, match="overlaps"):
             overlaps(odd, torch.zeros(3))
+
+
+def test_names_added_removed_and_readded_between_snapshots_are_walked_in_order() -> None:
+    snapshotter = Snapshotter()
+    ns: dict[str, Any] = {"a": torch.zeros(1), "_i3": torch.zeros(2)}  # IPython's: skipped
+
+    def labels(**kwargs: Any) -> list[str]:
+        return [t.label for t in snapshotter.snapshot(ns, **kwargs).tensors]
+
+    assert labels() == ["a"]
+    ns["b"], ns["_5"] = torch.zeros(3), torch.zeros(1)
+    assert labels() == ["a", "b"]
+    del ns["a"]
+    assert labels() == ["b"]
+    ns["a"] = torch.zeros(1)
+    assert labels() == ["b", "a"]
+    assert labels(skip=lambda name: name == "b") == ["_i3", "_5", "a"]  # another rule
