@@ -255,6 +255,62 @@ def plain_data(repeat: int) -> dict[str, float]:
     }
 
 
+def paired_cells(setup: str, cells: dict[str, str], repeat: int, blocks: int = 3) -> dict[str, Any]:
+    """Each of ``cells`` timed bare and with the extension, alternating in blocks: the median
+    of the blocks' differences (``<key>_hook_ms``) and the ratio of the pooled medians."""
+    shell = InteractiveShell.instance()
+    shell.run_cell(setup, store_history=False)
+    per_block = max(1, -(-repeat // blocks))
+    bare: dict[str, list[list[float]]] = {key: [] for key in cells}
+    ext: dict[str, list[list[float]]] = {key: [] for key in cells}
+    for _ in range(blocks):
+        for key, cell in cells.items():
+            bare[key].append(cell_samples(shell, cell, per_block))
+        shell.run_cell("%load_ext tensorviews", store_history=False)
+        shell.run_cell("pass", store_history=False)  # first scan
+        for key, cell in cells.items():
+            ext[key].append(cell_samples(shell, cell, per_block))
+        shell.run_cell("%unload_ext tensorviews", store_history=False)
+    median = statistics.median
+    result: dict[str, Any] = {}
+    for key in cells:
+        pooled_bare = median([t for block in bare[key] for t in block])
+        pooled_ext = median([t for block in ext[key] for t in block])
+        result[f"{key}_bare_ms"] = pooled_bare
+        result[f"{key}_hook_ms"] = block_difference(ext[key], bare[key])
+        result[f"{key}_ratio"] = pooled_ext / pooled_bare
+    return result
+
+
+def many_names(repeat: int) -> dict[str, Any]:
+    """One tensor under 100,000 names (``obj = [t] * 100_000``): the walk names it in linear
+    time and keeps four names and a count. The cell rebinds ``obj`` to a new list, so every
+    cell walks all 100,000 items."""
+    result = paired_cells(
+        "import torch\nt = torch.rand(3)\nobj = [t] * 100_000",
+        {"new_list": "obj = [t] * 100_000", "unchanged": "pass"},
+        max(3, repeat // 3),
+    )
+    InteractiveShell.instance().run_cell("del t, obj", store_history=False)
+    return result
+
+
+def top_level_names(repeat: int) -> dict[str, Any]:
+    """10,000 top-level names holding tensors, half of them views of one base, unchanged
+    between cells (issue 14's goal: at most 2 ms over a bare cell)."""
+    setup = (
+        "import torch\nbase = torch.rand(5_000, 3)\n"
+        "globals().update({f't{i}': torch.rand(3) for i in range(5_000)})\n"
+        "globals().update({f'v{i}': base[i] for i in range(5_000)})"
+    )
+    result = paired_cells(setup, {"unchanged": "pass"}, repeat)
+    InteractiveShell.instance().run_cell(
+        "for _i in range(5_000): del globals()[f't{_i}'], globals()[f'v{_i}']\ndel base",
+        store_history=False,
+    )
+    return result
+
+
 def transformer(repeat: int) -> dict[str, float]:
     """Graph JSON and SVG of a 12-layer encoder with its optimizer state, cold each time."""
     from kernel_ext import Snapshotter
@@ -295,7 +351,12 @@ def transformer(repeat: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--only", choices=["names"], default=None,
+                        help="names: only the rows of many names and many top-level names")
     args = parser.parse_args()
+    if args.only == "names":
+        print_name_rows(many_names(args.repeat), top_level_names(args.repeat))
+        return
     rows = [measure(n, args.repeat) for n in (100, 10_000)]
     rows.append(measure(100_000, max(3, args.repeat // 5)))
     header = (
@@ -364,6 +425,9 @@ def main() -> None:
         f"{plain['hook_unchanged_ms']:.2f} ms unchanged, {plain['hook_changed_ms']:.2f} ms "
         f"when a name changes (bare cell {plain['bare_ms']:.2f} ms)"
     )
+    names = many_names(args.repeat)
+    top = top_level_names(args.repeat)
+    print_name_rows(names, top)
     model = transformer(max(3, args.repeat // 3))
     print(
         f"12-layer TransformerEncoder + AdamW state: {model['tensors']} tensors; graph JSON "
@@ -377,11 +441,27 @@ def main() -> None:
             {
                 "torch": torch.__version__, "rows": rows, "views_of_one_storage": shared,
                 "requiring_grad": grads, "plain_data": plain, "transformer": model,
+                "many_names": names, "top_level_names": top,
             },
             indent=2,
         )
     )
     print(f"written {RESULTS}")
+
+
+def print_name_rows(names: dict[str, Any], top: dict[str, Any]) -> None:
+    print(
+        f"One tensor under 100,000 names (obj = [t] * 100_000 rebound each cell): "
+        f"{names['new_list_ratio']:.2f}x a bare cell (bare {names['new_list_bare_ms']:.2f} ms, "
+        f"hook {names['new_list_hook_ms']:.1f} ms); unchanged: hook "
+        f"{names['unchanged_hook_ms']:.2f} ms"
+    )
+    hook = top["unchanged_hook_ms"]
+    print(
+        f"10,000 unchanged top-level names (half views of one base): {top['unchanged_ratio']:.1f}x"
+        f" a bare cell (bare {top['unchanged_bare_ms']:.2f} ms, hook {hook:.2f} ms; goal 2 ms "
+        f"{'met' if hook <= 2.0 else 'NOT met'})"
+    )
 
 
 if __name__ == "__main__":

@@ -55,6 +55,7 @@ class TensorViews:
         self.graph: StorageGraph | None = None
         self.changes: GraphChanges | None = None
         self.reported: set[str] = set()
+        self._name_rule: tuple[tuple[int, int], Callable[[str], bool]] | None = None
         self.auto = "scan"
         self.max_nodes = DEFAULT_MAX_NODES
         self.min_waste = DEFAULT_MIN_WASTE
@@ -100,15 +101,24 @@ class TensorViews:
                 self.report(f"{_name_of(listener)} failed ({type(exc).__name__}: {exc})")
 
     def take_snapshot(self) -> StorageGraph:
-        hidden = getattr(self.shell, "user_ns_hidden", {})
-
-        def skip(name: str) -> bool:
-            return name in hidden or is_ipython_name(name)
-
-        graph = self.snapshotter.snapshot(self.shell.user_ns, skip=skip)
+        graph = self.snapshotter.snapshot(self.shell.user_ns, skip=self.name_rule())
         for problem in graph.problems:
             self.report(problem)
         return graph
+
+    def name_rule(self) -> Callable[[str], bool]:
+        """Which top-level names are not the user's: IPython's own and its hidden ones. The
+        same function while the hidden names are the same, so the snapshotter asks it once
+        per new name rather than for every name after every cell."""
+        hidden = getattr(self.shell, "user_ns_hidden", {})
+        key = (id(hidden), len(hidden))
+        if self._name_rule is None or self._name_rule[0] != key:
+
+            def skip(name: str) -> bool:
+                return name in hidden or is_ipython_name(name)
+
+            self._name_rule = (key, skip)
+        return self._name_rule[1]
 
     def report(self, line: str) -> None:
         if line not in self.reported:

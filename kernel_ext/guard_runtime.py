@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from tensorviews.graph.scan import overlaps
+from tensorviews.graph.pair_overlap import overlaps
 from tensorviews.live.value_kinds import container_kind
 from tensorviews.rules import Finding
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tensorviews.graph.model import StorageGraph
-from tensorviews.graph.namespace_walk import is_ipython_name
+from tensorviews.graph.namespace_walk import NameFilter, is_ipython_name
 from tensorviews.live.files import (
     MAX_SNAPSHOT_BYTES,
     SNAPSHOT_SCHEMA,
@@ -71,7 +71,8 @@ def other_kinds(namespace: Mapping[str, Any], skip: Any) -> dict[str, tuple[str,
     """name -> (kind, type name) for the top-level names worth telling the language server."""
     kinds: dict[str, tuple[str, str]] = {}
     for name, value in list(namespace.items()):
-        if name.startswith("__") or skip(name) or issubclass(type(value), _NOT_DATA):
+        if (type(name) is not str or name.startswith("__") or skip(name)  # globals()[1] = x
+                or issubclass(type(value), _NOT_DATA)):
             continue
         try:
             kinds[name] = (container_kind(value) or "unknown", type(value).__name__)
@@ -122,6 +123,8 @@ class LiveChannel:
         self.seq = 0
         self._last_graph: StorageGraph | None = None
         self._last_kinds: dict[str, tuple[str, str]] | None = None
+        self._names = NameFilter()
+        self._last_signature: tuple[list[Any], list[type]] | None = None
         self._last_cleanup = -CLEANUP_EVERY_S
         self.problem: str | None = None
 
@@ -134,6 +137,13 @@ class LiveChannel:
         if not self.enabled:
             return
         namespace = self.state.shell.user_ns
+        # The kinds only depend on the names and their values' types: unchanged (C-level
+        # passes), nothing to classify or write.
+        names, values = self._names.kept(namespace, self.state.name_rule())
+        signature = (names, list(map(type, values)))
+        if graph is self._last_graph and signature == self._last_signature:
+            return
+        self._last_signature = signature
         kinds = other_kinds(namespace, self.skip)
         if graph is self._last_graph and kinds == self._last_kinds:
             return

@@ -10,7 +10,8 @@ from tensorviews.graph.model import (
     StorageNode,
     TensorNode,
 )
-from tensorviews.graph.scan import Snapshotter, overlaps, snapshot
+from tensorviews.graph.pair_overlap import overlaps
+from tensorviews.graph.scan import Snapshotter, snapshot
 
 __all__ = [
     "MIME_TYPE",

@@ -24,23 +24,43 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Mapping
-from itertools import islice
+from itertools import compress, islice, repeat
 from types import ModuleType
 from typing import Any
 
-from tensorviews.graph.namespace_walk import leaf_grad
+from tensorviews.graph.namespace_walk import instance_dict, jagged_type, leaf_grad
 
 MAX_DICT_ITEMS = 256  # dicts larger than this are walked, not fingerprinted
 
 _version = operator.attrgetter("_version")
+_requires_grad = operator.attrgetter("requires_grad")
+_IGNORED, _TENSOR, _WALKED = 0, 1, 2
 
 # (dict keys or None, ids, version counters) of a container of plain tensors.
-BulkCheck = tuple[tuple[Any, ...] | None, tuple[int, ...], tuple[int, ...]]
+BulkCheck = tuple[tuple[Any, ...] | None, tuple[int, ...], tuple[Any, ...]]
+
+
+def change_token(t: Any) -> Any:
+    """What tells that a tensor's metadata may have changed: its version counter, or, for an
+    inference tensor (which has none), its layout."""
+    try:
+        return t._version
+    except RuntimeError:  # "Inference tensors do not track version counter"
+        return (tuple(t.shape), t.stride(), t.storage_offset())
+
+
+def versions(items: Any) -> tuple[Any, ...]:
+    """``change_token`` of every item: a C-level pass unless an inference tensor is among
+    them."""
+    try:
+        return tuple(map(_version, items))
+    except RuntimeError:
+        return tuple(map(change_token, items))
 
 
 def bulk_check(items: Any, keys: tuple[Any, ...] | None) -> BulkCheck:
     """What must be equal for a container of plain tensors to count as unchanged."""
-    return (keys, tuple(map(id, items)), tuple(map(_version, items)))
+    return (keys, tuple(map(id, items)), versions(items))
 
 
 class Fingerprinter:
@@ -69,24 +89,50 @@ class Fingerprinter:
         self.leaf_tensor_types: frozenset[type] = (
             frozenset({torch.Tensor, torch.nn.Parameter}) if torch is not None else frozenset()
         )
+        self.jagged_type = jagged_type()
         # id(container) -> its check (see ``bulk_check``), which the snapshot reuses to tell
         # whether a container read column-wise last time is unchanged.
         self.columns: dict[int, BulkCheck] = {}
 
-    def namespace(
-        self, namespace: Mapping[str, Any], skip: Callable[[str], bool]
-    ) -> tuple[Any, ...] | None:
-        if not isinstance(namespace, dict):
+    def namespace(self, keys: list[Any], values: list[Any]) -> tuple[Any, ...] | None:
+        """The fingerprint of the names the walk visits and their values.
+
+        Done in C-level passes over the names: their values' types, a category per distinct
+        type, and the id, version counter, address and requires_grad columns of the plain
+        tensors among them. Only values that hold something else worth walking (containers,
+        modules, arrays) are fingerprinted one by one.
+        """
+        types = list(map(type, values))
+        category = {tp: self._category(tp) for tp in set(types)}
+        categories = tuple(map(category.__getitem__, types))
+        tensors = list(compress(values, map(operator.eq, categories, repeat(_TENSOR))))
+        tensor_columns = self._tensors(tensors)
+        if tensor_columns is None:
             return None
-        parts: list[Any] = []
-        for name, value in dict.items(namespace):
-            if type(name) is not str or skip(name):
-                continue
+        requires_grad = tuple(map(_requires_grad, tensors))
+        grads = tuple(
+            id(grad) if grad is not None else 0
+            for grad in map(leaf_grad, compress(tensors, requires_grad))
+        )
+        parts = []
+        for value in compress(values, map(operator.eq, categories, repeat(_WALKED))):
             fp = self.value(value, 0)
             if fp is None:
                 return None
-            parts.append((name, fp))
-        return tuple(parts)
+            parts.append(fp)
+        return (tuple(keys), categories, tensor_columns, requires_grad, grads, tuple(parts))
+
+    def _category(self, tp: type) -> int:
+        """_TENSOR (a plain tensor or parameter), _WALKED (looked into one by one) or
+        _IGNORED (what the walk does not look into: numbers, functions, classes, ...)."""
+        if tp in self.leaf_tensor_types:
+            return _TENSOR
+        if tp in self.plain_types:
+            return _IGNORED
+        if (self._may_hold_arrays(tp) or self._module_or_optimizer(tp)
+                or (self.array_type is not None and tp is self.array_type)):
+            return _WALKED
+        return _IGNORED
 
     def value(self, value: Any, depth: int) -> Any:
         tp = type(value)
@@ -112,10 +158,14 @@ class Fingerprinter:
                     return None
                 parts.append((k, fp))
             return (id(value), tuple(parts))
+        if tp is self.jagged_type and tp is not None:
+            own = instance_dict(value)
+            buffers = [own.get(attr) for attr in ("_values", "_offsets", "_lengths")]
+            return ("jagged", id(value), self._tensors([b for b in buffers if b is not None]))
         torch = self.torch
-        if torch is not None and isinstance(value, torch.nn.Module):
+        if torch is not None and issubclass(tp, torch.nn.Module):
             return self._module(value)
-        if torch is not None and isinstance(value, torch.optim.Optimizer):
+        if torch is not None and issubclass(tp, torch.optim.Optimizer):
             return self._optimizer(value)
         if self._may_hold_arrays(tp):
             return None
@@ -152,7 +202,7 @@ class Fingerprinter:
         try:
             return (
                 tuple(map(id, items)),
-                tuple(map(_version, items)),
+                versions(items),
                 tuple(map(data_ptr, items)),
             )
         except RuntimeError:  # a sparse tensor has no data address: walk instead
@@ -163,7 +213,7 @@ class Fingerprinter:
         if known is not None and len(known) == len(items):
             ids = tuple(map(id, items))
             if ids == known:
-                check = self.columns[id(items)] = (None, ids, tuple(map(_version, items)))
+                check = self.columns[id(items)] = (None, ids, versions(items))
                 return (id(items), check)
         if len(items) > self.probe_items and self._skipped_by_walk(items[: self.probe_items]):
             return (id(items), len(items))
@@ -200,15 +250,42 @@ class Fingerprinter:
         return (id(value), check)
 
     def _module(self, module: Any) -> Any:
-        params = [p for _, p in module.named_parameters(remove_duplicate=False)]
-        buffers = [b for _, b in module.named_buffers(remove_duplicate=False) if b is not None]
-        grads = tuple(id(p.grad) if p.grad is not None else 0 for p in params)
-        tensors = self._tensors(params + buffers)
-        return None if tensors is None else (id(module), tensors, grads)
+        """Ids, versions and addresses of every parameter and buffer, and which hold a
+        gradient, read from the modules' own dicts (no override of theirs runs)."""
+        tensors: list[Any] = []
+        grads: list[int] = []
+        modules = [module]
+        seen = {id(module)}
+        for current in modules:  # grows while iterated: breadth first over submodules
+            own = instance_dict(current)
+            for attr in ("_parameters", "_buffers"):
+                members = own.get(attr)
+                if type(members) is not dict:
+                    continue
+                for v in dict.values(members):
+                    if v is None:
+                        continue
+                    if type(v) not in self.leaf_tensor_types:
+                        return None  # a subclass or something odd: walk instead
+                    tensors.append(v)
+                    if attr == "_parameters":
+                        grad = leaf_grad(v)
+                        grads.append(id(grad) if grad is not None else 0)
+            children = own.get("_modules")
+            if type(children) is not dict:
+                return None
+            for child in dict.values(children):
+                if child is not None and id(child) not in seen:
+                    seen.add(id(child))
+                    modules.append(child)
+        fp = self._tensors(tensors)
+        return None if fp is None else (id(module), fp, tuple(grads), tuple(map(id, modules)))
 
     def _optimizer(self, optimizer: Any) -> Any:
-        state = optimizer.state
-        if not isinstance(state, dict):
+        own = instance_dict(optimizer)
+        state = own.get("state")
+        groups = own.get("param_groups")
+        if state is None or not issubclass(type(state), dict) or type(groups) is not list:
             return None
         tensors = []
         for per_param in dict.values(state):
@@ -219,5 +296,17 @@ class Fingerprinter:
                     tensors.append(v)
                 elif type(v) not in self.plain_types:
                     return None
+        params: list[Any] = []
+        for group in list.__iter__(groups):
+            group_params = dict.get(group, "params") if type(group) is dict else None
+            if type(group_params) is not list:
+                return None
+            params.extend(list.__iter__(group_params))
+        if not set(map(type, params)) <= self.leaf_tensor_types:
+            return None
+        grads = tuple(id(g) if g is not None else 0 for g in map(leaf_grad, params))
         fp = self._tensors(tensors)
-        return None if fp is None else (id(optimizer), tuple(map(id, state)), fp)
+        held = self._tensors(params)
+        if fp is None or held is None:
+            return None
+        return (id(optimizer), tuple(map(id, dict.keys(state))), fp, held, grads)

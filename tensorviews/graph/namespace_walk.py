@@ -3,25 +3,105 @@
 The walk looks into top-level names, items of lists/tuples/dicts (bounded depth and width),
 parameters and buffers of ``nn.Module``s by qualified name, optimizer state, and ``.grad``.
 Only exact container protocols of the built-in base classes are used (``dict.items(d)``, not
-``d.items()``), so user subclasses and hostile ``__getattr__``/properties cannot run code here.
+``d.items()``, ``list.__len__(x)``, ``type(x)`` and the ``__mro__`` of a class, never ``isinstance``
+or ``len``), modules through ``nn.Module``'s own dicts (``_parameters``, ``_buffers``, ``_modules``)
+rather than its overridable methods, so user subclasses, ``__class__`` properties, metaclass
+``__getattr__`` and module overrides cannot run code here. (Tensor attributes are read with torch
+function dispatch disabled: see ``Snapshotter.snapshot``.)
+
+Names are text that can be JSON-encoded and drawn: a lone surrogate is escaped
+(``backslashreplace``), a key of the namespace that is not a string is shown as an access path
+(``globals()[1]``), and one object reached under many paths keeps its first ``MAX_NAMES`` names
+and a count of the others ("… and 99,996 more names"), recorded here so that every face shows
+the same.
 """
 
 from __future__ import annotations
 
 import operator
 import re
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import compress
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 # Names IPython puts in the user namespace for its own bookkeeping.
 _IPYTHON_NAME = re.compile(r"^(_+|_i+|_i?\d+|_[ioh]h|_dh|In|Out|exit|quit|get_ipython)$")
 
 
 def is_ipython_name(name: str) -> bool:
-    return bool(_IPYTHON_NAME.match(name))
+    return type(name) is str and bool(_IPYTHON_NAME.match(name))
+
+
+class NameFilter:
+    """The keys of a namespace that are walked, in order. ``skip`` is asked once per new name
+    (IPython adds ``_i42`` every cell); the rest is C-level list work: the same keys as last
+    time, or the same followed by new ones (a dict keeps insertion order), are compared, not
+    classified again, so ten thousand unchanged names cost a few passes in C."""
+
+    def __init__(self) -> None:
+        self._skip: Callable[[str], bool] | None = None
+        self._keys: list[Any] = []
+        self._keep: list[bool] = []  # per key: walked?
+        self._kept: list[Any] = []
+
+    def kept(
+        self, namespace: dict[Any, Any], skip: Callable[[str], bool]
+    ) -> tuple[list[Any], list[Any]]:
+        """The walked names and their values, in the namespace's order."""
+        keys = list(dict.keys(namespace))
+        known = len(self._keys)
+        if skip is not self._skip or len(keys) < known or keys[:known] != self._keys:
+            self._skip, known, self._keep = skip, 0, []  # another rule, or names removed
+        if known < len(keys):
+            self._keep.extend(
+                [type(key) is not str or not skip(key) for key in keys[known:]]
+            )
+            self._kept = list(compress(keys, self._keep))
+        self._keys = keys
+        return self._kept, list(compress(dict.values(namespace), self._keep))
+
+
+# Names kept per object; the others are counted. Kept small: every name goes into tooltips,
+# the live file and the drawing's labels.
+MAX_NAMES = 4
+
+
+def more_names_text(count: int) -> str:
+    return f"… and {count:,} more name{'s' if count != 1 else ''}"
+
+
+def printable_name(name: str) -> str:
+    """``name`` as text that encodes as UTF-8: lone surrogates become ``\\udcff``."""
+    if name.isascii():
+        return name
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "backslashreplace").decode("utf-8")
+    return name
+
+
+@dataclass(slots=True)
+class Names:
+    """The access paths of one object in walk order: the first ``MAX_NAMES``, then a count."""
+
+    first: list[str]
+    more: int = 0
+
+    def add(self, name: str) -> None:
+        if len(self.first) < MAX_NAMES:
+            if name not in self.first:  # at most MAX_NAMES compared: never quadratic
+                self.first.append(printable_name(name))
+        else:
+            self.more += 1
+
+    def shown(self) -> tuple[str, ...]:
+        if not self.more:
+            return tuple(self.first)
+        return (*self.first, more_names_text(self.more))
 
 
 @dataclass(frozen=True)
@@ -37,7 +117,8 @@ class WalkLimits:
 @dataclass(slots=True)
 class Found:
     obj: Any
-    names: list[str]
+    names: Names
+    holds_grad: bool = False  # its .grad was found: each further name names the grad too
 
 
 # A list, tuple or dict with at least this many items, all plain ``torch.Tensor``s, is read
@@ -60,10 +141,17 @@ class BulkFound:
     id_set: set[int]
     keys: list[Any] | None  # dict keys (str/int), None for a list or tuple
     after: int
-    extra_names: dict[int, list[str]] = field(default_factory=dict)  # position -> other paths
+    # position -> every path of that item (its own first), for items reached a second way
+    extra_names: dict[int, Names] = field(default_factory=dict)
+    _positions: dict[int, int] | None = None
 
     def item_name(self, i: int) -> str:
         return item_path(self.name, self.keys, i)
+
+    def position(self, obj_id: int) -> int:
+        if self._positions is None:  # built once, at the first second path: never quadratic
+            self._positions = dict(zip(self.ids, range(len(self.ids)), strict=True))
+        return self._positions[obj_id]
 
 
 def item_path(name: str, keys: list[Any] | None, i: int) -> str:
@@ -87,14 +175,58 @@ _SCALAR_KEY_TYPES = (str, int, float, bool, bytes, type(None))
 
 def key_text(key: Any, names_by_id: Mapping[int, Found]) -> str:
     """How a dict key is written in an access path, without calling user ``__repr__`` code."""
-    if isinstance(key, _SCALAR_KEY_TYPES) and type(key) in _SCALAR_KEY_TYPES:
+    if type(key) in _SCALAR_KEY_TYPES:
         return repr(key)
     if type(key) is tuple and all(type(k) in _SCALAR_KEY_TYPES for k in key):
         return repr(key)
     found = names_by_id.get(id(key))
-    if found is not None and found.names:
-        return found.names[0]
+    if found is not None and found.names.first:
+        return found.names.first[0]
     return f"<{type(key).__name__}>"
+
+
+def _class_attribute(tp: type, attr: str) -> Any:
+    """``attr`` as defined on class ``tp`` or its bases, found in their own dicts: no
+    metaclass ``__getattr__`` or property runs. None when absent."""
+    for klass in _MRO(tp):
+        value = _CLASS_DICT(klass).get(attr)
+        if value is not None:
+            return value
+    return None
+
+
+_MRO = type.__dict__["__mro__"].__get__
+_CLASS_DICT = type.__dict__["__dict__"].__get__
+_INSTANCE_DICT = object.__getattribute__
+
+
+def instance_dict(obj: Any) -> dict[str, Any]:
+    """The object's own attribute dict (an empty one if it has none or it is odd)."""
+    try:
+        d = _INSTANCE_DICT(obj, "__dict__")
+    except AttributeError:
+        return {}
+    return d if type(d) is dict else {}
+
+
+def jagged_type() -> type | None:
+    """torch's jagged-layout nested tensor class, if torch loaded it."""
+    module = sys.modules.get("torch.nested._internal.nested_tensor")
+    tp = getattr(module, "NestedTensor", None) if module is not None else None
+    return tp if isinstance(tp, type) else None
+
+
+# A jagged nested tensor is drawn as the buffers that hold it, under the names that return them.
+_JAGGED_BUFFERS = (("_values", "values()"), ("_offsets", "offsets()"), ("_lengths", "lengths()"))
+
+
+def sequence_length(obj: Any) -> int:
+    """``len`` of a list or tuple (subclasses too) without its ``__len__`` override."""
+    return list.__len__(obj) if issubclass(type(obj), list) else tuple.__len__(obj)
+
+
+def iterate_sequence(obj: Any) -> Any:
+    return list.__iter__(obj) if issubclass(type(obj), list) else tuple.__iter__(obj)
 
 
 class _Walker:
@@ -108,9 +240,14 @@ class _Walker:
         self.bulk_id_sets: list[set[int]] = []  # ids of the tensors of each bulk
         self.bulk_total = 0
         self.tensor_type: type | None = torch.Tensor if torch is not None else None
+        self.is_inference: Callable[[Any], bool] = (
+            torch.Tensor.is_inference if torch is not None else bool
+        )
         self.plain_tensor_ids: Mapping[int, tuple[Any, ...]] = {}
         # id(container) -> the ids of its tensors, for containers checked at the last reading
         self.checked_bulks: Mapping[int, set[int]] = {}
+        self.optimizers: list[tuple[Any, str, int]] = []
+        self.on_error: Callable[[str, BaseException], None] | None = None
 
     def kind(self, tp: type) -> str:
         kind = self.kinds.get(tp)
@@ -122,7 +259,7 @@ class _Walker:
         torch, np = self.torch, self.np
         if torch is not None:
             if issubclass(tp, torch.Tensor):
-                return "tensor"
+                return "jagged" if tp is jagged_type() else "tensor"
             if issubclass(tp, torch.nn.Module):
                 return "module"
             if issubclass(tp, torch.optim.Optimizer):
@@ -131,7 +268,7 @@ class _Walker:
             return "array"
         if issubclass(tp, dict):
             return "dict"
-        if issubclass(tp, tuple) and hasattr(tp, "_fields"):
+        if issubclass(tp, tuple) and _namedtuple_fields(tp) is not None:
             return "namedtuple"
         if issubclass(tp, (list, tuple)):
             return "sequence"
@@ -149,31 +286,33 @@ class _Walker:
                         f"more than {self.limits.max_arrays} tensors/arrays: the rest not shown"
                     )
                 return False
-            self.result.found[id(obj)] = Found(obj, [name])
-        elif name not in found.names:
-            found.names.append(name)
+            self.result.found[id(obj)] = Found(obj, Names([printable_name(name)]))
+        else:
+            found.names.add(name)
         return True
 
     def add_bulk_name(self, obj_id: int, name: str) -> None:
         for bulk in self.result.bulks:
             if obj_id in bulk.id_set:  # rare: one tensor reached by a second path
-                i = bulk.ids.index(obj_id)
-                names = bulk.extra_names.setdefault(i, [])
-                if name not in names and name != bulk.item_name(i):
-                    names.append(name)
+                i = bulk.position(obj_id)
+                names = bulk.extra_names.get(i)
+                if names is None:
+                    names = bulk.extra_names[i] = Names([bulk.item_name(i)])
+                names.add(name)
                 return
 
     def try_bulk(self, obj: Any, name: str, kind: str) -> bool:
         """Record a big container of plain tensors as one ``BulkFound``; False: walk it."""
         tensor_type = self.tensor_type
-        if tensor_type is None or len(obj) < BULK_MIN_ITEMS:
+        size = dict.__len__(obj) if kind == "dict" else sequence_length(obj)
+        if tensor_type is None or size < BULK_MIN_ITEMS:
             return False
         # One look at the first item before copying anything: most big containers hold
         # numbers or strings, and those must cost nothing here.
         if kind == "dict":
             first = next(iter(dict.values(obj)), None)
         else:
-            first = next(list.__iter__(obj) if isinstance(obj, list) else tuple.__iter__(obj))
+            first = next(iterate_sequence(obj))
         if type(first) is not tensor_type:
             return False
         keys: list[Any] | None = None
@@ -183,20 +322,21 @@ class _Walker:
                 return False
             items = list(dict.values(obj))
         else:
-            items = list(list.__iter__(obj) if isinstance(obj, list) else tuple.__iter__(obj))
+            items = list(iterate_sequence(obj))
         limit = self.limits.max_items
         if len(items) > limit:
             return False  # the item walk reports the bound
         known = self.plain_tensor_ids.get(id(obj))
         if known is None and set(map(type, items)) != {tensor_type}:
             return False
-        # Nested tensors (no strides) are read the careful way, and so are containers holding
-        # a gradient, found one tensor at a time (each named after its tensor, in walk order).
-        # Tensors that require grad without holding one (a list of losses, of activations)
-        # are read column-wise like any other.
+        # Nested tensors (no strides) and inference tensors (no version counter) are read the
+        # careful way, and so are containers holding a gradient, found one tensor at a time
+        # (each named after its tensor, in walk order). Tensors that require grad without
+        # holding one (a list of losses, of activations) are read column-wise like any other.
         checked_ids = self.checked_bulks.get(id(obj))
         if checked_ids is None and (
             any(map(_is_nested, items))
+            or any(map(self.is_inference, items))
             or (any(map(_requires_grad, items)) and _holds_a_gradient(items))
         ):
             return False
@@ -225,6 +365,9 @@ class _Walker:
         if kind == "array":
             self.add(obj, name)
             return
+        if kind == "jagged":
+            self.visit_jagged(obj, name)
+            return
         if kind == "other" or depth >= self.limits.max_depth:
             return
         if id(obj) in self.seen_containers:
@@ -235,25 +378,26 @@ class _Walker:
         if kind == "dict":
             found = self.result.found
             self.visit_items(
-                dict.items(obj), name, len(obj), depth,
+                dict.items(obj), name, dict.__len__(obj), depth,
                 lambda k: f"{name}[{key_text(k, found)}]",
             )
         elif kind == "namedtuple":
-            fields = type(obj)._fields
+            fields = _namedtuple_fields(type(obj)) or ()
             self.visit_items(
                 zip(fields, tuple.__iter__(obj), strict=False), name, len(fields), depth,
                 lambda f: f"{name}.{f}",
             )
         elif kind == "sequence":
-            is_list = isinstance(obj, list)
-            iterate: Callable[[Any], Any] = list.__iter__ if is_list else tuple.__iter__
             self.visit_items(
-                enumerate(iterate(obj)), name, len(obj), depth, lambda i: f"{name}[{i}]"
+                enumerate(iterate_sequence(obj)), name, sequence_length(obj), depth,
+                lambda i: f"{name}[{i}]",
             )
         elif kind == "module":
             self.visit_module(obj, name)
         elif kind == "optimizer":
-            self.visit_optimizer(obj, name, depth)
+            # After everything else: its parameters are named where the user keeps them
+            # (``model.fc.weight``), whatever the order of the names.
+            self.optimizers.append((obj, name, depth))
 
     def visit_items(
         self, items: Any, name: str, size: int, depth: int, label: Callable[[Any], str]
@@ -262,6 +406,7 @@ class _Walker:
         values worth recording: this loop runs once per item of every walked container."""
         limits = self.limits
         kinds = self.kinds
+        found = self.result.found
         interesting = False
         for i, (key, value) in enumerate(items):
             if i >= limits.max_items:
@@ -277,6 +422,11 @@ class _Walker:
                 continue
             interesting = True
             if kind == "tensor":
+                seen = found.get(id(value))
+                if seen is not None and seen.names.more and not seen.holds_grad:
+                    # Its names are full: only counted, no path built (100,000 of them).
+                    seen.names.more += 1
+                    continue
                 item_name = label(key)
                 if self.add(value, item_name):
                     self.visit_grad(value, item_name)
@@ -286,20 +436,78 @@ class _Walker:
                 self.visit(value, label(key), depth + 1)
 
     def visit_module(self, module: Any, name: str) -> None:
+        """Parameters, then buffers, of the module and its submodules (pre-order), as
+        ``named_parameters(remove_duplicate=False)`` lists them, read from the module's own
+        dicts: an override of ``named_parameters`` or ``__getattr__`` never runs."""
+        modules: list[tuple[str, dict[str, Any]]] = []
+        stack: list[tuple[Any, str, frozenset[int]]] = [(module, name, frozenset())]
+        while stack:
+            current, prefix, ancestors = stack.pop()
+            own = instance_dict(current)
+            modules.append((prefix, own))
+            children = own.get("_modules")
+            if type(children) is not dict:
+                continue
+            inside = ancestors | {id(current)}
+            later = []
+            for child_name, child in dict.items(children):
+                if (type(child_name) is str and id(child) not in inside
+                        and self.kind(type(child)) == "module"):
+                    later.append((child, f"{prefix}.{child_name}", inside))
+            stack.extend(reversed(later))
         seen: set[int] = set()
-        for qual, p in module.named_parameters(remove_duplicate=False):
-            if id(p) in seen:
-                self.result.tied.add(id(p))
-            seen.add(id(p))
-            if self.add(p, f"{name}.{qual}"):
-                self.visit_grad(p, f"{name}.{qual}")
-        for qual, b in module.named_buffers(remove_duplicate=False):
-            if b is not None:
-                self.add(b, f"{name}.{qual}")
+        for prefix, own in modules:
+            for qual, p in _tensor_items(own.get("_parameters")):
+                if id(p) in seen:
+                    self.result.tied.add(id(p))
+                seen.add(id(p))
+                self.visit_member(p, f"{prefix}.{qual}")
+        for prefix, own in modules:
+            for qual, b in _tensor_items(own.get("_buffers")):
+                self.visit_member(b, f"{prefix}.{qual}")
+
+    def visit_member(self, value: Any, name: str) -> None:
+        kind = self.kind(type(value))
+        if kind == "tensor":
+            if self.add(value, name):
+                self.visit_grad(value, name)
+        elif kind == "jagged":
+            self.visit_jagged(value, name)
+
+    def visit_jagged(self, nested: Any, name: str) -> None:
+        """A jagged nested tensor: its size is symbolic (``j1``) and it has no storage of its
+        own; its buffers are ordinary tensors and show what it shares."""
+        own = instance_dict(nested)
+        for attr, call in _JAGGED_BUFFERS:
+            buffer = own.get(attr)
+            if buffer is not None and self.kind(type(buffer)) == "tensor":
+                self.add(buffer, f"{name}.{call}")
+
+    def visit_optimizers(self) -> None:
+        for optimizer, name, depth in self.optimizers:
+            try:
+                self.visit_optimizer(optimizer, name, depth)
+            except Exception as exc:
+                if self.on_error is not None:
+                    self.on_error(name, exc)
 
     def visit_optimizer(self, optimizer: Any, name: str, depth: int) -> None:
-        state = optimizer.state
-        if type(state) is not dict and not isinstance(state, dict):
+        """Parameters reached through no other name (``opt.param_groups[0]['params'][3]``:
+        after a model dropped or replaced them, the optimizer still holds them), then the
+        state of every parameter, named after its parameter."""
+        own = instance_dict(optimizer)
+        groups = own.get("param_groups")
+        if type(groups) is list:
+            for g, group in enumerate(list.__iter__(groups)):
+                params = dict.get(group, "params") if type(group) is dict else None
+                if type(params) is not list:
+                    continue
+                for j, p in enumerate(list.__iter__(params)):
+                    if (self.kind(type(p)) == "tensor" and id(p) not in self.result.found
+                            and not any(id(p) in ids for ids in self.bulk_id_sets)):
+                        self.visit_member(p, f"{name}.param_groups[{g}]['params'][{j}]")
+        state = own.get("state")
+        if state is None or not issubclass(type(state), dict):
             return
         for param, per_param in dict.items(state):
             if self.kind(type(per_param)) == "dict":
@@ -309,6 +517,9 @@ class _Walker:
     def visit_grad(self, obj: Any, name: str) -> None:
         grad = leaf_grad(obj)
         if grad is not None:
+            found = self.result.found.get(id(obj))
+            if found is not None:
+                found.holds_grad = True
             self.add(grad, f"{name}.grad")
 
 
@@ -316,6 +527,20 @@ def leaf_grad(t: Any) -> Any:
     """``t.grad``, asked only of a leaf that requires grad: only leaves hold one, and asking a
     non-leaf makes torch warn into the user's cell."""
     return t.grad if t.requires_grad and t.is_leaf else None
+
+
+def _namedtuple_fields(tp: type) -> tuple[str, ...] | None:
+    fields = _class_attribute(tp, "_fields")
+    if type(fields) is tuple and all(type(f) is str for f in fields):
+        return fields
+    return None
+
+
+def _tensor_items(members: Any) -> list[tuple[str, Any]]:
+    """(name, value) of a module's ``_parameters``/``_buffers`` dict, None values left out."""
+    if type(members) is not dict:
+        return []
+    return [(k, v) for k, v in dict.items(members) if v is not None and type(k) is str]
 
 
 _requires_grad = operator.attrgetter("requires_grad")
@@ -352,13 +577,22 @@ def walk_namespace(
     walker = _Walker(torch, np, limits or WalkLimits())
     walker.plain_tensor_ids = plain_tensor_ids or {}
     walker.checked_bulks = checked_bulks or {}
-    items = dict.items(namespace) if isinstance(namespace, dict) else namespace.items()
-    for name, value in list(items):
-        if type(name) is not str or skip(name):
-            continue
+    walker.on_error = on_error
+    items = (
+        dict.items(cast(dict[Any, Any], namespace)) if issubclass(type(namespace), dict)
+        else namespace.items()
+    )
+    for key, value in list(items):
+        if type(key) is str:
+            if skip(key):
+                continue
+            name = key
+        else:  # ``globals()[1] = t``: the path that reaches it
+            name = f"globals()[{key_text(key, walker.result.found)}]"
         try:
             walker.visit(value, name, 0)
         except Exception as exc:  # a hostile object: skip it, report once, keep walking
             if on_error is not None:
-                on_error(name, exc)
+                on_error(printable_name(name), exc)
+    walker.visit_optimizers()
     return walker.result

@@ -174,6 +174,12 @@ def layouts_overlap(a: Layout, b: Layout, max_work: int = DEFAULT_MAX_WORK) -> O
         return _YES
     if b.is_dense and holds_an_end(b_lo, b_hi, a_lo, a_hi):
         return _YES
+    if _apart_modulo_strides(a, b):
+        return _NO
+    if a.is_dense and _is_line(b):
+        return _YES if _range_meets_line(a_lo, a_hi, b) else _NO
+    if b.is_dense and _is_line(a):
+        return _YES if _range_meets_line(b_lo, b_hi, a) else _NO
     # Byte p of element x of a equals byte q of element y of b:
     #   a.offset + sum(a.s * x) + p == b.offset + sum(b.s * y) + q
     # The byte positions are one more dimension of stride 1 on each side.
@@ -186,6 +192,42 @@ def layouts_overlap(a: Layout, b: Layout, max_work: int = DEFAULT_MAX_WORK) -> O
     signed.append((-1, b.itemsize - 1))
     terms, target = _normalise(signed, b.offset - a.offset)
     return OverlapResult(_solve(terms, target, max_work))
+
+
+def _apart_modulo_strides(a: Layout, b: Layout) -> bool:
+    """A quick exact "no": modulo ``g``, the gcd of every stride in use, each layout's bytes
+    sit at its offset plus ``[0, itemsize)``; when those two windows miss each other (even and
+    odd columns of one matrix, two fields of a record), no byte is shared."""
+    g = 0
+    for layout in (a, b):
+        for n, s in zip(layout.shape, layout.strides, strict=True):
+            if n > 1:
+                g = math.gcd(g, s)
+    if g == 0:
+        return False
+    d = (b.offset - a.offset) % g
+    return a.itemsize <= d <= g - b.itemsize
+
+
+def _is_line(layout: Layout) -> bool:
+    """At most one dimension with more than one element (a row, a column, a strided slice)."""
+    return sum(1 for n in layout.shape if n > 1) <= 1
+
+
+def _range_meets_line(lo: int, hi: int, line: Layout) -> bool:
+    """Does some element of ``line`` (``_is_line``, not empty) share a byte with ``[lo, hi)``?
+    Its elements start at ``first + k * step``, ``0 <= k < count``; one meets the range when
+    its start lies in ``[lo - itemsize + 1, hi - 1]``."""
+    first, step, count = line.offset, 0, 1
+    for n, stride in zip(line.shape, line.strides, strict=True):
+        if n > 1:
+            step, count = stride, n
+    if step < 0:  # walk it from its lowest element up
+        first, step = first + step * (count - 1), -step
+    low = lo - line.itemsize + 1
+    # The first k with first + k * step >= low (a ceiling division).
+    k = 0 if step == 0 or first >= low else -((first - low) // step)
+    return k < count and first + k * step <= hi - 1
 
 
 def has_internal_overlap(layout: Layout, max_work: int = DEFAULT_MAX_WORK) -> OverlapResult:

@@ -23,6 +23,7 @@ Kept from one snapshot to the next, so that a cell pays for what it changed:
 
 from __future__ import annotations
 
+import contextlib
 import math
 import operator
 import weakref
@@ -48,7 +49,7 @@ from tensorviews.graph.array_meta import (
     torch_meta,
 )
 from tensorviews.graph.collector import CollectorPause
-from tensorviews.graph.fingerprint import BulkCheck, Fingerprinter, bulk_check
+from tensorviews.graph.fingerprint import BulkCheck, Fingerprinter, bulk_check, change_token
 from tensorviews.graph.model import (
     GraphIndex,
     LazyNodes,
@@ -60,6 +61,8 @@ from tensorviews.graph.model import (
 from tensorviews.graph.namespace_walk import (
     BulkFound,
     Found,
+    NameFilter,
+    Names,
     WalkLimits,
     is_ipython_name,
     item_path,
@@ -131,6 +134,7 @@ class Snapshotter:
         # thousand tensors runs it ten thousand times. Anything in it: something died.
         self._deaths: list[Any] = [None]
         self._collector = CollectorPause()
+        self._names = NameFilter()
 
     def snapshot(
         self,
@@ -140,7 +144,14 @@ class Snapshotter:
         # The walk allocates many small objects while the user's tensors are all alive: left
         # on, the cyclic collector runs repeatedly over all of them. Paused, then restored,
         # with what the snapshot keeps moved to the oldest generation (see collector).
-        with self._collector:
+        torch = loaded_libraries()[0]
+        # Tensor subclasses' ``__torch_function__`` is user code: reading their attributes
+        # (``requires_grad``, ``grad``, ``_version``, ...) must not call it.
+        no_torch_function = (
+            torch._C.DisableTorchFunctionSubclass() if torch is not None
+            else contextlib.nullcontext()
+        )
+        with self._collector, no_torch_function:
             return self._snapshot(namespace, skip)
 
     def invalidate(self) -> None:
@@ -158,7 +169,10 @@ class Snapshotter:
         }
         fingerprinter = Fingerprinter(torch, np, self.limits.probe_items, known_ids)
         try:
-            fingerprint = fingerprinter.namespace(namespace, skip)
+            fingerprint = (
+                fingerprinter.namespace(*self._names.kept(cast(dict[Any, Any], namespace), skip))
+                if issubclass(type(namespace), dict) else None
+            )
         except Exception:  # a hostile object: no shortcut, the careful walk below copes
             fingerprint = None
         if (
@@ -214,7 +228,7 @@ class Snapshotter:
             )
             if entry is None:  # exotic tensors among them: one by one after all
                 for i, (obj_id, obj) in enumerate(zip(bulk.ids, bulk.items, strict=True)):
-                    names = [bulk.item_name(i), *bulk.extra_names.get(i, [])]
+                    names = bulk.extra_names.get(i) or Names([bulk.item_name(i)])
                     named = reader.read(obj_id, Found(obj, names))
                     if named is not None:
                         ordered.append(((bulk.after, 0, k), named))
@@ -234,7 +248,7 @@ class Snapshotter:
         signature: list[Any] = [
             (entry[0], entry[1]) if isinstance(entry, tuple)
             else (id(entry.entry), entry.name,
-                  tuple((i, tuple(names)) for i, names in entry.extra_names.items()))
+                  tuple((i, names.shown()) for i, names in entry.extra_names.items()))
             for _, entry in ordered
         ]
         signature.append(tied)
@@ -355,11 +369,12 @@ class _SingleReader:
     def read(self, obj_id: int, found: Found) -> _Named | None:
         obj = found.obj
         try:
-            if self.tensor_type is not None and isinstance(obj, self.tensor_type):
+            if self.tensor_type is not None and issubclass(type(obj), self.tensor_type):
                 # Every in-place write or metadata change (resize_, set_, t_) bumps the
                 # version counter shared by all views; `.data =` swaps the storage.
+                # Inference tensors have no version counter: their layout is compared.
                 check: tuple[Any, ...] = (
-                    obj._version, obj.requires_grad, obj.shape,
+                    change_token(obj), obj.requires_grad, obj.shape,
                     _storage_token(obj, self.storage_id),
                 )
             else:
@@ -378,13 +393,13 @@ class _SingleReader:
                 self.fresh.add(uid)
         except Exception as exc:
             self.problems.append(
-                f"{found.names[0]}: not drawn ({type(exc).__name__}: {_short(exc)})"
+                f"{found.names.first[0]}: not drawn ({type(exc).__name__}: {_short(exc)})"
             )
             self.changed = True
             return None
         self.cache[obj_id] = entry
         self.known[obj_id] = (entry.ref, entry.uid)
-        return (obj_id, tuple(found.names), entry.record, entry.uid)
+        return (obj_id, found.names.shown(), entry.record, entry.uid)
 
 
 @dataclass(slots=True)
@@ -420,7 +435,7 @@ _Named = tuple[int, tuple[str, ...], _Record, int]
 def _read(
     obj: Any, torch: ModuleType | None, np: ModuleType | None, storages: StorageInfo
 ) -> _Record:
-    if torch is not None and isinstance(obj, torch.Tensor):
+    if torch is not None and issubclass(type(obj), torch.Tensor):
         meta = torch_meta(obj, torch, storages)
     else:
         assert np is not None
@@ -448,7 +463,7 @@ class _BulkSeg:
 
     name: str
     keys: list[Any] | None
-    extra_names: dict[int, list[str]]
+    extra_names: dict[int, Names]
     entry: _BulkEntry
 
     @classmethod
@@ -456,7 +471,8 @@ class _BulkSeg:
         return cls(found.name, found.keys, found.extra_names, entry)
 
     def names(self, i: int) -> tuple[str, ...]:
-        return (item_path(self.name, self.keys, i), *self.extra_names.get(i, ()))
+        names = self.extra_names.get(i)
+        return names.shown() if names is not None else (item_path(self.name, self.keys, i),)
 
 
 def build_graph(
@@ -1006,18 +1022,3 @@ def _edges_at(
 def snapshot(namespace: Mapping[str, Any], limits: WalkLimits | None = None) -> StorageGraph:
     """The storage graph of the tensors/arrays reachable from ``namespace`` (e.g. ``locals()``)."""
     return Snapshotter(limits).snapshot(namespace)
-
-
-def overlaps(x: Any, y: Any) -> bool:
-    """Do tensors/arrays ``x`` and ``y`` share at least one element? Exact on any device.
-
-    Decided from shape/stride/offset arithmetic only, so it works for CUDA and meta tensors
-    without touching their memory. A layout too tangled to decide within the work bound
-    counts as overlapping.
-    """
-    graph = snapshot({"x": x, "y": y}, WalkLimits(max_depth=0))
-    if len(graph.tensors) == 1:  # the same object twice
-        return graph.tensors[0].numel > 0
-    if len(graph.tensors) != 2:
-        raise TypeError("overlaps() takes two torch tensors or numpy arrays")
-    return bool(graph.overlaps)
