@@ -125,6 +125,19 @@ async function kernelIdle(timeout = 120000) {
   await page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]').first().waitFor({ timeout });
 }
 
+/** Hides the file browser and drags the right sidebar wider: room for the panel's drawing. */
+async function widenRightPanel() {
+  const browserTab = page.locator('.jp-SideBar.jp-mod-left .lm-TabBar-tab[data-id="filebrowser"]');
+  if (await browserTab.getAttribute('aria-selected') === 'true') await browserTab.click();
+  const handle = page.locator('#jp-main-split-panel > .lm-SplitPanel-handle:not(.lm-mod-hidden)').last();
+  const box = await handle.boundingBox();
+  if (!box) return;
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x - 380, box.y + box.height / 2, { steps: 8 });
+  await page.mouse.up();
+}
+
 /** Appends a code cell at the end of the notebook, types `code` and runs it. */
 async function runNewCell(code) {
   await page.locator('.jp-Notebook .jp-Cell').last().click();
@@ -224,7 +237,7 @@ describe('Tensor Views in a real JupyterLab (headless Chromium)', { timeout: 600
     await page.keyboard.press('Enter');
     const panel = page.locator('#tensorviews-storage-graph');
     await panel.locator('svg.tv-svg').waitFor();
-    await page.keyboard.press('Control+b'); // room for the notebook and the panel: hide the file browser
+    await widenRightPanel();
     assert.match((await panel.locator('.jp-TensorViews-status').textContent()) ?? '', new RegExp(NOTEBOOK.replace('.', '\\.')));
     await panel.locator('.jp-TensorViews-item', { hasText: 'x_np' }).first().waitFor();
     assert.equal(await panel.locator('.jp-TensorViews-item', { hasText: 'fresh_view' }).count(), 0);
@@ -271,6 +284,17 @@ describe('Tensor Views in a real JupyterLab (headless Chromium)', { timeout: 600
     assert.match(message, /^swap of views: `a\[0\]` is a view that the earlier store into `a\[0\]` overwrites/);
     assert.match(message, /fix: a\[0\], b\[0\] = b\[0\], a\[0\]\.clone\(\)/);
     assert.match(message, /tensorviews$/, 'the source is the Tensor Views server');
+    // The hover (Ctrl + pointer in jupyterlab-lsp) explains the evaluation order with the names.
+    await page.mouse.move(0, 0);
+    const target = swapCell.locator('.cm-line').first();
+    const line = (await target.boundingBox());
+    await page.keyboard.down('Control');
+    await page.mouse.move(line.x + 12, line.y + line.height / 2, { steps: 4 });
+    const hover = page.locator('.lsp-hover').first();
+    await hover.waitFor({ timeout: 30000 });
+    await page.keyboard.up('Control');
+    assert.match((await hover.textContent()) ?? '', /a\[0\]/);
+    await shot('lab-lsp-hover');
     const sessions = (await api('/lsp/status')).sessions;
     assert.equal(sessions.tensorviews?.status, 'started', 'jupyter-lsp started python -m lsp_server');
     await shot('lab-lsp-tv001');
