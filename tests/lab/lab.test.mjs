@@ -26,6 +26,7 @@ const PYTHON = process.env.TENSORVIEWS_PYTHON ?? join(REPO, '.venv', 'bin', 'pyt
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = join(REPO, 'test-artifacts', 'lab');
 const NOTEBOOK = 'seed_swap.ipynb';
+const NOTEBOOK7 = 'seed_swap_nb7.ipynb'; // opened in Notebook 7, served by the same server
 
 /** A free loopback port. */
 function freePort() {
@@ -47,6 +48,7 @@ async function startLab() {
   const root = mkdtempSync(join(tmpdir(), 'tv-lab-root-'));
   const home = mkdtempSync(join(tmpdir(), 'tv-lab-home-'));
   copyFileSync(join(REPO, 'examples', NOTEBOOK), join(root, NOTEBOOK));
+  copyFileSync(join(REPO, 'examples', NOTEBOOK), join(root, NOTEBOOK7));
   // No news or update toasts over the notebook.
   const config = join(home, 'config');
   mkdirSync(join(config, 'labconfig'), { recursive: true });
@@ -284,6 +286,7 @@ describe('Tensor Views in a real JupyterLab (headless Chromium)', { timeout: 600
     assert.match(message, /^swap of views: `a\[0\]` is a view that the earlier store into `a\[0\]` overwrites/);
     assert.match(message, /fix: a\[0\], b\[0\] = b\[0\], a\[0\]\.clone\(\)/);
     assert.match(message, /tensorviews$/, 'the source is the Tensor Views server');
+    await shot('lab-lsp-tv001');
     // The hover (Ctrl + pointer in jupyterlab-lsp) explains the evaluation order with the names.
     await page.mouse.move(0, 0);
     const target = swapCell.locator('.cm-line').first();
@@ -297,6 +300,27 @@ describe('Tensor Views in a real JupyterLab (headless Chromium)', { timeout: 600
     await shot('lab-lsp-hover');
     const sessions = (await api('/lsp/status')).sessions;
     assert.equal(sessions.tensorviews?.status, 'started', 'jupyter-lsp started python -m lsp_server');
-    await shot('lab-lsp-tv001');
+  });
+
+  it('works in Notebook 7 too: the same renderer draws the graph, the panel command is there', async () => {
+    const nb7 = await page.context().newPage();
+    await nb7.goto(`${lab.url}/notebooks/${NOTEBOOK7}?token=${lab.token}`);
+    await nb7.locator('.jp-Notebook .jp-Cell').first().waitFor({ timeout: 120000 });
+    await nb7.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"], .jp-KernelStatus-success, .jp-Notebook').first().waitFor();
+    await nb7.waitForTimeout(1000);
+    await nb7.locator('.lm-MenuBar-itemLabel', { hasText: /^Run$/ }).click();
+    await nb7.locator('.lm-Menu-itemLabel', { hasText: /^Run All Cells$/ }).first().click();
+    const output = nb7.locator('.jp-OutputArea-output.jp-TensorViews-output').first();
+    await output.locator('svg.tv-svg').waitFor({ timeout: 120000 });
+    const rowA = output.locator('g.node.tv-tensor', { has: nb7.locator('title', { hasText: /^names: row_a/ }) });
+    await rowA.click();
+    assert.match((await output.locator('.tv-details').textContent()) ?? '', /shares elements with: a\b/);
+    await nb7.keyboard.press('Escape');
+    await nb7.keyboard.press('Control+Shift+c');
+    await nb7.locator('.lm-CommandPalette-input').fill('Show Storage Graph');
+    await nb7.keyboard.press('Enter');
+    await nb7.locator('#tensorviews-storage-graph svg.tv-svg').waitFor({ timeout: 60000 });
+    await nb7.screenshot({ path: join(ARTIFACTS, 'notebook7.png') });
+    await nb7.close();
   });
 });
