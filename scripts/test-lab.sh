@@ -13,7 +13,7 @@ export TENSORVIEWS_PYTHON="$root/.venv/bin/python"
 
 log=$(mktemp)
 start=$SECONDS
-(cd tests/lab && timeout --kill-after=15 "${TENSORVIEWS_LAB_TIMEOUT:-420}" npm test --silent) 2>&1 \
+(cd tests/lab && timeout --kill-after=15 "${TENSORVIEWS_LAB_TIMEOUT:-480}" npm test --silent) 2>&1 \
   | tee "$log" | grep -E '^\s*(✔|✖)|^ℹ (tests|pass|fail)'
 rc=${PIPESTATUS[0]}
 passed=$(sed -n 's/^ℹ pass \([0-9]*\)$/\1/p' "$log" | tail -1)

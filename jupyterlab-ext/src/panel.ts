@@ -49,6 +49,17 @@ export function totalsLines(raw: unknown): string[] {
   return lines;
 }
 
+/** One line of the panel's list: a drawn tensor or a folded group. */
+interface ListEntry {
+  id: string;
+  name: string;
+  facts: string;
+  /** The tensor's storage (its bytes count once per prefix); null for a folded group. */
+  storage: string | null;
+  /** Bytes of a folded group (0 for tensors, counted through their storage). */
+  nbytes: number;
+}
+
 export class StorageGraphPanel extends Widget {
   private readonly status: HTMLElement;
   private readonly totals: HTMLElement;
@@ -165,7 +176,10 @@ export class StorageGraphPanel extends Widget {
       return;
     }
     const needle = this.query.trim().toLowerCase();
-    const byPrefix = new Map<string, { id: string; name: string; facts: string; nbytes: number | null }[]>();
+    // Bytes are counted per storage, once: views of one storage do not add up (a row of a
+    // matrix costs nothing beyond the matrix).
+    const storageBytes = new Map(graph.storages.map((s) => [s.id, s.nbytes ?? 0]));
+    const byPrefix = new Map<string, ListEntry[]>();
     for (const tensor of graph.tensors) {
       const names = tensor.names.length ? tensor.names : [tensorTitle(tensor)];
       if (needle && !names.some((n) => n.toLowerCase().includes(needle))) continue;
@@ -174,7 +188,8 @@ export class StorageGraphPanel extends Widget {
         id: tensor.id,
         name,
         facts: `${tensor.dtype} (${tensor.shape.join(', ')}) ${tensor.device} · ${tensor.storage ?? 'no storage'}`,
-        nbytes: tensor.logicalNbytes,
+        storage: tensor.storage,
+        nbytes: 0,
       };
       const prefix = modulePrefix(name);
       const items = byPrefix.get(prefix);
@@ -184,7 +199,7 @@ export class StorageGraphPanel extends Widget {
     for (const group of graph.groups) {
       if (needle && !group.label.toLowerCase().includes(needle)) continue;
       const prefix = modulePrefix(group.label.replace(/\.\*$/, '.x'));
-      const entry = { id: group.id, name: `${group.label} (${group.count} folded)`, facts: group.device, nbytes: group.nbytes };
+      const entry = { id: group.id, name: `${group.label} (${group.count} folded)`, facts: group.device, storage: null, nbytes: group.nbytes ?? 0 };
       const items = byPrefix.get(prefix);
       if (items) items.push(entry);
       else byPrefix.set(prefix, [entry]);
@@ -201,8 +216,11 @@ export class StorageGraphPanel extends Widget {
           else this.folded.add(prefix);
         });
         const summary = document.createElement('summary');
-        const total = items.reduce((n, i) => n + (i.nbytes ?? 0), 0);
+        const storages = new Set(items.flatMap((i) => (i.storage === null ? [] : [i.storage])));
+        const total =
+          Array.from(storages).reduce((n, id) => n + (storageBytes.get(id) ?? 0), 0) + items.reduce((n, i) => n + i.nbytes, 0);
         summary.textContent = `${prefix || '(top level)'} · ${items.length} · ${formatBytes(total)}`;
+        summary.title = `${items.length} drawn; ${formatBytes(total)} of memory, each storage counted once`;
         section.append(summary);
         for (const item of items) {
           const button = document.createElement('button');

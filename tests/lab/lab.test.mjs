@@ -245,6 +245,10 @@ describe('Tensor Views in a real JupyterLab (headless Chromium)', { timeout: 600
     assert.equal(await panel.locator('.jp-TensorViews-item', { hasText: 'fresh_view' }).count(), 0);
     await runNewCell('fresh = torch.zeros(4, 4)\nfresh_view = fresh[:, 1]');
     await panel.locator('.jp-TensorViews-item', { hasText: 'fresh_view' }).waitFor();
+    // Memory is counted per storage: fresh (64 B) and its view fresh_view add up to 64 B.
+    await panel.locator('.tv-search').fill('fresh');
+    assert.equal(await panel.locator('.jp-TensorViews-prefix > summary').textContent(), '(top level) · 2 · 64 B');
+    await panel.locator('.tv-search').fill('');
     // A click in the list selects the tensor in the drawing and shows its facts.
     await panel.locator('.jp-TensorViews-item', { hasText: 'fresh_view' }).click();
     assert.equal(await panel.locator('g.tv-selected').count(), 1);
@@ -261,7 +265,7 @@ describe('Tensor Views in a real JupyterLab (headless Chromium)', { timeout: 600
     await last.locator('svg.tv-svg').waitFor();
     assert.ok((await last.locator('g.node.tv-tensor').count()) >= 4, 'the weights and biases are drawn');
     const panel = page.locator('#tensorviews-storage-graph');
-    const prefix = panel.locator('.jp-TensorViews-prefix > summary', { hasText: /^model\.0 · 2 ·/ });
+    const prefix = panel.locator('.jp-TensorViews-prefix > summary', { hasText: /^model\.0 · 2 · 160 B$/ });
     await prefix.waitFor();
     await prefix.click(); // fold model.0
     assert.equal(await panel.locator('.jp-TensorViews-prefix:not([open]) > summary', { hasText: /^model\.0 / }).count(), 1);
