@@ -306,6 +306,18 @@ describe('Tensor Views in a real JupyterLab (headless Chromium)', { timeout: 600
     assert.equal(sessions.tensorviews?.status, 'started', 'jupyter-lsp started python -m lsp_server');
   });
 
+  it("the launcher's Tensor Views Kernels Page card opens the server extension's /tensorviews/ page", async () => {
+    await page.keyboard.press('Escape');
+    await menu('File', 'New Launcher');
+    const card = page.locator('.jp-LauncherCard', { hasText: 'Tensor Views Kernels Page' });
+    await card.waitFor();
+    const [opened] = await Promise.all([page.context().waitForEvent('page'), card.click()]);
+    await opened.waitForLoadState();
+    assert.match(opened.url(), /\/tensorviews\/$/);
+    await opened.locator('#kernels', { hasText: NOTEBOOK }).waitFor(); // it lists the notebook's kernel
+    await opened.close();
+  });
+
   it('works in Notebook 7 too: the same renderer draws the graph, the panel command is there', async () => {
     const nb7 = await page.context().newPage();
     await nb7.goto(`${lab.url}/notebooks/${NOTEBOOK7}?token=${lab.token}`);
