@@ -5,13 +5,7 @@
  * separate `mime` entry (package.json `jupyterlab.mimeExtension`).
  */
 
-import {
-  type ILabShell,
-  ILabShell as ILabShellToken,
-  type JupyterFrontEnd,
-  type JupyterFrontEndPlugin,
-  ILayoutRestorer,
-} from '@jupyterlab/application';
+import { type JupyterFrontEnd, type JupyterFrontEndPlugin, ILayoutRestorer } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { PageConfig, URLExt } from '@jupyterlab/coreutils';
 import { ILauncher } from '@jupyterlab/launcher';
@@ -43,14 +37,13 @@ const panelPlugin: JupyterFrontEndPlugin<void> = {
   description: 'A docked Storage Graph panel that follows the active notebook kernel.',
   autoStart: true,
   requires: [INotebookTracker],
-  optional: [ICommandPalette, ILauncher, ILayoutRestorer, ILabShellToken],
+  optional: [ICommandPalette, ILauncher, ILayoutRestorer],
   activate: (
     app: JupyterFrontEnd,
     tracker: INotebookTracker,
     palette: ICommandPalette | null,
     launcher: ILauncher | null,
     restorer: ILayoutRestorer | null,
-    _labShell: ILabShell | null,
   ) => {
     const panel = new StorageGraphPanel(() => PageConfig.getBaseUrl());
     panel.title.icon = graphIcon;
