@@ -9,9 +9,8 @@ cd "$(dirname "$0")/.."
 need_apt=()
 command -v dot >/dev/null 2>&1 || need_apt+=(graphviz)
 command -v nvim >/dev/null 2>&1 || need_apt+=(neovim)
-# node >= 20.19 builds the JupyterLab extension (rspack); Debian's nodejs is older than that,
-# so a machine without node gets Debian's, and the build says what it needs.
-command -v npm >/dev/null 2>&1 || need_apt+=(nodejs npm)
+# node >= 20.19 with npm builds the JupyterLab extension (rspack).
+command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 if [ "${TENSORVIEWS_BROWSER:-1}" = 1 ]; then
   command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 fi
@@ -40,7 +39,14 @@ fi
 # pyproject's data-files install into <prefix>/share/jupyter/labextensions/tensorviews/.
 # Rebuilt only when its sources (or the shared web package) changed.
 labext=jupyterlab-ext/labextension/package.json
-if [ ! -f "$labext" ] || [ -n "$(find jupyterlab-ext/src jupyterlab-ext/style web/src \
+node_ok() {
+  command -v npm >/dev/null 2>&1 && node -e 'const [a, b] = process.versions.node.split(".").map(Number);
+    process.exit((a === 20 && b >= 19) || (a === 22 && b >= 12) || a > 22 ? 0 : 1)'
+}
+if ! node_ok; then
+  echo "setup: the JupyterLab extension needs node >= 20.19 with npm (found: $(node --version 2>/dev/null || echo none));" \
+    "not building it: JupyterLab and Notebook 7 get no Tensor Views extension" >&2
+elif [ ! -f "$labext" ] || [ -n "$(find jupyterlab-ext/src jupyterlab-ext/style web/src \
     jupyterlab-ext/package.json jupyterlab-ext/package-lock.json jupyterlab-ext/esbuild.mjs \
     -newer "$labext" -print -quit)" ]; then
   echo "setup: building the JupyterLab extension (jupyterlab-ext/)"
@@ -56,6 +62,8 @@ fi
 # An editable install leaves pyproject's data-files out: link them into the venv where a
 # wheel puts them (the lab extension, the server extension's enabling config).
 mkdir -p .venv/share/jupyter/labextensions .venv/etc/jupyter/jupyter_server_config.d
-ln -sfn "$PWD/jupyterlab-ext/labextension" .venv/share/jupyter/labextensions/tensorviews
+if [ -d jupyterlab-ext/labextension ]; then
+  ln -sfn "$PWD/jupyterlab-ext/labextension" .venv/share/jupyter/labextensions/tensorviews
+fi
 ln -sfn "$PWD/jupyter-config/jupyter_server_config.d/tensorviews.json" \
   .venv/etc/jupyter/jupyter_server_config.d/tensorviews.json
