@@ -4,7 +4,7 @@
  * notebook, its kernel or the panel's visibility changes). The drawing is the shared web
  * package's; around it the panel lists the drawn tensors folded by module prefix (filtered by the
  * drawing's search box), shows the memory totals when the view document carries them, and a
- * click on a list entry selects the tensor in the drawing and shows its facts.
+ * click on a list entry selects the tensor in the drawing, zooms to it and shows its facts.
  *
  * Everything from the kernel reaches the DOM through textContent.
  */
@@ -234,7 +234,7 @@ export class StorageGraphPanel extends Widget {
           facts.className = 'jp-TensorViews-facts';
           facts.textContent = item.facts;
           button.append(name, facts);
-          button.addEventListener('click', () => this.view.selectNode(item.id));
+          button.addEventListener('click', () => this.view.reveal(item.id));
           section.append(button);
         }
         return section;

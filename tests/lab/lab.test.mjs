@@ -253,6 +253,13 @@ describe('Tensor Views in a real JupyterLab (headless Chromium)', { timeout: 600
     await panel.locator('.jp-TensorViews-item', { hasText: 'fresh_view' }).click();
     assert.equal(await panel.locator('g.tv-selected').count(), 1);
     assert.match((await panel.locator('.tv-details').textContent()) ?? '', /stride: \(4,\)/);
+    // ...and brings it into view at a readable scale (1:1), centred in the panel's viewport.
+    const scale = await panel.locator('.tv-canvas').evaluate((el) => Number(/scale\(([\d.]+)\)/.exec(el.style.transform)?.[1]));
+    assert.ok(scale >= 1, `zoomed to ${scale}`);
+    const node = await panel.locator('g.tv-selected').boundingBox();
+    const viewport = await panel.locator('.tv-viewport').boundingBox();
+    assert.ok(Math.abs(node.x + node.width / 2 - (viewport.x + viewport.width / 2)) < 4, 'centred horizontally');
+    assert.ok(Math.abs(node.y + node.height / 2 - (viewport.y + viewport.height / 2)) < 4, 'centred vertically');
     await shot('lab-panel');
   });
 

@@ -341,6 +341,13 @@ export class GraphView {
     else this.select(null);
   }
 
+  /** Selects a node and brings it into view at a readable scale (the Lab panel's list). */
+  reveal(id: string): void {
+    this.selectNode(id);
+    const node = this.drawing?.nodes.get(id);
+    if (node) this.panZoom.reveal(node.getBoundingClientRect());
+  }
+
   private clearHighlight(svg: SVGSVGElement): void {
     svg.classList.remove('tv-has-selection');
     for (const cls of HIGHLIGHT_CLASSES) {
