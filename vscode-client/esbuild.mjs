@@ -2,13 +2,16 @@
 // + CSS), the notebook renderer (browser ES module, CSS inlined as text) and the tests.
 import { build } from 'esbuild';
 import { readdirSync, rmSync } from 'node:fs';
+import { resolve } from 'node:path';
 
 // Stale bundles of deleted tests would still run: start from empty output folders.
 rmSync('out', { recursive: true, force: true });
 rmSync('dist', { recursive: true, force: true });
 
 const production = process.argv.includes('--production');
-const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'warning', target: 'es2022' };
+// The shared drawing code lives in ../web (imported as @tensorviews/web/*, tsconfig paths); its
+// bare imports (@viz-js/viz) resolve to this client's node_modules.
+const common = { nodePaths: [resolve('node_modules')], bundle: true, sourcemap: !production, minify: production, logLevel: 'warning', target: 'es2022' };
 
 const tests = (dir) =>
   readdirSync(`test/${dir}`)

@@ -5,7 +5,7 @@
  * Works on anything with `customRequest`, so it is tested without VS Code.
  */
 
-import { type StorageGraph, parseGraph } from './model';
+import { type StorageGraph, parseGraph } from '@tensorviews/web/model';
 import { decodeEvaluateResult } from './pythonRepr';
 
 export const FRAME_SNAPSHOT_EXPRESSION = "__import__('tensorviews').view_json(locals())";

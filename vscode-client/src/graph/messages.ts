@@ -4,7 +4,7 @@
  * boundary (the webview and the server are both outside the host's type system).
  */
 
-import { type StorageGraph, parseGraph } from './model';
+import { type StorageGraph, parseGraph } from '@tensorviews/web/model';
 
 /** Where the graph shown in the panel came from; shown in the panel's caption. */
 export interface GraphSource {

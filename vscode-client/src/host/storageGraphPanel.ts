@@ -5,7 +5,7 @@
 
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import type { StorageGraph } from '../graph/model';
+import type { StorageGraph } from '@tensorviews/web/model';
 import { type GraphSource, type HostMessage, isWebviewMessage } from '../graph/messages';
 import { makeNonce, panelHtml } from '../graph/webviewHtml';
 

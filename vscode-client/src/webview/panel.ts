@@ -3,9 +3,9 @@
  * tells it when it is ready (so no message is lost before the script runs).
  */
 
-import './graph.css';
+import '@tensorviews/web/graph.css';
 import { parseHostMessage, type WebviewMessage } from '../graph/messages';
-import { GraphView } from './graphView';
+import { GraphView } from '@tensorviews/web/graphView';
 
 interface VsCodeApi {
   postMessage(message: WebviewMessage): void;

@@ -6,9 +6,9 @@
  */
 
 import type { ActivationFunction, OutputItem } from 'vscode-notebook-renderer';
-import css from './graph.css';
-import { parseGraph } from '../graph/model';
-import { GraphView } from './graphView';
+import css from '@tensorviews/web/graph.css';
+import { parseGraph } from '@tensorviews/web/model';
+import { GraphView } from '@tensorviews/web/graphView';
 
 export const MAX_OUTPUT_HEIGHT = 600;
 

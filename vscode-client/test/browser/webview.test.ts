@@ -144,6 +144,22 @@ describe('Storage Graph panel webview (headless Chromium, strict CSP)', { timeou
     await page.close();
   });
 
+  it('searches tensors by name: matches are outlined and counted, Enter selects the first', async () => {
+    const page = await panelWith('swap');
+    await page.fill('.tv-search', 'ROW');
+    assert.equal(await page.textContent('.tv-search-count'), '3 matches');
+    for (const id of ['t2', 't3', 't4']) assert.ok((await classesOf(page, id)).includes('tv-search-hit'), id);
+    for (const id of ['t0', 't1']) assert.ok(!(await classesOf(page, id)).includes('tv-search-hit'), id);
+    await page.fill('.tv-search', 'other');
+    await page.press('.tv-search', 'Enter');
+    assert.ok((await classesOf(page, 't4')).includes('tv-selected'));
+    assert.match((await page.textContent('.tv-details')) ?? '', /same storage, disjoint elements: .*row_a/);
+    await page.fill('.tv-search', '');
+    assert.equal(await page.locator('.tv-search-hit').count(), 0);
+    assert.equal(await page.textContent('.tv-search-count'), '');
+    await page.close();
+  });
+
   it('draws devices as clusters, a red link for a partial overlap, and full details in tooltips', async () => {
     const page = await panelWith('mixed');
     const clusters = await page.$$eval('g.cluster > text', (nodes) => nodes.map((n) => n.textContent));

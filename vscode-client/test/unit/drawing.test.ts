@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { instance, type Viz } from '@viz-js/viz';
-import { edgeEnds, edgeRef, markClasses, nodeRef } from '../../src/graph/drawing';
-import { type StorageGraph, parseGraph } from '../../src/graph/model';
+import { edgeEnds, edgeRef, markClasses, nodeRef } from '@tensorviews/web/drawing';
+import { type StorageGraph, parseGraph } from '@tensorviews/web/model';
 import { FIXTURE_NAMES, fixture } from './fixtures';
 
 /** XML text as a browser decodes it. */

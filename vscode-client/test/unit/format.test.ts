@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatBytes, formatTuple, groupDetails, markLine, tensorDetails } from '../../src/graph/format';
-import { parseGraph } from '../../src/graph/model';
+import { formatBytes, formatTuple, groupDetails, markLine, tensorDetails } from '@tensorviews/web/format';
+import { parseGraph } from '@tensorviews/web/model';
 import { fixture, runPython } from './fixtures';
 
 describe('format', () => {

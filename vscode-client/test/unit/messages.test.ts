@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { GraphFeed } from '../../src/graph/feed';
 import { isWebviewMessage, kernelSourceLabel, parseHostMessage, parseKernelGraphParams } from '../../src/graph/messages';
-import { GraphFormatError } from '../../src/graph/model';
+import { GraphFormatError } from '@tensorviews/web/model';
 import { fixture } from './fixtures';
 
 const params = (uri: string | null, path: string | null, name: 'swap' | 'mixed' = 'swap') =>

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { GraphFormatError, parseGraph } from '../../src/graph/model';
+import { GraphFormatError, parseGraph } from '@tensorviews/web/model';
 import { fixture, fixtureText } from './fixtures';
 
 describe('parseGraph', () => {

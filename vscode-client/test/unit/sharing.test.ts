@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseGraph } from '../../src/graph/model';
-import { aliasedTensorCount, sharingSet } from '../../src/graph/sharing';
+import { parseGraph } from '@tensorviews/web/model';
+import { aliasedTensorCount, sharingSet } from '@tensorviews/web/sharing';
 import { fixture } from './fixtures';
 
 const swap = parseGraph(fixture('swap'));

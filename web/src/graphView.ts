@@ -4,17 +4,18 @@
  * WebAssembly, then puts tooltips, click-to-highlight of everything sharing a tensor's memory,
  * a details pane and pan/zoom on the SVG's nodes (graphviz titles each node with its DOT name,
  * which is the document's id). The view's notes, marks and "not drawn" lines go under the
- * picture.
+ * picture. A search box highlights the tensors whose names contain the text (Enter selects
+ * the first match).
  *
  * Kernel strings reach the DOM only through textContent (tooltips, details, caption, notes) or
  * as text that graphviz itself XML-escaped into the SVG (labels the cores escaped).
  */
 
 import { instance, type Viz } from '@viz-js/viz';
-import { type EdgeRef, type NodeRef, edgeRef, markClasses, nodeRef } from '../graph/drawing';
-import { groupDetails, markLine, storageDetails, tensorDetails, tensorTitle } from '../graph/format';
-import type { StorageGraph } from '../graph/model';
-import { aliasedTensorCount, sharingSet } from '../graph/sharing';
+import { type EdgeRef, type NodeRef, edgeRef, markClasses, nodeRef } from './drawing';
+import { groupDetails, markLine, storageDetails, tensorDetails, tensorTitle } from './format';
+import type { StorageGraph } from './model';
+import { aliasedTensorCount, sharingSet } from './sharing';
 import { PanZoom } from './panZoom';
 import { sanitizeSvg } from './svgSafety';
 
@@ -38,6 +39,8 @@ export interface GraphViewOptions {
    */
   sizeToDrawing?: { maxHeight: number };
   onSelect?: (tensorId: string | null) => void;
+  /** Called with the search box's text whenever the search changes (the Lab panel filters its list). */
+  onSearch?: (query: string) => void;
 }
 
 const HIGHLIGHT_CLASSES = ['tv-selected', 'tv-shares-elements', 'tv-shares-storage', 'tv-highlight-edge'];
@@ -68,6 +71,8 @@ export class GraphView {
   private readonly canvas: HTMLElement;
   private readonly details: HTMLElement;
   private readonly notes: HTMLElement;
+  private readonly searchBox: HTMLInputElement;
+  private readonly searchCount: HTMLElement;
   private readonly panZoom: PanZoom;
   private drawing: Drawing | null = null;
   private renderSerial = 0;
@@ -86,7 +91,18 @@ export class GraphView {
     const fit = this.el('button', 'tv-fit');
     fit.textContent = 'Fit';
     fit.title = 'Fit the graph to the view (double-click the background does the same)';
-    toolbar.append(this.caption, this.summary, fit);
+    this.searchBox = this.el('input', 'tv-search');
+    this.searchBox.type = 'search';
+    this.searchBox.placeholder = 'Search names';
+    this.searchBox.setAttribute('aria-label', 'Search tensors by name');
+    this.searchBox.addEventListener('input', () => this.search(this.searchBox.value));
+    this.searchBox.addEventListener('keydown', (event) => {
+      if (event.key !== 'Enter') return;
+      const first = this.search(this.searchBox.value)[0];
+      if (first !== undefined) this.selectNode(first);
+    });
+    this.searchCount = this.el('span', 'tv-search-count');
+    toolbar.append(this.caption, this.summary, this.searchBox, this.searchCount, fit);
     this.viewport = this.el('div', 'tv-viewport');
     this.canvas = this.el('div', 'tv-canvas');
     this.viewport.append(this.canvas);
@@ -155,7 +171,32 @@ export class GraphView {
     this.details.hidden = true;
     this.details.replaceChildren();
     this.showNotes(graph);
+    this.search(this.searchBox.value);
     this.layout(true);
+  }
+
+  /**
+   * Highlights the drawn tensors one of whose names contains `query` (case-insensitive) and
+   * returns their ids; an empty query clears the search.
+   */
+  search(query: string): string[] {
+    if (this.searchBox.value !== query) this.searchBox.value = query;
+    const drawing = this.drawing;
+    if (!drawing) return [];
+    this.options.onSearch?.(query);
+    const needle = query.trim().toLowerCase();
+    for (const el of Array.from(drawing.svg.querySelectorAll('.tv-search-hit'))) el.classList.remove('tv-search-hit');
+    drawing.svg.classList.toggle('tv-searching', needle !== '');
+    if (needle === '') {
+      this.searchCount.textContent = '';
+      return [];
+    }
+    const hits = drawing.graph.tensors
+      .filter((t) => t.names.some((name) => name.toLowerCase().includes(needle)) && drawing.nodes.has(t.id))
+      .map((t) => t.id);
+    for (const id of hits) drawing.nodes.get(id)?.classList.add('tv-search-hit');
+    this.searchCount.textContent = `${hits.length} match${hits.length === 1 ? '' : 'es'}`;
+    return hits;
   }
 
   /** Finds what each node and edge of the drawing stands for; sets classes and tooltips as text. */
@@ -298,6 +339,13 @@ export class GraphView {
     else if (ref?.kind === 'storage') this.selectStorage(ref.id);
     else if (ref?.kind === 'group') this.selectGroup(ref.id);
     else this.select(null);
+  }
+
+  /** Selects a node and brings it into view at a readable scale (the Lab panel's list). */
+  reveal(id: string): void {
+    this.selectNode(id);
+    const node = this.drawing?.nodes.get(id);
+    if (node) this.panZoom.reveal(node.getBoundingClientRect());
   }
 
   private clearHighlight(svg: SVGSVGElement): void {

@@ -116,6 +116,24 @@ export class PanZoom {
     this.apply();
   }
 
+  /**
+   * Centres a client rectangle (a node's bounding box) in the viewport, zooming in to 1:1 if the
+   * drawing is shown smaller, so the node can be read; counts as the user's own move.
+   */
+  reveal(rect: DOMRect): void {
+    const view = this.viewport.getBoundingClientRect();
+    const left = view.left + this.viewport.clientLeft;
+    const top = view.top + this.viewport.clientTop;
+    // The rectangle's centre in canvas coordinates (before the transform).
+    const cx = (rect.left + rect.width / 2 - left - this.x) / this.k;
+    const cy = (rect.top + rect.height / 2 - top - this.y) / this.k;
+    this.k = Math.max(this.k, 1);
+    this.x = this.viewport.clientWidth / 2 - cx * this.k;
+    this.y = this.viewport.clientHeight / 2 - cy * this.k;
+    this.moved = true;
+    this.apply();
+  }
+
   private apply(): void {
     this.canvas.style.transform = `translate(${this.x}px, ${this.y}px) scale(${this.k})`;
   }
