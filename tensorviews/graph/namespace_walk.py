@@ -16,6 +16,8 @@ from itertools import compress
 from types import ModuleType
 from typing import Any
 
+from tensorviews.graph.distributed import inner_tensors, module_flat_params
+
 # Names IPython puts in the user namespace for its own bookkeeping.
 _IPYTHON_NAME = re.compile(r"^(_+|_i+|_i?\d+|_[ioh]h|_dh|In|Out|exit|quit|get_ipython)$")
 
@@ -221,6 +223,7 @@ class _Walker:
         if kind == "tensor":
             if self.add(obj, name):
                 self.visit_grad(obj, name)
+                self.visit_inner(obj, name)
             return
         if kind == "array":
             self.add(obj, name)
@@ -280,6 +283,7 @@ class _Walker:
                 item_name = label(key)
                 if self.add(value, item_name):
                     self.visit_grad(value, item_name)
+                    self.visit_inner(value, item_name)
             elif kind == "array":
                 self.add(value, label(key))
             else:
@@ -296,20 +300,48 @@ class _Walker:
         for qual, b in module.named_buffers(remove_duplicate=False):
             if b is not None:
                 self.add(b, f"{name}.{qual}")
+        for qual, flat in module_flat_params(module):  # FSDP1 with use_orig_params=True
+            self.add(flat, f"{name}.{qual}")
 
     def visit_optimizer(self, optimizer: Any, name: str, depth: int) -> None:
         state = optimizer.state
         if type(state) is not dict and not isinstance(state, dict):
             return
+        positions: dict[int, str] | None = None
         for param, per_param in dict.items(state):
             if self.kind(type(per_param)) == "dict":
-                label = f"{name}.state[{key_text(param, self.result.found)}]"
-                self.visit(per_param, label, depth + 1)
+                key = key_text(param, self.result.found)
+                if key.startswith("<"):  # not reachable by name: named by its place instead
+                    if positions is None:
+                        positions = param_positions(optimizer, name)
+                    key = positions.get(id(param), key)
+                self.visit(per_param, f"{name}.state[{key}]", depth + 1)
+
+    def visit_inner(self, obj: Any, name: str) -> None:
+        """The inner tensors of a wrapper subclass (not a DTensor: drawn on its local tensor)."""
+        if self.torch is not None and type(obj) is not self.tensor_type:
+            for attr, inner in inner_tensors(obj, self.torch):
+                self.add(inner, f"{name}.{attr}")
 
     def visit_grad(self, obj: Any, name: str) -> None:
         grad = leaf_grad(obj)
         if grad is not None:
             self.add(grad, f"{name}.grad")
+
+
+def param_positions(optimizer: Any, name: str) -> dict[int, str]:
+    """id(parameter) -> ``opt.param_groups[0]['params'][3]``: a name for every parameter an
+    optimizer holds, unique even where no other path reaches it."""
+    positions: dict[int, str] = {}
+    groups = optimizer.param_groups
+    if type(groups) is not list:
+        return positions
+    for g, group in enumerate(groups):
+        params = group.get("params") if type(group) is dict else None
+        if type(params) is list:
+            for i, p in enumerate(params):
+                positions.setdefault(id(p), f"{name}.param_groups[{g}]['params'][{i}]")
+    return positions
 
 
 def leaf_grad(t: Any) -> Any:

@@ -13,6 +13,7 @@ import html
 import shutil
 import subprocess
 
+from tensorviews.graph.distributed import dtensor_summary, flat_param_summary
 from tensorviews.graph.model import GroupNode, StorageGraph, StorageNode, TensorNode
 
 MAX_NAMES_SHOWN = 3
@@ -72,12 +73,13 @@ def tensor_label(t: TensorNode) -> str:
         kind += " · parameter"
     if t.requires_grad and not t.is_parameter:
         kind += " · requires_grad"
-    rows = [
-        f"<TR><TD>{title}</TD></TR>",
-        f"<TR><TD>{_h(kind)}</TD></TR>",
-        f"<TR><TD>{_h(t.dtype)} {_h(format_dims(t.shape))}</TD></TR>",
-    ]
-    if t.layout != "strided":
+    rows = [f"<TR><TD>{title}</TD></TR>", f"<TR><TD>{_h(kind)}</TD></TR>"]
+    rows += [f"<TR><TD>{_h(line)}</TD></TR>" for line in distributed_lines(t)]
+    local = "local " if t.dtensor is not None else ""
+    rows.append(f"<TR><TD>{local}{_h(t.dtype)} {_h(format_dims(t.shape))}</TD></TR>")
+    if t.layout == "wrapper":
+        rows.append("<TR><TD>wrapper subclass: no storage of its own</TD></TR>")
+    elif t.layout != "strided":
         rows.append(f"<TR><TD>{_h(t.layout)} layout (no strided storage)</TD></TR>")
     else:
         offset = str(t.offset) if t.offset is not None else f"{t.byte_offset} B"
@@ -87,9 +89,27 @@ def tensor_label(t: TensorNode) -> str:
     return '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0">' + "".join(rows) + "</TABLE>>"
 
 
+MAX_SEGMENT_LINES = 8
+
+
+def distributed_lines(t: TensorNode) -> list[str]:
+    """What a DTensor or an FSDP1 flat parameter holds on this rank, a line each."""
+    if t.dtensor is not None:
+        return dtensor_summary(t.dtensor, t.is_parameter)
+    if t.flat_param is not None:
+        lines = flat_param_summary(t.flat_param)
+        if len(lines) > MAX_SEGMENT_LINES + 1:
+            more = len(lines) - MAX_SEGMENT_LINES
+            lines = [*lines[:MAX_SEGMENT_LINES], f"+{more} more lines"]
+        return lines
+    return []
+
+
 def storage_label(s: StorageNode, views: int, logical: int, marks: list[str]) -> str:
     libs = "+".join(s.libraries)
     size = format_bytes(s.nbytes)
+    if not s.allocated:
+        size += " not allocated"
     if s.nbytes is not None and logical > s.nbytes:
         size += f" ({format_bytes(logical)} logical)"
     rows = [
@@ -202,7 +222,7 @@ def render_dot(graph: StorageGraph) -> str:
             f'  {e.a} -> {e.b} [dir=both, color="#c62828", penwidth=2, style=bold, '
             f'label="{label}", fontcolor="#c62828", fontsize=9, constraint=false];'
         )
-    notes = list(graph.notes) + list(graph.truncated)
+    notes = list(graph.notes) + list(graph.problems) + list(graph.truncated)
     if notes:
         lines.append(f"  label={notes_label(notes)}; labeljust=l; labelloc=b;")
     lines.append("}")
