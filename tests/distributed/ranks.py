@@ -25,6 +25,7 @@ import torch.multiprocessing as mp
 
 GROUP_TIMEOUT = datetime.timedelta(seconds=60)
 JOIN_TIMEOUT_S = 90.0
+OUT_FOLDER = "TENSORVIEWS_TEST_FOLDER"
 
 def backend() -> str:
     return os.environ.get("TENSORVIEWS_TEST_BACKEND", "gloo")
@@ -39,6 +40,7 @@ def _rank_main(
 ) -> None:
     from tests.distributed import scenarios
 
+    os.environ[OUT_FOLDER] = folder  # where scenarios write their rank snapshot files
     store = dist.TCPStore("127.0.0.1", port, world + 1, is_master=False, timeout=GROUP_TIMEOUT)
     if backend_name == "nccl":
         torch.cuda.set_device(rank % torch.cuda.device_count())

@@ -5,6 +5,8 @@ test compares the two. Runs inside the spawned ranks (see ranks.py); plain data 
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -131,3 +133,24 @@ def fsdp1_orig_params(rank: int, world: int, device: str) -> dict[str, Any]:
 
 def fsdp1_flat_params(rank: int, world: int, device: str) -> dict[str, Any]:
     return _fsdp1(False, device)
+
+
+def write_snapshots(rank: int, world: int, device: str) -> dict[str, Any]:
+    """A rank of a job writes its snapshot file for ``python -m tensorviews merge``."""
+    from torch.distributed.fsdp import fully_shard
+
+    mesh = init_device_mesh(device, (world,))
+    with torch.device("meta"):
+        model = torch.nn.Linear(5, 7)
+    fully_shard(model, mesh=mesh)
+    table = distribute_tensor(torch.zeros(10, 4, device=device), mesh, [Shard(0)])
+    path = tensorviews.write_snapshot(
+        Path(os.environ["TENSORVIEWS_TEST_FOLDER"], "snapshots", "rank{rank}.json")
+    )
+    graph = tensorviews.snapshot({"model": model, "table": table}).to_dict()
+    return {
+        "path": str(path),
+        "facts": {"model.weight": _facts(model.weight), "table": _facts(table)},
+        "allocated_bytes": sum(s["nbytes"] for s in graph["storages"] if s["allocated"]),
+        "meta_bytes": sum(s["nbytes"] for s in graph["storages"] if not s["allocated"]),
+    }

@@ -3,6 +3,10 @@ graph is checked against what PyTorch reports on that rank."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,7 +15,10 @@ from tests.distributed.ranks import run_ranks
 
 pytestmark = pytest.mark.slow
 
-TWO = ["dtensor_1d", "fsdp2_meta", "fsdp2_step", "fsdp1_orig_params", "fsdp1_flat_params"]
+TWO = [
+    "dtensor_1d", "fsdp2_meta", "fsdp2_step", "fsdp1_orig_params", "fsdp1_flat_params",
+    "write_snapshots",
+]
 FOUR = ["dtensor_1d", "dtensor_2d", "fsdp2_meta"]
 
 
@@ -178,3 +185,58 @@ def test_fsdp1_flat_parameter_without_orig_params(two_ranks: list[dict[str, Any]
         node = tensor(out["graph"], "model._fsdp_wrapped_module._flat_param")
         check_flat_param(node, out["flat"])
         assert "FSDP flat parameter · 4 original parameters" in out["dot"]
+
+
+def merge_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tensorviews", "merge", *args], capture_output=True, text=True,
+        timeout=120, check=False,
+    )
+
+
+def test_merge_lines_the_ranks_up(two_ranks: list[dict[str, Any]]) -> None:
+    outs = [r["write_snapshots"] for r in two_ranks]
+    paths = [o["path"] for o in outs]
+    assert [Path(p).name for p in paths] == ["rank0.json", "rank1.json"]
+    done = merge_cli("--format", "json", *paths)
+    assert done.returncode == 0, done.stderr
+    merged = json.loads(done.stdout)
+    assert merged["ranks"] == [0, 1] and merged["world_size"] == 2
+    rows = {row["name"]: row for row in merged["tensors"]}
+    for name in ("model.weight", "table"):
+        row = rows[name]
+        assert row["placements"] == ["Shard(0)"]
+        for rank, out in enumerate(outs):
+            facts = out["facts"][name]
+            piece = row["ranks"][str(rank)]
+            assert row["global_shape"] == facts["global_shape"]
+            assert piece["shape"] == facts["local_shape"]
+            assert piece["global_offset"] == facts["global_offset"]
+    # model.weight (7, 5) on meta: 4 rows and 3 rows, each in an 80 B buffer.
+    assert rows["model.weight"]["ranks"]["1"]["padding_bytes"] == 20
+    for rank, out in enumerate(outs):
+        assert merged["totals"][str(rank)] == {"cpu": out["allocated_bytes"]}
+        assert merged["unallocated"][str(rank)] == out["meta_bytes"]
+
+    text = merge_cli(*paths)
+    assert text.returncode == 0, text.stderr
+    lines = text.stdout.splitlines()
+    assert lines[0].split() == ["tensor", "global", "placements", "rank", "0", "rank", "1"]
+    weight = next(line for line in lines if line.startswith("model.weight "))
+    assert "rows 0-3 · 80 B" in weight and "rows 4-6 · 60 B +20 B pad" in weight
+    assert lines[-1].startswith("memory (storages)")
+
+
+def test_merge_reports_bad_and_missing_files(
+    two_ranks: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    rank0 = two_ranks[0]["write_snapshots"]["path"]
+    broken = tmp_path / "rank9.json"
+    broken.write_text("{not json")
+    done = merge_cli(rank0, str(broken), str(tmp_path / "absent.json"))
+    assert done.returncode == 1
+    errors = done.stderr.splitlines()
+    assert len(errors) == 2 and all(e.startswith("tensorviews merge: ") for e in errors)
+    assert "note: no snapshot of rank 1" in done.stdout
+    nothing = merge_cli(str(broken))
+    assert nothing.returncode == 2 and "no rank snapshot could be read" in nothing.stderr
