@@ -21,8 +21,10 @@ from tensorviews.graph.distributed import (
     DTensorInfo,
     FlatParamInfo,
     Subclass,
+    UnshardedInfo,
     flat_param_info,
     read_subclass,
+    unsharded_info,
 )
 from tensorviews.graph.overlap import Layout, has_internal_overlap
 
@@ -55,6 +57,7 @@ class ArrayMeta:
     allocated: bool = True  # False: meta and fake tensors, whose storage holds no memory
     dtensor: DTensorInfo | None = None  # a DTensor drawn as its local tensor
     flat_param: FlatParamInfo | None = None  # an FSDP1 flat parameter's segments
+    unsharded: UnshardedInfo | None = None  # an FSDP2 parameter all-gathered now
 
 
 def _dtype_name(dtype: Any, cache: dict[Any, str]) -> str:
@@ -86,6 +89,7 @@ def torch_meta(t: Any, torch: ModuleType, storages: StorageInfo) -> ArrayMeta:
         meta = _torch_meta(t, torch, storages)
         if _FSDP in sys.modules:  # FSDP1's flat parameter is a plain Parameter
             meta.flat_param = flat_param_info(t)
+            meta.unsharded = unsharded_info(t)
         return meta
     # Wrapper subclasses (DTensor, ...) own an invalid storage, and a FakeTensor's address
     # warns: which kind of subclass is decided by type before anything is read.

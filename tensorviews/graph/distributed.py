@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Iterator
+import weakref
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -360,21 +361,94 @@ def flat_param_summary(info: FlatParamInfo) -> list[str]:
     return lines
 
 
-def module_flat_params(module: Any) -> Iterator[tuple[str, Any]]:
-    """FSDP1 flat parameters under ``module`` that ``named_parameters`` does not yield (with
-    ``use_orig_params=True`` only the original parameters are registered): ``(path under
-    the module, flat parameter)``. Attribute reads only."""
-    fsdp = sys.modules.get("torch.distributed.fsdp.fully_sharded_data_parallel")
-    if fsdp is None:
+@dataclass(frozen=True, slots=True)
+class UnshardedInfo:
+    """An FSDP2 parameter all-gathered (unsharded) now: the full parameter is registered on
+    the module, and this rank's shard is kept beside it (JSON: the tensor's ``unsharded``)."""
+
+    nbytes: int  # the full parameter's storage here
+    shard_nbytes: int  # this rank's (padded) shard buffer, kept while unsharded
+    placements: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "nbytes": self.nbytes, "shard_nbytes": self.shard_nbytes,
+            "placements": list(self.placements),
+        }
+
+
+# FSDP2's unsharded parameters seen by the last walk of their module, by id with a weak
+# reference (tensors compare elementwise, so no WeakKeyDictionary): the module's FSDP state
+# knows them, the plain Parameter itself carries no mark.
+_UNSHARDED: dict[int, tuple[weakref.ReferenceType[Any], UnshardedInfo]] = {}
+
+
+def unsharded_info(t: Any) -> UnshardedInfo | None:
+    entry = _UNSHARDED.get(id(t))
+    if entry is None or entry[0]() is not t:
+        return None
+    return entry[1]
+
+
+def _forget(key: int) -> Callable[[Any], None]:
+    def forget(ref: Any) -> None:
+        entry = _UNSHARDED.get(key)
+        if entry is not None and entry[0] is ref:
+            del _UNSHARDED[key]
+
+    return forget
+
+
+def fsdp_tensors(module: Any) -> Iterator[tuple[str, Any]]:
+    """FSDP tensors under ``module`` that ``named_parameters`` does not yield: FSDP1 flat
+    parameters (with ``use_orig_params=True`` only the original parameters are registered),
+    as ``(path under the module, flat parameter)``. FSDP2 parameters that are unsharded now
+    are noted for ``unsharded_info``. Attribute reads only, no communication."""
+    if _FSDP_PACKAGE not in sys.modules:
         return
-    cls = fsdp.FullyShardedDataParallel
+    fsdp1 = sys.modules.get("torch.distributed.fsdp.fully_sharded_data_parallel")
+    fsdp1_cls = getattr(fsdp1, "FullyShardedDataParallel", None)
+    fsdp2 = sys.modules.get("torch.distributed.fsdp._fully_shard._fsdp_state")
+    fsdp2_state = getattr(fsdp2, "_get_module_fsdp_state", None)
     for qual, sub in module.named_modules():
-        if not isinstance(sub, cls):
-            continue
-        handle = sub.__dict__.get("_handle")
-        flat = getattr(handle, "flat_param", None) if handle is not None else None
-        if flat is not None and getattr(handle, "_use_orig_params", False):
-            yield (f"{qual}._flat_param" if qual else "_flat_param"), flat
+        if fsdp1_cls is not None and isinstance(sub, fsdp1_cls):
+            handle = sub.__dict__.get("_handle")
+            flat = getattr(handle, "flat_param", None) if handle is not None else None
+            if flat is not None and getattr(handle, "_use_orig_params", False):
+                yield (f"{qual}._flat_param" if qual else "_flat_param"), flat
+        elif fsdp2_state is not None:
+            state = fsdp2_state(sub)
+            if state is not None:
+                _note_unsharded(state)
+
+
+_FSDP_PACKAGE = "torch.distributed.fsdp"
+
+
+def _note_unsharded(state: Any) -> None:
+    for group in getattr(state, "_fsdp_param_groups", ()):
+        for param in getattr(group, "fsdp_params", ()):
+            full = param.__dict__.get("_unsharded_param")
+            if full is None:
+                continue
+            if getattr(param.sharded_state, "name", "") != "UNSHARDED":
+                _UNSHARDED.pop(id(full), None)
+                continue
+            sharded = param.sharded_param
+            local = sharded._local_tensor
+            info = UnshardedInfo(
+                nbytes=int(full.untyped_storage().nbytes()),
+                shard_nbytes=int(local.untyped_storage().nbytes()),
+                placements=tuple(_placement_text(p) for p in sharded.placements),
+            )
+            _UNSHARDED[id(full)] = (weakref.ref(full, _forget(id(full))), info)
+
+
+def unsharded_summary(info: UnshardedInfo) -> list[str]:
+    return [
+        f"FSDP2 unsharded (all-gathered) parameter · {info.nbytes} B here, "
+        f"its [{', '.join(info.placements)}] shard {info.shard_nbytes} B kept beside it"
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -401,6 +475,7 @@ def change_token(t: Any, torch: ModuleType) -> tuple[Any, ...]:
     """What tells a subclass changed besides its own version counter: a DTensor's local
     tensor (its version and storage); nothing for other tensors."""
     if subclass_kind(type(t), torch) != "dtensor":
-        return ()
+        # An FSDP2 parameter object is reused from one all-gather to the next.
+        return (unsharded_info(t),) if _UNSHARDED else ()
     local = t._local_tensor
     return (id(local), local._version, torch._C._storage_id(local))

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, overload
 
-from tensorviews.graph.distributed import DTensorInfo, FlatParamInfo
+from tensorviews.graph.distributed import DTensorInfo, FlatParamInfo, UnshardedInfo
 from tensorviews.graph.overlap import Layout
 
 SCHEMA = "tensorviews.graph/1"
@@ -60,6 +60,7 @@ class TensorNode:
     tied: bool = False  # a parameter a module holds at two places (weight tying)
     dtensor: DTensorInfo | None = None  # a DTensor: shape/stride/offset are its local tensor's
     flat_param: FlatParamInfo | None = None  # an FSDP1 flat parameter's segments
+    unsharded: UnshardedInfo | None = None  # an FSDP2 parameter all-gathered now
 
     @property
     def numel(self) -> int:
@@ -364,6 +365,7 @@ class StorageGraph:
                     "self_overlap": t.self_overlap, "logical_nbytes": t.logical_nbytes,
                     "dtensor": t.dtensor.to_dict() if t.dtensor is not None else None,
                     "flat_param": t.flat_param.to_dict() if t.flat_param is not None else None,
+                    "unsharded": t.unsharded.to_dict() if t.unsharded is not None else None,
                 }
                 for t in self.tensors
             ],

@@ -16,7 +16,7 @@ from itertools import compress
 from types import ModuleType
 from typing import Any
 
-from tensorviews.graph.distributed import inner_tensors, module_flat_params
+from tensorviews.graph.distributed import fsdp_tensors, inner_tensors
 
 # Names IPython puts in the user namespace for its own bookkeeping.
 _IPYTHON_NAME = re.compile(r"^(_+|_i+|_i?\d+|_[ioh]h|_dh|In|Out|exit|quit|get_ipython)$")
@@ -300,7 +300,7 @@ class _Walker:
         for qual, b in module.named_buffers(remove_duplicate=False):
             if b is not None:
                 self.add(b, f"{name}.{qual}")
-        for qual, flat in module_flat_params(module):  # FSDP1 with use_orig_params=True
+        for qual, flat in fsdp_tensors(module):  # FSDP1 with use_orig_params=True
             self.add(flat, f"{name}.{qual}")
 
     def visit_optimizer(self, optimizer: Any, name: str, depth: int) -> None:

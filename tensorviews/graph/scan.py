@@ -586,7 +586,7 @@ def build_graph(
             base=f"t{base}" if base is not None else None,
             requires_grad=m.requires_grad, is_parameter=m.is_parameter,
             self_overlap=table.self_overlap(p), uid=table.uids[p], tied=p in table.tied,
-            dtensor=m.dtensor, flat_param=m.flat_param,
+            dtensor=m.dtensor, flat_param=m.flat_param, unsharded=m.unsharded,
         )
 
     return StorageGraph(

@@ -13,7 +13,11 @@ import html
 import shutil
 import subprocess
 
-from tensorviews.graph.distributed import dtensor_summary, flat_param_summary
+from tensorviews.graph.distributed import (
+    dtensor_summary,
+    flat_param_summary,
+    unsharded_summary,
+)
 from tensorviews.graph.model import GroupNode, StorageGraph, StorageNode, TensorNode
 
 MAX_NAMES_SHOWN = 3
@@ -96,6 +100,8 @@ def distributed_lines(t: TensorNode) -> list[str]:
     """What a DTensor or an FSDP1 flat parameter holds on this rank, a line each."""
     if t.dtensor is not None:
         return dtensor_summary(t.dtensor, t.is_parameter)
+    if t.unsharded is not None:
+        return unsharded_summary(t.unsharded)
     if t.flat_param is not None:
         lines = flat_param_summary(t.flat_param)
         if len(lines) > MAX_SEGMENT_LINES + 1:

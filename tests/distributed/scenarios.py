@@ -100,6 +100,30 @@ def fsdp2_step(rank: int, world: int, device: str) -> dict[str, Any]:
     return out
 
 
+def fsdp2_unsharded(rank: int, world: int, device: str) -> dict[str, Any]:
+    from torch.distributed.fsdp import fully_shard
+
+    torch.manual_seed(0)
+    mesh = init_device_mesh(device, (world,))
+    model = torch.nn.Linear(5, 7).to(device)
+    fully_shard(model, mesh=mesh, reshard_after_forward=False)
+    model(torch.randn(2, 5, device=device))  # all-gathers; kept unsharded after forward
+    state = model._get_fsdp_state()._fsdp_param_groups[0].fsdp_params
+    facts = {
+        p._module_info.param_name: {
+            "state": p.sharded_state.name,
+            "full_nbytes": p._unsharded_param.untyped_storage().nbytes(),
+            "shard_nbytes": p.sharded_param._local_tensor.untyped_storage().nbytes(),
+        }
+        for p in state
+    }
+    out = _graph({"model": model})
+    out["facts"] = facts
+    model.reshard()
+    out["resharded"] = tensorviews.snapshot({"model": model}).to_dict()
+    return out
+
+
 def _fsdp1(use_orig_params: bool, device: str) -> dict[str, Any]:
     from torch.distributed.fsdp import FullyShardedDataParallel as FSDP
 

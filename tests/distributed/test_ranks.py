@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow
 
 TWO = [
     "dtensor_1d", "fsdp2_meta", "fsdp2_step", "fsdp1_orig_params", "fsdp1_flat_params",
-    "write_snapshots",
+    "write_snapshots", "fsdp2_unsharded",
 ]
 FOUR = ["dtensor_1d", "dtensor_2d", "fsdp2_meta"]
 
@@ -149,6 +149,27 @@ def test_fsdp2_after_an_optimizer_step(two_ranks: list[dict[str, Any]]) -> None:
             assert storage(graph, node["storage"])["allocated"]
             check_dtensor(tensor(graph, f"opt.state[model.{name}]['exp_avg']"),
                           out["state_facts"][name])
+
+
+def test_fsdp2_unsharded_parameter_says_so_with_both_sizes(
+    two_ranks: list[dict[str, Any]],
+) -> None:
+    for result in two_ranks:
+        out = result["fsdp2_unsharded"]
+        for name, facts in out["facts"].items():
+            assert facts["state"] == "UNSHARDED"
+            node = tensor(out["graph"], f"model.{name}")
+            assert node["dtensor"] is None and node["is_parameter"]
+            assert node["unsharded"] == {
+                "nbytes": facts["full_nbytes"], "shard_nbytes": facts["shard_nbytes"],
+                "placements": ["Shard(0)"],
+            }
+            assert (
+                f"FSDP2 unsharded (all-gathered) parameter · {facts['full_nbytes']} B here"
+                in out["dot"]
+            )
+            resharded = tensor(out["resharded"], f"model.{name}")
+            assert resharded["unsharded"] is None and resharded["type"] == "DTensor"
 
 
 def check_flat_param(node: dict[str, Any], flat: dict[str, Any]) -> None:
