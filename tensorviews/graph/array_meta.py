@@ -23,6 +23,7 @@ from tensorviews.graph.distributed import (
     Subclass,
     UnshardedInfo,
     flat_param_info,
+    original_param_info,
     read_subclass,
     unsharded_info,
 )
@@ -88,8 +89,13 @@ def torch_meta(t: Any, torch: ModuleType, storages: StorageInfo) -> ArrayMeta:
     if tp is torch.nn.Parameter:
         meta = _torch_meta(t, torch, storages)
         if _FSDP in sys.modules:  # FSDP1's flat parameter is a plain Parameter
-            meta.flat_param = flat_param_info(t)
+            meta.flat_param = flat_param_info(t) or original_param_info(t)
             meta.unsharded = unsharded_info(t)
+            if meta.flat_param is not None and meta.flat_param.original and not (
+                meta.flat_param.segments[0].in_shard
+            ):
+                # Held by other ranks: no storage here (not "a view of a 0 B storage").
+                meta.layout, meta.storage_key, meta.strides_bytes = NOT_IN_SHARD, None, ()
         return meta
     # Wrapper subclasses (DTensor, ...) own an invalid storage, and a FakeTensor's address
     # warns: which kind of subclass is decided by type before anything is read.
@@ -111,6 +117,7 @@ def torch_meta(t: Any, torch: ModuleType, storages: StorageInfo) -> ArrayMeta:
 
 
 _FSDP = "torch.distributed.fsdp"
+NOT_IN_SHARD = "not in this rank's shard"  # the layout of an FSDP1 parameter held elsewhere
 
 
 def _subclass_meta(

@@ -101,9 +101,14 @@ class FlatParamInfo:
 
     segments: tuple[FlatSegment, ...]
     padding: int  # elements of padding at the end of this rank's shard
+    # True: an original parameter (``use_orig_params=True``), described by its one segment
+    original: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {"segments": [s.to_dict() for s in self.segments], "padding": self.padding}
+        return {
+            "segments": [s.to_dict() for s in self.segments], "padding": self.padding,
+            "original": self.original,
+        }
 
 
 @dataclass(slots=True)
@@ -341,8 +346,33 @@ def flat_param_info(t: Any) -> FlatParamInfo | None:
     return FlatParamInfo(tuple(segments), int(attrs.get("_shard_numel_padded", 0) or 0))
 
 
+# FSDP1's original parameters (``use_orig_params=True``) seen by the last walk of their
+# module, by id with a weak reference, like ``_UNSHARDED``: each one's segment.
+_ORIGINALS: dict[int, tuple[weakref.ReferenceType[Any], FlatSegment]] = {}
+
+
+def original_param_info(t: Any) -> FlatParamInfo | None:
+    """An FSDP1 original parameter's place in its flat parameter; None for other tensors."""
+    entry = _ORIGINALS.get(id(t))
+    if entry is None or entry[0]() is not t:
+        return None
+    return FlatParamInfo((entry[1],), 0, original=True)
+
+
+def _note_originals(flat: Any) -> None:
+    params = flat.__dict__.get("_params")
+    info = flat_param_info(flat)
+    if not params or info is None:
+        return
+    for param, segment in zip(params, info.segments, strict=False):
+        _ORIGINALS[id(param)] = (weakref.ref(param, _forget(_ORIGINALS, id(param))), segment)
+
+
 def flat_param_summary(info: FlatParamInfo) -> list[str]:
     """Label lines of a flat parameter: one per original parameter."""
+    if info.original:
+        return ["FSDP original parameter, a view of its flat parameter",
+                *flat_param_summary(FlatParamInfo(info.segments, 0))[1:]]
     lines = [f"FSDP flat parameter · {len(info.segments)} original parameters"]
     for s in info.segments:
         head = f"{s.name} {_dims(s.shape)}"
@@ -390,11 +420,13 @@ def unsharded_info(t: Any) -> UnshardedInfo | None:
     return entry[1]
 
 
-def _forget(key: int) -> Callable[[Any], None]:
+def _forget(table: dict[int, tuple[Any, Any]], key: int) -> Callable[[Any], None]:
+    """A weak reference callback that drops ``table[key]`` if it is still that reference's."""
+
     def forget(ref: Any) -> None:
-        entry = _UNSHARDED.get(key)
+        entry = table.get(key)
         if entry is not None and entry[0] is ref:
-            del _UNSHARDED[key]
+            del table[key]
 
     return forget
 
@@ -415,6 +447,7 @@ def fsdp_tensors(module: Any) -> Iterator[tuple[str, Any]]:
             handle = sub.__dict__.get("_handle")
             flat = getattr(handle, "flat_param", None) if handle is not None else None
             if flat is not None and getattr(handle, "_use_orig_params", False):
+                _note_originals(flat)
                 yield (f"{qual}._flat_param" if qual else "_flat_param"), flat
         elif fsdp2_state is not None:
             state = fsdp2_state(sub)
@@ -441,7 +474,7 @@ def _note_unsharded(state: Any) -> None:
                 shard_nbytes=int(local.untyped_storage().nbytes()),
                 placements=tuple(_placement_text(p) for p in sharded.placements),
             )
-            _UNSHARDED[id(full)] = (weakref.ref(full, _forget(id(full))), info)
+            _UNSHARDED[id(full)] = (weakref.ref(full, _forget(_UNSHARDED, id(full))), info)
 
 
 def unsharded_summary(info: UnshardedInfo) -> list[str]:
@@ -476,6 +509,6 @@ def change_token(t: Any, torch: ModuleType) -> tuple[Any, ...]:
     tensor (its version and storage); nothing for other tensors."""
     if subclass_kind(type(t), torch) != "dtensor":
         # An FSDP2 parameter object is reused from one all-gather to the next.
-        return (unsharded_info(t),) if _UNSHARDED else ()
+        return (unsharded_info(t), original_param_info(t)) if _UNSHARDED or _ORIGINALS else ()
     local = t._local_tensor
     return (id(local), local._version, torch._C._storage_id(local))

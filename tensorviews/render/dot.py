@@ -83,6 +83,8 @@ def tensor_label(t: TensorNode) -> str:
     rows.append(f"<TR><TD>{local}{_h(t.dtype)} {_h(format_dims(t.shape))}</TD></TR>")
     if t.layout == "wrapper":
         rows.append("<TR><TD>wrapper subclass: no storage of its own</TD></TR>")
+    elif t.flat_param is not None and t.flat_param.original and t.storage is None:
+        pass  # "not in this rank's shard" is said by its segment line
     elif t.layout != "strided":
         rows.append(f"<TR><TD>{_h(t.layout)} layout (no strided storage)</TD></TR>")
     else:

@@ -190,14 +190,22 @@ def test_fsdp1_flat_parameter_found_with_orig_params(two_ranks: list[dict[str, A
         node = tensor(graph, "model._flat_param")
         check_flat_param(node, out["flat"])
         assert storage(graph, node["storage"])["nbytes"] == out["flat"]["nbytes"]
+        shards = dict(zip(out["flat"]["fqns"], out["flat"]["infos"], strict=True))
         for name, facts in out["params"].items():
             param = tensor(graph, f"model.{name}")
-            assert param["shape"] == [facts["numel"]] or facts["numel"] > 0
-            if facts["on_flat"]:
-                assert param["storage"] == node["storage"]
-        for info, fqn in zip(out["flat"]["infos"], out["flat"]["fqns"], strict=True):
-            if not info["in_shard"]:
+            fqn = name.removeprefix("_fsdp_wrapped_module.")
+            info = shards[fqn]
+            assert param["flat_param"]["original"]
+            [segment] = param["flat_param"]["segments"]
+            assert (segment["name"], segment["in_shard"]) == (fqn, info["in_shard"])
+            if info["in_shard"]:
+                assert facts["on_flat"] and param["storage"] == node["storage"]
+                assert param["shape"] == [info["numel_in_shard"]]
+            else:  # held by the other rank: no "view of a 0 B storage"
+                assert facts["numel"] == 0
+                assert (param["storage"], param["layout"]) == (None, "not in this rank's shard")
                 assert f"{fqn} " in out["dot"] and "not in this rank&#x27;s shard" in out["dot"]
+        assert all(s["nbytes"] > 0 for s in graph["storages"])
 
 
 def test_fsdp1_flat_parameter_without_orig_params(two_ranks: list[dict[str, Any]]) -> None:
