@@ -30,7 +30,10 @@ import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tensorviews.graph.model import TensorNode
 
 
 class NotDrawn(Exception):
@@ -512,3 +515,22 @@ def change_token(t: Any, torch: ModuleType) -> tuple[Any, ...]:
         return (unsharded_info(t), original_param_info(t)) if _UNSHARDED or _ORIGINALS else ()
     local = t._local_tensor
     return (id(local), local._version, torch._C._storage_id(local))
+
+
+MAX_SEGMENT_LINES = 8
+
+
+def distributed_lines(t: TensorNode) -> list[str]:
+    """What a DTensor, an FSDP flat or original parameter, or an all-gathered FSDP2 parameter
+    holds on this rank, a label line each (the renderers' one wording)."""
+    if t.dtensor is not None:
+        return dtensor_summary(t.dtensor, t.is_parameter)
+    if t.unsharded is not None:
+        return unsharded_summary(t.unsharded)
+    if t.flat_param is not None:
+        lines = flat_param_summary(t.flat_param)
+        if len(lines) > MAX_SEGMENT_LINES + 1:
+            more = len(lines) - MAX_SEGMENT_LINES
+            lines = [*lines[:MAX_SEGMENT_LINES], f"+{more} more lines"]
+        return lines
+    return []

@@ -13,11 +13,7 @@ import html
 import shutil
 import subprocess
 
-from tensorviews.graph.distributed import (
-    dtensor_summary,
-    flat_param_summary,
-    unsharded_summary,
-)
+from tensorviews.graph.distributed import distributed_lines
 from tensorviews.graph.model import GroupNode, StorageGraph, StorageNode, TensorNode
 
 MAX_NAMES_SHOWN = 3
@@ -93,24 +89,6 @@ def tensor_label(t: TensorNode) -> str:
     if t.self_overlap:
         rows.append('<TR><TD><FONT COLOR="#c62828">overlaps itself</FONT></TD></TR>')
     return '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0">' + "".join(rows) + "</TABLE>>"
-
-
-MAX_SEGMENT_LINES = 8
-
-
-def distributed_lines(t: TensorNode) -> list[str]:
-    """What a DTensor or an FSDP1 flat parameter holds on this rank, a line each."""
-    if t.dtensor is not None:
-        return dtensor_summary(t.dtensor, t.is_parameter)
-    if t.unsharded is not None:
-        return unsharded_summary(t.unsharded)
-    if t.flat_param is not None:
-        lines = flat_param_summary(t.flat_param)
-        if len(lines) > MAX_SEGMENT_LINES + 1:
-            more = len(lines) - MAX_SEGMENT_LINES
-            lines = [*lines[:MAX_SEGMENT_LINES], f"+{more} more lines"]
-        return lines
-    return []
 
 
 def storage_label(s: StorageNode, views: int, logical: int, marks: list[str]) -> str:

@@ -79,6 +79,7 @@ def test_dtensor_placements_match_pytorch(ranks: list[dict[str, Any]]) -> None:
         start = out["facts"]["rows"]["global_offset"][0]
         end = start + out["facts"]["rows"]["local_shape"][0] - 1
         assert f"this rank: rows {start}-{end}" in out["dot"]
+        assert f"on rank {rank}:" in out["text"] and f"this rank: rows {start}-{end}" in out["text"]
         assert "[Shard(0)] on mesh (" in out["dot"]
         assert "pending reduction" in out["dot"]
 
