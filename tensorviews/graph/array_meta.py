@@ -131,7 +131,11 @@ def _subclass_meta(
             storage_key=None, storage_nbytes=None, storage_start=0, start=0, base_id=None,
             requires_grad=subclass.requires_grad, is_parameter=subclass.is_parameter,
         )
-    meta = _torch_meta(subclass.inner, torch, storages, subclass.allocated)
+    inner = subclass.inner
+    if inner is not t and type(inner) is not torch.Tensor:
+        meta = torch_meta(inner, torch, storages)  # a DTensor over a FakeTensor, say
+    else:
+        meta = _torch_meta(inner, torch, storages, subclass.allocated)
     meta.type_name = subclass.type_name
     meta.is_parameter = subclass.is_parameter
     meta.requires_grad = subclass.requires_grad

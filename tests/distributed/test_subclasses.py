@@ -116,3 +116,25 @@ def test_optimizer_state_of_unnamed_parameters_is_named_by_position() -> None:
     for i in range(4):
         node = tensor(graph, f"opt.state[opt.param_groups[0]['params'][{i}]]['momentum_buffer']")
         assert node["shape"] == [3]
+
+
+def test_dtensor_over_a_fake_tensor_is_not_allocated_and_warns_nothing() -> None:
+    import torch.distributed as dist
+    from torch.distributed.device_mesh import init_device_mesh
+    from torch.distributed.tensor import DTensor, Shard
+
+    dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
+    try:
+        mesh = init_device_mesh("cpu", (1,))
+        with FakeTensorMode():
+            local = torch.empty(4, 3)
+        sharded = DTensor.from_local(local, mesh, [Shard(0)], run_check=False)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            graph = tensorviews.snapshot({"sharded": sharded}).to_dict()
+    finally:
+        dist.destroy_process_group()
+    node = tensor(graph, "sharded")
+    assert node["type"] == "DTensor" and node["dtensor"]["placements"] == ["Shard(0)"]
+    assert not storage(graph, node["storage"])["allocated"]
+    assert (graph["rank"], graph["world_size"]) == (0, 1)
