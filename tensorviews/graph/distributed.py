@@ -455,28 +455,35 @@ def _forget(table: dict[int, tuple[Any, Any]], key: int) -> Callable[[Any], None
     return forget
 
 
-def fsdp_tensors(module: Any) -> Iterator[tuple[str, Any]]:
+def fsdp_tensors(module: Any) -> list[tuple[str, Any]]:
     """FSDP tensors under ``module`` that ``named_parameters`` does not yield: FSDP1 flat
     parameters (with ``use_orig_params=True`` only the original parameters are registered),
     as ``(path under the module, flat parameter)``. FSDP2 parameters that are unsharded now
-    are noted for ``unsharded_info``. Attribute reads only, no communication."""
+    and FSDP1 original parameters are noted for ``unsharded_info``/``original_param_info``.
+    Attribute reads only, no communication; an FSDP state that cannot be read is passed over
+    (the module's own parameters are still drawn)."""
+    found: list[tuple[str, Any]] = []
     if _FSDP_PACKAGE not in sys.modules:
-        return
+        return found
     fsdp1 = sys.modules.get("torch.distributed.fsdp.fully_sharded_data_parallel")
     fsdp1_cls = getattr(fsdp1, "FullyShardedDataParallel", None)
     fsdp2 = sys.modules.get("torch.distributed.fsdp._fully_shard._fsdp_state")
     fsdp2_state = getattr(fsdp2, "_get_module_fsdp_state", None)
-    for qual, sub in module.named_modules():
-        if fsdp1_cls is not None and isinstance(sub, fsdp1_cls):
-            handle = sub.__dict__.get("_handle")
-            flat = getattr(handle, "flat_param", None) if handle is not None else None
-            if flat is not None and getattr(handle, "_use_orig_params", False):
-                _note_originals(flat)
-                yield (f"{qual}._flat_param" if qual else "_flat_param"), flat
-        elif fsdp2_state is not None:
-            state = fsdp2_state(sub)
-            if state is not None:
-                _note_unsharded(state)
+    try:
+        for qual, sub in module.named_modules():
+            if fsdp1_cls is not None and isinstance(sub, fsdp1_cls):
+                handle = sub.__dict__.get("_handle")
+                flat = getattr(handle, "flat_param", None) if handle is not None else None
+                if flat is not None and getattr(handle, "_use_orig_params", False):
+                    _note_originals(flat)
+                    found.append(((f"{qual}._flat_param" if qual else "_flat_param"), flat))
+            elif fsdp2_state is not None:
+                state = fsdp2_state(sub)
+                if state is not None:
+                    _note_unsharded(state)
+    except Exception:  # FSDP internals changed or a hostile module: what was found so far
+        pass
+    return found
 
 
 _FSDP_PACKAGE = "torch.distributed.fsdp"
