@@ -151,6 +151,9 @@ def _classify(tp: type, torch: ModuleType) -> str:
     functional = sys.modules.get("torch._subclasses.functional_tensor")
     if functional is not None and issubclass(tp, functional.FunctionalTensor):
         return "functional"
+    nested = sys.modules.get("torch.nested._internal.nested_tensor")
+    if nested is not None and issubclass(tp, nested.NestedTensor):
+        return "plain"  # a jagged layout, read as one (no strided storage of its own)
     # Looked up on the class, never on an instance: no user __getattr__ runs.
     if callable(getattr(tp, "__tensor_flatten__", None)):
         return "wrapper"
