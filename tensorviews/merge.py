@@ -203,6 +203,16 @@ def _row_and_piece(
             Piece(shape, nbytes, extent, padding, offset),
         )
     flat = t.get("flat_param")
+    if isinstance(flat, dict) and flat.get("original") and flat.get("segments"):
+        # One original parameter of an FSDP1 flat parameter: the elements held here.
+        seg = flat["segments"][0]
+        whole = [int(d) for d in seg.get("shape", [])]
+        if not seg.get("in_shard"):
+            extent = "not in this rank's shard"
+        else:
+            start, count = int(seg.get("param_start") or 0), int(seg.get("shard_numel", 0))
+            extent = f"elements {start}-{start + count - 1} of {seg.get('numel')}"
+        return Row(name, whole, ["FSDP flat"], dtype), Piece(shape, nbytes, extent)
     if isinstance(flat, dict):
         held = [s for s in flat.get("segments", []) if s.get("in_shard")]
         extent = f"{len(held)} of {len(flat.get('segments', []))} parameters"

@@ -270,3 +270,28 @@ def test_merge_reports_bad_and_missing_files(
     assert "note: no snapshot of rank 1" in done.stdout
     nothing = merge_cli(str(broken))
     assert nothing.returncode == 2 and "no rank snapshot could be read" in nothing.stderr
+
+
+def test_merge_fsdp1_original_parameters(two_ranks: list[dict[str, Any]], tmp_path: Path) -> None:
+    paths = []
+    for rank, result in enumerate(two_ranks):
+        graph = result["fsdp1_orig_params"]["graph"]
+        path = tmp_path / f"rank{rank}.json"
+        path.write_text(json.dumps({
+            "schema": "tensorviews.rank-snapshot/1", "rank": rank, "world_size": 2,
+            "graph": graph,
+        }))
+        paths.append(str(path))
+    done = merge_cli("--format", "json", *paths)
+    assert done.returncode == 0, done.stderr
+    rows = {row["name"]: row for row in json.loads(done.stdout)["tensors"]}
+    for rank, result in enumerate(two_ranks):
+        out = result["fsdp1_orig_params"]
+        shards = dict(zip(out["flat"]["fqns"], out["flat"]["infos"], strict=True))
+        for fqn, info in shards.items():
+            piece = rows[f"model._fsdp_wrapped_module.{fqn}"]["ranks"][str(rank)]
+            if info["in_shard"]:
+                assert piece["extent"].startswith("elements ")
+                assert piece["shape"] == [info["numel_in_shard"]]
+            else:
+                assert piece["extent"] == "not in this rank's shard"
