@@ -31,6 +31,7 @@ rows = distribute_tensor(src, mesh, [Shard(0)])
 repl = distribute_tensor(src, mesh, [Replicate()])
 with FakeTensorMode():
     fake = torch.empty(1000, 1000)
+    fake_model = torch.nn.Linear(8, 8)
 pair = TwoTensor(torch.zeros(2), torch.ones(2))
 """
 
@@ -55,6 +56,7 @@ def test_distributed_and_subclass_tensors_in_a_kernel() -> None:
     fake = by_name["fake"]
     assert (fake["type"], storages[fake["storage"]]["allocated"]) == ("FakeTensor", False)
     assert by_name["pair"]["layout"] == "wrapper" and "pair.a" in by_name
+    assert by_name["fake_model.weight"]["type"] == "FakeTensor"
     text = stream_text(nb.cells[5]) + "".join(
         b.get("text/plain", "") for b in display_bundles(nb.cells[5])
     )
