@@ -6,6 +6,10 @@ The public Python API, no IPython needed (scripts, ``locals()`` in a debugger)::
     shown = tensorviews.view(graph)            # what every face draws: notes, interesting part, cap
     shown.to_text(); shown.to_dot(); shown.to_svg(); shown.to_json()
     tensorviews.overlaps(x[:, 0], x[1])        # exact, any device
+    tensorviews.write_snapshot("snaps/rank{rank}.json")  # a rank of a torchrun job
+
+``TENSORVIEWS_SNAPSHOT_DIR=folder`` writes ``folder/rank<r>.json`` of ``__main__``'s globals when
+the process exits; ``python -m tensorviews merge folder/rank*.json`` lines the ranks up.
 
 ``%load_ext tensorviews`` loads the IPython extension (the same as ``%load_ext kernel_ext``).
 This package holds the cores; the faces (``kernel_ext``, ``lsp_server``,
@@ -15,9 +19,13 @@ that loading the IPython extension by this package's name forwards to ``kernel_e
 
 from __future__ import annotations
 
+import atexit
 import json
+import os
+import sys
 import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from tensorviews.graph import (
@@ -54,6 +62,41 @@ def view_json(
     return json.dumps(view_document(shown), separators=(",", ":"))
 
 
+def write_snapshot(
+    path: str | os.PathLike[str], namespace: Mapping[str, Any] | None = None
+) -> Path:
+    """Write this process's snapshot for ``python -m tensorviews merge``: the tensors reachable
+    from ``namespace`` (default: the caller's globals and locals), with its rank and world size
+    when a process group is up. ``{rank}`` in the file name becomes the rank. No communication:
+    each rank writes when it gets there. Returns the path written."""
+    from tensorviews.merge import write_rank_snapshot
+
+    if namespace is None:
+        frame = sys._getframe(1)
+        namespace = {**frame.f_globals, **frame.f_locals}
+    return write_rank_snapshot(Path(path), snapshot(namespace), _env_rank())
+
+
+def _env_rank() -> int | None:
+    """The rank torchrun gives a process (``RANK``), for when no process group is up."""
+    rank = os.environ.get("RANK", "")
+    return int(rank) if rank.isdigit() else None
+
+
+def _write_at_exit(folder: str) -> None:
+    main = sys.modules.get("__main__")
+    if main is None:
+        return
+    try:
+        write_snapshot(Path(folder, "rank{rank}.json"), vars(main))
+    except Exception as exc:  # exiting anyway: one line, never a traceback
+        print(f"tensorviews: snapshot not written to {folder} ({exc})", file=sys.stderr)
+
+
+if os.environ.get("TENSORVIEWS_SNAPSHOT_DIR"):
+    atexit.register(_write_at_exit, os.environ["TENSORVIEWS_SNAPSHOT_DIR"])
+
+
 def load_ipython_extension(ipython: object) -> None:
     """``%load_ext tensorviews``: the IPython face, imported only when IPython asks for it."""
     from kernel_ext import load_ipython_extension as load
@@ -83,4 +126,5 @@ __all__ = [
     "view",
     "view_document",
     "view_json",
+    "write_snapshot",
 ]

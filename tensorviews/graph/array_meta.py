@@ -17,6 +17,16 @@ from itertools import compress, repeat
 from types import ModuleType
 from typing import Any
 
+from tensorviews.graph.distributed import (
+    DTensorInfo,
+    FlatParamInfo,
+    Subclass,
+    UnshardedInfo,
+    flat_param_info,
+    original_param_info,
+    read_subclass,
+    unsharded_info,
+)
 from tensorviews.graph.overlap import Layout, has_internal_overlap
 
 # Storage identity inside one snapshot. torch: the StorageImpl's address (unique while it is
@@ -45,6 +55,10 @@ class ArrayMeta:
     base_id: int | None  # id() of the object this is a view of (torch ``_base``, numpy ``base``)
     requires_grad: bool
     is_parameter: bool
+    allocated: bool = True  # False: meta and fake tensors, whose storage holds no memory
+    dtensor: DTensorInfo | None = None  # a DTensor drawn as its local tensor
+    flat_param: FlatParamInfo | None = None  # an FSDP1 flat parameter's segments
+    unsharded: UnshardedInfo | None = None  # an FSDP2 parameter all-gathered now
 
 
 def _dtype_name(dtype: Any, cache: dict[Any, str]) -> str:
@@ -69,13 +83,72 @@ def torch_meta(t: Any, torch: ModuleType, storages: StorageInfo) -> ArrayMeta:
     creates its Python object the first time (several microseconds), so it is done once per
     storage, not once per view.
     """
-    if type(t) is torch.Tensor or type(t) is torch.nn.Parameter:
+    tp = type(t)
+    if tp is torch.Tensor:
         return _torch_meta(t, torch, storages)  # no __torch_function__ to bypass
+    if tp is torch.nn.Parameter:
+        meta = _torch_meta(t, torch, storages)
+        if _FSDP in sys.modules:  # FSDP1's flat parameter is a plain Parameter
+            meta.flat_param = flat_param_info(t) or original_param_info(t)
+            meta.unsharded = unsharded_info(t)
+            if meta.flat_param is not None and meta.flat_param.original and not (
+                meta.flat_param.segments[0].in_shard
+            ):
+                # Held by other ranks: no storage here (not "a view of a 0 B storage").
+                meta.layout, meta.storage_key, meta.strides_bytes = NOT_IN_SHARD, None, ()
+        return meta
+    # Wrapper subclasses (DTensor, ...) own an invalid storage, and a FakeTensor's address
+    # warns: which kind of subclass is decided by type before anything is read.
     with torch._C.DisableTorchFunctionSubclass():
-        return _torch_meta(t, torch, storages)
+        subclass = read_subclass(t, torch)
+        if subclass is None:
+            try:
+                return _torch_meta(t, torch, storages)
+            except RuntimeError as exc:
+                # A wrapper subclass without ``__tensor_flatten__``: no storage of its own.
+                if "invalid python storage" not in str(exc):
+                    raise
+                subclass = Subclass(
+                    inner=None, type_name=tp.__name__,
+                    is_parameter=issubclass(tp, torch.nn.Parameter),
+                    requires_grad=bool(t.requires_grad),
+                )
+        return _subclass_meta(t, subclass, torch, storages)
 
 
-def _torch_meta(t: Any, torch: ModuleType, storages: StorageInfo) -> ArrayMeta:
+_FSDP = "torch.distributed.fsdp"
+NOT_IN_SHARD = "not in this rank's shard"  # the layout of an FSDP1 parameter held elsewhere
+
+
+def _subclass_meta(
+    t: Any, subclass: Subclass, torch: ModuleType, storages: StorageInfo
+) -> ArrayMeta:
+    if subclass.inner is None:  # a wrapper: its inner tensors are drawn under their names
+        return ArrayMeta(
+            library="torch", type_name=subclass.type_name, layout="wrapper",
+            shape=tuple(t.shape), strides_bytes=(), itemsize=t.element_size(),
+            dtype=_dtype_name(t.dtype, _DTYPE_NAMES), device=str(t.device), pinned=False,
+            storage_key=None, storage_nbytes=None, storage_start=0, start=0, base_id=None,
+            requires_grad=subclass.requires_grad, is_parameter=subclass.is_parameter,
+        )
+    inner = subclass.inner
+    if inner is not t and type(inner) is not torch.Tensor:
+        meta = torch_meta(inner, torch, storages)  # a DTensor over a FakeTensor, say
+    else:
+        meta = _torch_meta(inner, torch, storages, subclass.allocated)
+    meta.type_name = subclass.type_name
+    meta.is_parameter = subclass.is_parameter
+    meta.requires_grad = subclass.requires_grad
+    meta.allocated = meta.allocated and subclass.allocated
+    meta.dtensor = subclass.dtensor
+    if subclass.device is not None:
+        meta.device = subclass.device
+    return meta
+
+
+def _torch_meta(
+    t: Any, torch: ModuleType, storages: StorageInfo, allocated: bool = True
+) -> ArrayMeta:
     layout = t.layout
     dtype = t.dtype
     device = t.device
@@ -99,10 +172,12 @@ def _torch_meta(t: Any, torch: ModuleType, storages: StorageInfo) -> ArrayMeta:
     strides_bytes = tuple(s * itemsize for s in t.stride())
     offset_bytes = t.storage_offset() * itemsize
     sid = _storage_id(t, torch)
+    allocated = allocated and device.type != "meta"
     info = storages.get(sid)
     if info is None:
         storage = t.untyped_storage()
-        info = storages[sid] = (storage.nbytes(), storage.data_ptr())
+        # Unallocated storages have no address (asking a FakeTensor's warns): 0, like meta.
+        info = storages[sid] = (storage.nbytes(), storage.data_ptr() if allocated else 0)
     # From the storage, not ``t.data_ptr()``: an empty tensor's data_ptr is 0 wherever it
     # sits. A meta storage's address is 0, so meta offsets stay relative to 0.
     nbytes, storage_start = info
@@ -114,7 +189,7 @@ def _torch_meta(t: Any, torch: ModuleType, storages: StorageInfo) -> ArrayMeta:
         dtype=_dtype_name(dtype, _DTYPE_NAMES), device=dev, pinned=pinned,
         storage_key=sid, storage_nbytes=nbytes,
         storage_start=storage_start, start=start, base_id=base_id,
-        requires_grad=requires_grad, is_parameter=is_parameter,
+        requires_grad=requires_grad, is_parameter=is_parameter, allocated=allocated,
     )
 
 

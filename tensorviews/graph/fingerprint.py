@@ -199,6 +199,10 @@ class Fingerprinter:
         data_ptr = self.data_ptr
         if data_ptr is None:
             return None
+        if not set(map(type, items)) <= self.leaf_tensor_types:
+            # Subclasses: a wrapper's (DTensor's) data pointer raises, a FakeTensor's warns
+            # into the user's cell. No shortcut: the walk reads them by type.
+            return None
         try:
             return (
                 tuple(map(id, items)),

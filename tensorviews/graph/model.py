@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, overload
 
+from tensorviews.graph.distributed import DTensorInfo, FlatParamInfo, UnshardedInfo
 from tensorviews.graph.overlap import Layout
 
 SCHEMA = "tensorviews.graph/1"
@@ -32,6 +33,7 @@ class StorageNode:
     nbytes: int | None
     pinned: bool = False
     libraries: tuple[str, ...] = ()  # which libraries have views on it: ("numpy", "torch")
+    allocated: bool = True  # False: meta and fake tensors' storages (no memory behind them)
 
 
 @dataclass(slots=True)
@@ -56,6 +58,9 @@ class TensorNode:
     self_overlap: bool = False  # two of its own elements share memory (expand, zero strides)
     uid: int = 0  # the snapshotter's serial number for the object: matches it across cells
     tied: bool = False  # a parameter a module holds at two places (weight tying)
+    dtensor: DTensorInfo | None = None  # a DTensor: shape/stride/offset are its local tensor's
+    flat_param: FlatParamInfo | None = None  # an FSDP1 flat parameter's segments
+    unsharded: UnshardedInfo | None = None  # an FSDP2 parameter all-gathered now
 
     @property
     def numel(self) -> int:
@@ -284,6 +289,8 @@ class StorageGraph:
     notes: tuple[str, ...] = ()  # insights and what a view left out, one line each
     groups: tuple[GroupNode, ...] = ()
     marks: tuple[tuple[str, str], ...] = ()  # (node id, why it is highlighted)
+    rank: int | None = None  # this process's rank when a torch.distributed group is up
+    world_size: int | None = None
     _index: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
     _storage_index: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
     # Set by the snapshot that built the graph; views of a graph leave it out (None).
@@ -341,7 +348,7 @@ class StorageGraph:
             "storages": [
                 {
                     "id": s.id, "device": s.device, "nbytes": s.nbytes, "pinned": s.pinned,
-                    "libraries": list(s.libraries),
+                    "libraries": list(s.libraries), "allocated": s.allocated,
                 }
                 for s in self.storages
             ],
@@ -356,6 +363,9 @@ class StorageGraph:
                     "base": t.base, "requires_grad": t.requires_grad,
                     "is_parameter": t.is_parameter, "tied": t.tied,
                     "self_overlap": t.self_overlap, "logical_nbytes": t.logical_nbytes,
+                    "dtensor": t.dtensor.to_dict() if t.dtensor is not None else None,
+                    "flat_param": t.flat_param.to_dict() if t.flat_param is not None else None,
+                    "unsharded": t.unsharded.to_dict() if t.unsharded is not None else None,
                 }
                 for t in self.tensors
             ],
@@ -369,6 +379,8 @@ class StorageGraph:
                 for g in self.groups
             ],
             "marks": [{"id": node, "why": why} for node, why in self.marks],
+            "rank": self.rank,
+            "world_size": self.world_size,
         }
 
     def to_json(self, indent: int | None = None) -> str:
@@ -417,4 +429,6 @@ class StorageGraph:
             truncated=self.truncated,
             notes=self.notes,
             marks=tuple(m for m in self.marks if m[0] in keep_ids or m[0] in storage_ids),
+            rank=self.rank,
+            world_size=self.world_size,
         )

@@ -27,6 +27,8 @@ from itertools import compress
 from types import ModuleType
 from typing import Any, cast
 
+from tensorviews.graph.distributed import fsdp_tensors, inner_tensors
+
 # Names IPython puts in the user namespace for its own bookkeeping.
 _IPYTHON_NAME = re.compile(r"^(_+|_i+|_i?\d+|_[ioh]h|_dh|In|Out|exit|quit|get_ipython)$")
 
@@ -361,6 +363,7 @@ class _Walker:
         if kind == "tensor":
             if self.add(obj, name):
                 self.visit_grad(obj, name)
+                self.visit_inner(obj, name)
             return
         if kind == "array":
             self.add(obj, name)
@@ -430,6 +433,7 @@ class _Walker:
                 item_name = label(key)
                 if self.add(value, item_name):
                     self.visit_grad(value, item_name)
+                    self.visit_inner(value, item_name)
             elif kind == "array":
                 self.add(value, label(key))
             else:
@@ -465,6 +469,8 @@ class _Walker:
         for prefix, own in modules:
             for qual, b in _tensor_items(own.get("_buffers")):
                 self.visit_member(b, f"{prefix}.{qual}")
+        for qual, flat in fsdp_tensors(module):  # FSDP1 with use_orig_params=True
+            self.add(flat, f"{name}.{qual}")
 
     def visit_member(self, value: Any, name: str) -> None:
         kind = self.kind(type(value))
@@ -509,10 +515,21 @@ class _Walker:
         state = own.get("state")
         if state is None or not issubclass(type(state), dict):
             return
+        positions: dict[int, str] | None = None
         for param, per_param in dict.items(state):
             if self.kind(type(per_param)) == "dict":
-                label = f"{name}.state[{key_text(param, self.result.found)}]"
-                self.visit(per_param, label, depth + 1)
+                key = key_text(param, self.result.found)
+                if key.startswith("<"):  # not reachable by name: named by its place instead
+                    if positions is None:
+                        positions = param_positions(optimizer, name)
+                    key = positions.get(id(param), key)
+                self.visit(per_param, f"{name}.state[{key}]", depth + 1)
+
+    def visit_inner(self, obj: Any, name: str) -> None:
+        """The inner tensors of a wrapper subclass (not a DTensor: drawn on its local tensor)."""
+        if self.torch is not None and type(obj) is not self.tensor_type:
+            for attr, inner in inner_tensors(obj, self.torch):
+                self.add(inner, f"{name}.{attr}")
 
     def visit_grad(self, obj: Any, name: str) -> None:
         grad = leaf_grad(obj)
@@ -521,6 +538,21 @@ class _Walker:
             if found is not None:
                 found.holds_grad = True
             self.add(grad, f"{name}.grad")
+
+
+def param_positions(optimizer: Any, name: str) -> dict[int, str]:
+    """id(parameter) -> ``opt.param_groups[0]['params'][3]``: a name for every parameter an
+    optimizer holds, unique even where no other path reaches it."""
+    positions: dict[int, str] = {}
+    groups = optimizer.param_groups
+    if type(groups) is not list:
+        return positions
+    for g, group in enumerate(groups):
+        params = group.get("params") if type(group) is dict else None
+        if type(params) is list:
+            for i, p in enumerate(params):
+                positions.setdefault(id(p), f"{name}.param_groups[{g}]['params'][{i}]")
+    return positions
 
 
 def leaf_grad(t: Any) -> Any:

@@ -30,7 +30,7 @@ import weakref
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import chain, islice, repeat
 from types import ModuleType
 from typing import Any, cast
@@ -49,6 +49,7 @@ from tensorviews.graph.array_meta import (
     torch_meta,
 )
 from tensorviews.graph.collector import CollectorPause
+from tensorviews.graph.distributed import NotDrawn, process_group, subclass_change_token
 from tensorviews.graph.fingerprint import BulkCheck, Fingerprinter, bulk_check, change_token
 from tensorviews.graph.model import (
     GraphIndex,
@@ -69,6 +70,7 @@ from tensorviews.graph.namespace_walk import (
     walk_namespace,
 )
 from tensorviews.graph.overlap import Layout, holds_an_end, layouts_overlap
+from tensorviews.graph.problems import Problem, grouped_problems
 
 
 @dataclass(slots=True)
@@ -187,10 +189,10 @@ class Snapshotter:
         # Remembered only once the graph is built: a snapshot that fails half-way must not
         # leave a shortcut to the previous graph behind.
         self._last_fingerprint = None
-        problems: list[str] = []
+        problems: list[Problem] = []
 
         def report(name: str, exc: BaseException) -> None:
-            problems.append(f"{name}: skipped ({type(exc).__name__}: {_short(exc)})")
+            problems.append(Problem(name, "object", "skipped", _reason(exc)))
 
         # Containers whose ids and versions are those of the last reading, none of whose
         # tensors died: checked for gradients and nested tensors then (see the fingerprint for
@@ -264,8 +266,12 @@ class Snapshotter:
             return self._last_graph
         memo = _OverlapMemo(self._overlaps, reader.fresh, new_entries)
         graph = build_graph(
-            [entry for _, entry in ordered], problems, truncated, memo, tied, self._ranges
+            [entry for _, entry in ordered], grouped_problems(problems), truncated, memo, tied,
+            self._ranges,
         )
+        group = process_group(torch)
+        if group is not None:
+            graph = replace(graph, rank=group.rank, world_size=group.world_size)
         self._overlaps = memo.current
         self._last_signature = signature
         self._last_graph = graph
@@ -352,7 +358,7 @@ class _SingleReader:
         snapshotter: Snapshotter,
         torch: ModuleType | None,
         np: ModuleType | None,
-        problems: list[str],
+        problems: list[Problem],
     ) -> None:
         self.snapshotter = snapshotter
         self.torch, self.np = torch, np
@@ -377,6 +383,9 @@ class _SingleReader:
                     change_token(obj), obj.requires_grad, obj.shape,
                     _storage_token(obj, self.storage_id),
                 )
+                # A DTensor's local tensor may be written or swapped under the same wrapper.
+                if type(obj) is not self.tensor_type and self.torch is not None:
+                    check += subclass_change_token(obj, self.torch)
             else:
                 check = (obj.shape, obj.strides, obj.dtype)
             entry = self.old_cache.get(obj_id)
@@ -393,7 +402,7 @@ class _SingleReader:
                 self.fresh.add(uid)
         except Exception as exc:
             self.problems.append(
-                f"{found.names.first[0]}: not drawn ({type(exc).__name__}: {_short(exc)})"
+                Problem(found.names.first[0], type(obj).__name__, "not drawn", _reason(exc))
             )
             self.changed = True
             return None
@@ -450,6 +459,12 @@ def _storage_token(t: Any, storage_id: Callable[[Any], int] | None) -> int:
         return storage_id(t)
     except RuntimeError:  # sparse/nested tensors have no single storage
         return 0
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, NotDrawn):
+        return str(exc)
+    return f"{type(exc).__name__}: {_short(exc)}"
 
 
 def _short(exc: BaseException, limit: int = 80) -> str:
@@ -567,7 +582,7 @@ def build_graph(
         metas = [table.meta(p) for p in members]
         return StorageNode(
             f"s{s}", metas[0].device, storage_nbytes[s], any(m.pinned for m in metas),
-            tuple(sorted({m.library for m in metas})),
+            tuple(sorted({m.library for m in metas})), allocated=metas[0].allocated,
         )
 
     def tensor_node(p: int) -> TensorNode:
@@ -587,6 +602,7 @@ def build_graph(
             base=f"t{base}" if base is not None else None,
             requires_grad=m.requires_grad, is_parameter=m.is_parameter,
             self_overlap=table.self_overlap(p), uid=table.uids[p], tied=p in table.tied,
+            dtensor=m.dtensor, flat_param=m.flat_param, unsharded=m.unsharded,
         )
 
     return StorageGraph(

@@ -13,6 +13,7 @@ import html
 import shutil
 import subprocess
 
+from tensorviews.graph.distributed import distributed_lines
 from tensorviews.graph.model import GroupNode, StorageGraph, StorageNode, TensorNode
 
 MAX_NAMES_SHOWN = 3
@@ -72,12 +73,15 @@ def tensor_label(t: TensorNode) -> str:
         kind += " · parameter"
     if t.requires_grad and not t.is_parameter:
         kind += " · requires_grad"
-    rows = [
-        f"<TR><TD>{title}</TD></TR>",
-        f"<TR><TD>{_h(kind)}</TD></TR>",
-        f"<TR><TD>{_h(t.dtype)} {_h(format_dims(t.shape))}</TD></TR>",
-    ]
-    if t.layout != "strided":
+    rows = [f"<TR><TD>{title}</TD></TR>", f"<TR><TD>{_h(kind)}</TD></TR>"]
+    rows += [f"<TR><TD>{_h(line)}</TD></TR>" for line in distributed_lines(t)]
+    local = "local " if t.dtensor is not None else ""
+    rows.append(f"<TR><TD>{local}{_h(t.dtype)} {_h(format_dims(t.shape))}</TD></TR>")
+    if t.layout == "wrapper":
+        rows.append("<TR><TD>wrapper subclass: no storage of its own</TD></TR>")
+    elif t.flat_param is not None and t.flat_param.original and t.storage is None:
+        pass  # "not in this rank's shard" is said by its segment line
+    elif t.layout != "strided":
         rows.append(f"<TR><TD>{_h(t.layout)} layout (no strided storage)</TD></TR>")
     else:
         offset = str(t.offset) if t.offset is not None else f"{t.byte_offset} B"
@@ -90,6 +94,8 @@ def tensor_label(t: TensorNode) -> str:
 def storage_label(s: StorageNode, views: int, logical: int, marks: list[str]) -> str:
     libs = "+".join(s.libraries)
     size = format_bytes(s.nbytes)
+    if not s.allocated:
+        size += " not allocated"
     if s.nbytes is not None and logical > s.nbytes:
         size += f" ({format_bytes(logical)} logical)"
     rows = [
@@ -202,7 +208,7 @@ def render_dot(graph: StorageGraph) -> str:
             f'  {e.a} -> {e.b} [dir=both, color="#c62828", penwidth=2, style=bold, '
             f'label="{label}", fontcolor="#c62828", fontsize=9, constraint=false];'
         )
-    notes = list(graph.notes) + list(graph.truncated)
+    notes = list(graph.notes) + list(graph.problems) + list(graph.truncated)
     if notes:
         lines.append(f"  label={notes_label(notes)}; labeljust=l; labelloc=b;")
     lines.append("}")

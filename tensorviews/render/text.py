@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tensorviews.graph.distributed import distributed_lines
 from tensorviews.graph.model import StorageGraph, TensorNode
 from tensorviews.render.dot import format_bytes, format_dims
 
@@ -54,7 +55,7 @@ def render_text(graph: StorageGraph) -> str:
         device = f"{s.device} (pinned)" if s.pinned else s.device
         block = devices.setdefault(device, [])
         views = by_storage.get(s.id, [])
-        size = format_bytes(s.nbytes)
+        size = format_bytes(s.nbytes) + ("" if s.allocated else " not allocated")
         logical = max((t.logical_nbytes for t in views), default=0)
         if s.nbytes is not None and logical > s.nbytes:
             size += f" ({format_bytes(logical)} logical)"
@@ -70,6 +71,12 @@ def render_text(graph: StorageGraph) -> str:
     for device, block in devices.items():
         lines.append(device)
         lines.extend(block)
+    distributed = [(t.label, distributed_lines(t)) for t in graph.tensors
+                   if t.dtensor is not None or t.flat_param is not None or t.unsharded]
+    if distributed:
+        lines.append("on this rank:" if graph.rank is None else f"on rank {graph.rank}:")
+        for label, described in distributed:
+            lines.append(f"  {label}: " + "; ".join(described))
     if graph.overlaps:
         lines.append("overlaps (share at least one element):")
         for e in graph.overlaps:
