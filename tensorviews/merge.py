@@ -39,7 +39,9 @@ def write_rank_snapshot(path: Path, graph: StorageGraph, rank: int | None) -> Pa
     rank = graph.rank if graph.rank is not None else rank
     name = path.name.replace("{rank}", str(rank if rank is not None else f"pid{os.getpid()}"))
     target = path.with_name(name)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    # Written like a kernel's live file (tensorviews.live.files), which takes only a private
+    # folder: a folder made here is made private; an existing open one is refused in one line.
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     document = {
         "schema": RANK_SCHEMA, "rank": rank, "world_size": graph.world_size,
         "pid": os.getpid(), "time": time.time(), "graph": graph.to_dict(),

@@ -113,7 +113,10 @@ def test_optimizer_state_of_unnamed_parameters_is_named_by_position() -> None:
     del p
     graph = tensorviews.snapshot({"opt": opt}).to_dict()
     names = [n for t in graph["tensors"] for n in t["names"]]
-    assert len(names) == len(set(names)) == 4
+    # The parameters only the optimizer holds are drawn too, with their gradients: 4 + 4 + 4.
+    assert len(names) == len(set(names)) == 12
+    for i in range(4):
+        assert f"opt.param_groups[0]['params'][{i}].grad" in names
     for i in range(4):
         node = tensor(graph, f"opt.state[opt.param_groups[0]['params'][{i}]]['momentum_buffer']")
         assert node["shape"] == [3]
