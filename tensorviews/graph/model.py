@@ -32,6 +32,10 @@ class StorageNode:
     nbytes: int | None
     pinned: bool = False
     libraries: tuple[str, ...] = ()  # which libraries have views on it: ("numpy", "torch")
+    # False for meta and fake tensors' storages: sizes without memory, never counted in totals
+    allocated: bool = True
+    # The tensor it is named after ("storage of acts"); set by the view for what it draws
+    owner: str | None = None
 
 
 @dataclass(slots=True)
@@ -56,6 +60,8 @@ class TensorNode:
     self_overlap: bool = False  # two of its own elements share memory (expand, zero strides)
     uid: int = 0  # the snapshotter's serial number for the object: matches it across cells
     tied: bool = False  # a parameter a module holds at two places (weight tying)
+    # What the walk found it as: parameters, buffers, gradients, optimizer state, other
+    category: str = "other"
 
     @property
     def numel(self) -> int:
@@ -108,6 +114,23 @@ class GroupNode:
     device: str
     count: int
     nbytes: int
+    category: str = ""  # the members' category when they share one, else ""
+    # Access paths of the folded tensors, in walk order (what a client lists on expanding)
+    members: tuple[str, ...] = ()
+    # The group broken down by the rest of the path: (label, count, bytes), biggest first
+    parts: tuple[tuple[str, int, int], ...] = ()
+
+
+@dataclass(slots=True)
+class MemoryTotal:
+    """Bytes held on one device for one category, every storage counted once, under the
+    category of its owner (see ``StorageGraph.totals``)."""
+
+    device: str
+    category: str
+    nbytes: int
+    tensors: int  # tensors/arrays on the storages counted here
+    storages: int
 
 
 N = TypeVar("N")
@@ -203,6 +226,8 @@ class GraphIndex:
     # The access paths of the tensor at a position, without building its node (a diff names
     # tensors of the previous cell, which may be gone by now).
     names_at: Callable[[int], tuple[str, ...]]
+    # Device and category of every tensor by position, for memory totals, without nodes
+    facts_at: Callable[[], tuple[Sequence[str], Sequence[str]]] | None = None
     ids_by_position: bool = False  # tensor p's id is "t<p>" (a snapshot), not looked up
     one_tensor_per_storage: bool = False  # tensor p alone on storage p (a snapshot's common case)
     # (label, device, count, logical bytes) of the tensors at ascending positions, in runs,
@@ -226,6 +251,12 @@ class GraphIndex:
             return self.fold_at(positions)
         tensors = map(graph.tensors.__getitem__, positions)
         return [(t.label, t.device, 1, t.logical_nbytes) for t in tensors]
+
+    def facts(self, graph: StorageGraph) -> tuple[Sequence[str], Sequence[str]]:
+        """Device and category of every tensor, by position; see ``facts_at``."""
+        if self.facts_at is not None:
+            return self.facts_at()
+        return [t.device for t in graph.tensors], [t.category for t in graph.tensors]
 
     def shared_uids(self) -> dict[int, tuple[int, ...]]:
         """Each shared storage's tensors as serial numbers (kept, like ``uid_set``): sharing
@@ -284,6 +315,11 @@ class StorageGraph:
     notes: tuple[str, ...] = ()  # insights and what a view left out, one line each
     groups: tuple[GroupNode, ...] = ()
     marks: tuple[tuple[str, str], ...] = ()  # (node id, why it is highlighted)
+    # Memory of the whole graph the view was made from (set by the view): allocated bytes
+    # by device and category, and what meta/fake storages would hold (by device, category
+    # "not allocated")
+    totals: tuple[MemoryTotal, ...] = ()
+    not_allocated: tuple[MemoryTotal, ...] = ()
     _index: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
     _storage_index: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
     # Set by the snapshot that built the graph; views of a graph leave it out (None).
@@ -341,7 +377,8 @@ class StorageGraph:
             "storages": [
                 {
                     "id": s.id, "device": s.device, "nbytes": s.nbytes, "pinned": s.pinned,
-                    "libraries": list(s.libraries),
+                    "libraries": list(s.libraries), "allocated": s.allocated,
+                    "owner": s.owner,
                 }
                 for s in self.storages
             ],
@@ -356,6 +393,7 @@ class StorageGraph:
                     "base": t.base, "requires_grad": t.requires_grad,
                     "is_parameter": t.is_parameter, "tied": t.tied,
                     "self_overlap": t.self_overlap, "logical_nbytes": t.logical_nbytes,
+                    "category": t.category,
                 }
                 for t in self.tensors
             ],
@@ -365,13 +403,19 @@ class StorageGraph:
             "notes": list(self.notes),
             "groups": [
                 {"id": g.id, "label": g.label, "device": g.device, "count": g.count,
-                 "nbytes": g.nbytes}
+                 "nbytes": g.nbytes, "category": g.category, "members": list(g.members),
+                 "parts": [{"label": label, "count": count, "nbytes": nbytes}
+                           for label, count, nbytes in g.parts]}
                 for g in self.groups
             ],
             "marks": [{"id": node, "why": why} for node, why in self.marks],
+            "totals": [_total_dict(t) for t in self.totals],
+            "not_allocated": [_total_dict(t) for t in self.not_allocated],
         }
 
     def to_json(self, indent: int | None = None) -> str:
+        if indent is None:  # compact: what notebooks and live files store
+            return json.dumps(self.to_dict(), separators=(",", ":"))
         return json.dumps(self.to_dict(), indent=indent)
 
     def to_dot(self) -> str:
@@ -418,3 +462,10 @@ class StorageGraph:
             notes=self.notes,
             marks=tuple(m for m in self.marks if m[0] in keep_ids or m[0] in storage_ids),
         )
+
+
+def _total_dict(t: MemoryTotal) -> dict[str, Any]:
+    return {
+        "device": t.device, "category": t.category, "nbytes": t.nbytes, "tensors": t.tensors,
+        "storages": t.storages,
+    }

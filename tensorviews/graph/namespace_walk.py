@@ -34,6 +34,13 @@ class WalkLimits:
     max_arrays: int = 200_000  # tensors + arrays in one snapshot
 
 
+# What a tensor is for, from where the walk found it; memory totals are summed per category.
+# A tensor found at several places takes the first of these that applies (a parameter also
+# bound to a top-level name is a parameter).
+CATEGORIES = ("parameters", "buffers", "gradients", "optimizer state", "other")
+_CATEGORY_RANK = {c: r for r, c in enumerate(CATEGORIES)}
+
+
 @dataclass(slots=True)
 class Found:
     obj: Any
@@ -61,6 +68,7 @@ class BulkFound:
     keys: list[Any] | None  # dict keys (str/int), None for a list or tuple
     after: int
     extra_names: dict[int, list[str]] = field(default_factory=dict)  # position -> other paths
+    category: str = "other"  # of every item (see ``CATEGORIES``)
 
     def item_name(self, i: int) -> str:
         return item_path(self.name, self.keys, i)
@@ -80,6 +88,8 @@ class WalkResult:
     # layer, a block used twice): weight tying. One module reached under two names (``enc =
     # model.encoder``) is not tying.
     tied: set[int] = field(default_factory=set)
+    # id(obj) -> its category (see ``CATEGORIES``), for objects that are not "other"
+    categories: dict[int, str] = field(default_factory=dict)
 
 
 _SCALAR_KEY_TYPES = (str, int, float, bool, bytes, type(None))
@@ -137,7 +147,11 @@ class _Walker:
             return "sequence"
         return "other"
 
-    def add(self, obj: Any, name: str) -> bool:
+    def add(self, obj: Any, name: str, category: str = "other") -> bool:
+        if category != "other":
+            known = self.result.categories.get(id(obj), "other")
+            if _CATEGORY_RANK[category] < _CATEGORY_RANK[known]:
+                self.result.categories[id(obj)] = category
         found = self.result.found.get(id(obj))
         if found is None:
             if self.bulk_id_sets and any(id(obj) in ids for ids in self.bulk_id_sets):
@@ -163,7 +177,7 @@ class _Walker:
                     names.append(name)
                 return
 
-    def try_bulk(self, obj: Any, name: str, kind: str) -> bool:
+    def try_bulk(self, obj: Any, name: str, kind: str, category: str = "other") -> bool:
         """Record a big container of plain tensors as one ``BulkFound``; False: walk it."""
         tensor_type = self.tensor_type
         if tensor_type is None or len(obj) < BULK_MIN_ITEMS:
@@ -212,43 +226,47 @@ class _Walker:
         self.bulk_id_sets.append(id_set)
         self.bulk_total += len(ids)
         self.result.bulks.append(
-            BulkFound(name, id(obj), items, ids, id_set, keys, after=len(self.result.found))
+            BulkFound(
+                name, id(obj), items, ids, id_set, keys, after=len(self.result.found),
+                category=category,
+            )
         )
         return True
 
-    def visit(self, obj: Any, name: str, depth: int) -> None:
+    def visit(self, obj: Any, name: str, depth: int, category: str = "other") -> None:
         kind = self.kind(type(obj))
         if kind == "tensor":
-            if self.add(obj, name):
+            if self.add(obj, name, category):
                 self.visit_grad(obj, name)
             return
         if kind == "array":
-            self.add(obj, name)
+            self.add(obj, name, category)
             return
         if kind == "other" or depth >= self.limits.max_depth:
             return
         if id(obj) in self.seen_containers:
             return
         self.seen_containers.add(id(obj))
-        if kind in ("dict", "sequence") and self.try_bulk(obj, name, kind):
+        if kind in ("dict", "sequence") and self.try_bulk(obj, name, kind, category):
             return
         if kind == "dict":
             found = self.result.found
             self.visit_items(
                 dict.items(obj), name, len(obj), depth,
-                lambda k: f"{name}[{key_text(k, found)}]",
+                lambda k: f"{name}[{key_text(k, found)}]", category,
             )
         elif kind == "namedtuple":
             fields = type(obj)._fields
             self.visit_items(
                 zip(fields, tuple.__iter__(obj), strict=False), name, len(fields), depth,
-                lambda f: f"{name}.{f}",
+                lambda f: f"{name}.{f}", category,
             )
         elif kind == "sequence":
             is_list = isinstance(obj, list)
             iterate: Callable[[Any], Any] = list.__iter__ if is_list else tuple.__iter__
             self.visit_items(
-                enumerate(iterate(obj)), name, len(obj), depth, lambda i: f"{name}[{i}]"
+                enumerate(iterate(obj)), name, len(obj), depth, lambda i: f"{name}[{i}]",
+                category,
             )
         elif kind == "module":
             self.visit_module(obj, name)
@@ -256,7 +274,13 @@ class _Walker:
             self.visit_optimizer(obj, name, depth)
 
     def visit_items(
-        self, items: Any, name: str, size: int, depth: int, label: Callable[[Any], str]
+        self,
+        items: Any,
+        name: str,
+        size: int,
+        depth: int,
+        label: Callable[[Any], str],
+        category: str = "other",
     ) -> None:
         """Visit ``(key, value)`` pairs; ``label(key)`` (the access path) is built only for
         values worth recording: this loop runs once per item of every walked container."""
@@ -278,12 +302,12 @@ class _Walker:
             interesting = True
             if kind == "tensor":
                 item_name = label(key)
-                if self.add(value, item_name):
+                if self.add(value, item_name, category):
                     self.visit_grad(value, item_name)
             elif kind == "array":
-                self.add(value, label(key))
+                self.add(value, label(key), category)
             else:
-                self.visit(value, label(key), depth + 1)
+                self.visit(value, label(key), depth + 1, category)
 
     def visit_module(self, module: Any, name: str) -> None:
         seen: set[int] = set()
@@ -291,11 +315,11 @@ class _Walker:
             if id(p) in seen:
                 self.result.tied.add(id(p))
             seen.add(id(p))
-            if self.add(p, f"{name}.{qual}"):
+            if self.add(p, f"{name}.{qual}", "parameters"):
                 self.visit_grad(p, f"{name}.{qual}")
         for qual, b in module.named_buffers(remove_duplicate=False):
             if b is not None:
-                self.add(b, f"{name}.{qual}")
+                self.add(b, f"{name}.{qual}", "buffers")
 
     def visit_optimizer(self, optimizer: Any, name: str, depth: int) -> None:
         state = optimizer.state
@@ -304,12 +328,12 @@ class _Walker:
         for param, per_param in dict.items(state):
             if self.kind(type(per_param)) == "dict":
                 label = f"{name}.state[{key_text(param, self.result.found)}]"
-                self.visit(per_param, label, depth + 1)
+                self.visit(per_param, label, depth + 1, "optimizer state")
 
     def visit_grad(self, obj: Any, name: str) -> None:
         grad = leaf_grad(obj)
         if grad is not None:
-            self.add(grad, f"{name}.grad")
+            self.add(grad, f"{name}.grad", "gradients")
 
 
 def leaf_grad(t: Any) -> Any:

@@ -226,6 +226,7 @@ class Snapshotter:
             ordered.append(((bulk.after, 0, k), _BulkSeg.of(bulk, entry)))
         truncated = walk.truncated
         tied = frozenset(walk.tied)
+        categories = walk.categories
         del walk  # the walk holds the user's objects: nothing below needs them
         self._cache, self._known = reader.cache, reader.known
         self._previous_bulks = {}
@@ -250,7 +251,8 @@ class Snapshotter:
             return self._last_graph
         memo = _OverlapMemo(self._overlaps, reader.fresh, new_entries)
         graph = build_graph(
-            [entry for _, entry in ordered], problems, truncated, memo, tied, self._ranges
+            [entry for _, entry in ordered], problems, truncated, memo, tied, self._ranges,
+            categories,
         )
         self._overlaps = memo.current
         self._last_signature = signature
@@ -450,10 +452,11 @@ class _BulkSeg:
     keys: list[Any] | None
     extra_names: dict[int, list[str]]
     entry: _BulkEntry
+    category: str = "other"
 
     @classmethod
     def of(cls, found: BulkFound, entry: _BulkEntry) -> _BulkSeg:
-        return cls(found.name, found.keys, found.extra_names, entry)
+        return cls(found.name, found.keys, found.extra_names, entry, found.category)
 
     def names(self, i: int) -> tuple[str, ...]:
         return (item_path(self.name, self.keys, i), *self.extra_names.get(i, ()))
@@ -466,13 +469,14 @@ def build_graph(
     memo: _OverlapMemo | None = None,
     tied: frozenset[int] = frozenset(),
     ranges: _RangeMemo | None = None,
+    categories: Mapping[int, str] | None = None,
 ) -> StorageGraph:
     """Group tensors into storages (merging memory that numpy and torch share), find overlaps.
 
     Works on columns: per-tensor Python work is done only for objects read one by one and
     for tensors that share a storage. Nodes are built when something asks for them.
     """
-    table = _Table(entries, tied)
+    table = _Table(entries, tied, categories or {})
     n = len(table.uids)
     keys = table.keys
     ranges_meet = (ranges if ranges is not None else _RangeMemo()).meet(table)
@@ -541,6 +545,7 @@ def build_graph(
         storage_nbytes=storage_nbytes,
         storage_first=storage_first, shared=shared, special=table.special, named=table.named,
         names_at=table.names, ids_by_position=True, fold_at=table.fold,
+        facts_at=table.facts,
         one_tensor_per_storage=isinstance(tensor_storage, range),
     )
 
@@ -552,6 +557,7 @@ def build_graph(
         return StorageNode(
             f"s{s}", metas[0].device, storage_nbytes[s], any(m.pinned for m in metas),
             tuple(sorted({m.library for m in metas})),
+            allocated=metas[0].device != "meta",
         )
 
     def tensor_node(p: int) -> TensorNode:
@@ -571,6 +577,7 @@ def build_graph(
             base=f"t{base}" if base is not None else None,
             requires_grad=m.requires_grad, is_parameter=m.is_parameter,
             self_overlap=table.self_overlap(p), uid=table.uids[p], tied=p in table.tied,
+            category=table.category(p),
         )
 
     return StorageGraph(
@@ -589,10 +596,14 @@ class _Table:
     """The snapshot's tensors in order: objects read one by one, and column-wise runs."""
 
     def __init__(
-        self, entries: list[_Named | _BulkSeg], tied: frozenset[int] = frozenset()
+        self,
+        entries: list[_Named | _BulkSeg],
+        tied: frozenset[int] = frozenset(),
+        categories: Mapping[int, str] | None = None,
     ) -> None:
         self.starts: list[int] = []  # first position of each segment
         self.segments = entries
+        self.categories = categories or {}  # id(obj) -> category, for objects read one by one
         self.uids: list[int] | tuple[int, ...] = []
         self.keys: list[StorageKey | None] = []
         # Per tensor: the first byte and size of its storage (of what it reaches, when the
@@ -719,6 +730,27 @@ class _Table:
     def names(self, p: int) -> tuple[str, ...]:
         entry, i = self._locate(p)
         return entry.names(i) if isinstance(entry, _BulkSeg) else entry[1]
+
+    def category(self, p: int) -> str:
+        entry, _ = self._locate(p)
+        if isinstance(entry, _BulkSeg):
+            return entry.category
+        return self.categories.get(entry[0], "other")
+
+    def facts(self) -> tuple[list[str], list[str]]:
+        """Device and category of every tensor, by position, for memory totals: a container's
+        devices are read in C-level passes, as for folding."""
+        devices: list[str] = []
+        categories: list[str] = []
+        for entry in self.segments:
+            if isinstance(entry, _BulkSeg):
+                bulk_devices = entry.entry.columns.fold_columns()[0]
+                devices.extend(bulk_devices)
+                categories.extend(repeat(entry.category, len(bulk_devices)))
+            else:
+                devices.append(entry[2].meta.device)
+                categories.append(self.categories.get(entry[0], "other"))
+        return devices, categories
 
     def self_overlap(self, p: int) -> bool:
         entry, i = self._locate(p)
