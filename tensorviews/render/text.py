@@ -49,10 +49,7 @@ def render_text(graph: StorageGraph) -> str:
         f"{n_t} tensor{'s' if n_t != 1 else ''}/array{'s' if n_t != 1 else ''}, "
         f"{n_o} overlap{'s' if n_o != 1 else ''}"
     ]
-    lines += [
-        f"memory {head} {rest}" if rest.startswith("in ") else f"memory {head} ({rest})"
-        for head, rest in header_lines(graph.totals, graph.not_allocated)
-    ]
+    lines += [f"memory {line}" for line in header_lines(graph.totals, graph.not_allocated)]
     by_storage: dict[str | None, list[TensorNode]] = {}
     for t in graph.tensors:
         by_storage.setdefault(t.storage, []).append(t)
