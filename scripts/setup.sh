@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Sets up everything Tensor Views needs on a fresh Debian machine (idempotent):
-# Debian packages (graphviz, neovim, chromium), a virtualenv in .venv with the pinned
+# Debian packages (graphviz, librsvg2-bin, neovim, chromium), a virtualenv in .venv with the pinned
 # Python packages, and the project installed in editable mode.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v dot >/dev/null 2>&1 || need_apt+=(graphviz)
+command -v rsvg-convert >/dev/null 2>&1 || need_apt+=(librsvg2-bin)  # scripts/make_images.py
 command -v nvim >/dev/null 2>&1 || need_apt+=(neovim)
 if [ "${TENSORVIEWS_BROWSER:-1}" = 1 ]; then
   command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
