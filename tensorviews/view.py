@@ -363,10 +363,10 @@ def _capped(
         folded = len(ranked) - max_nodes
         positions = sorted(ranked[:max_nodes])
         # Folded in the ranked order, each part ascending as ``fold`` wants.
-        chunks = index.fold(graph, first[max_nodes:]) + index.fold(
-            graph, then[max(0, max_nodes - len(first)):]
-        )
-        capped = _groups(chunks, start=len(groups))
+        folded_first, folded_then = first[max_nodes:], then[max(0, max_nodes - len(first)):]
+        chunks = index.fold(graph, folded_first) + index.fold(graph, folded_then)
+        capped, depth = _groups(chunks, start=len(groups))
+        capped = _with_members(graph, capped, depth, [*folded_first, *folded_then])
         groups += capped
         notes += (f"{folded} more tensors/arrays folded into {len(capped)} groups",)
     kept_storages = sorted({index.tensor_storage[p] for p in positions} - {-1})
@@ -377,9 +377,32 @@ def _capped(
     return replace(view, groups=groups) if groups else view
 
 
-def _groups(chunks: list[tuple[str, str, int, int]], start: int = 0) -> tuple[GroupNode, ...]:
+# Folded tensors looked at to list the members of the node cap's groups: past it, a group
+# lists fewer members than its count says.
+MEMBER_SCAN = 20_000
+
+
+def _with_members(
+    graph: StorageGraph, groups: tuple[GroupNode, ...], depth: int, folded: Sequence[int]
+) -> tuple[GroupNode, ...]:
+    """The node cap's groups with their members' access paths (the first ``MAX_MEMBERS`` of
+    each, among the first ``MEMBER_SCAN`` folded tensors), for a client to expand them."""
+    index = graph.index()
+    devices = index.facts(graph)[0]
+    members: dict[tuple[str, str], list[str]] = {(g.device, g.label): [] for g in groups}
+    for p in folded[:MEMBER_SCAN]:
+        label = index.label(p)
+        found = members.get((devices[p], _prefix(label, depth)))
+        if found is not None and len(found) < MAX_MEMBERS:
+            found.append(label)
+    return tuple(replace(g, members=tuple(members[(g.device, g.label)])) for g in groups)
+
+
+def _groups(
+    chunks: list[tuple[str, str, int, int]], start: int = 0
+) -> tuple[tuple[GroupNode, ...], int]:
     """Folded tensors, given as (label, device, count, bytes) runs, by device and access-path
-    prefix, as shallow as keeps them few."""
+    prefix, as shallow as keeps them few; and the depth of the prefixes."""
     depth = 3
     while True:
         buckets: dict[tuple[str, str], list[int]] = {}  # -> [count, bytes]
@@ -400,4 +423,4 @@ def _groups(chunks: list[tuple[str, str, int, int]], start: int = 0) -> tuple[Gr
     return tuple(
         GroupNode(id=f"g{n}", label=prefix, device=device, count=count, nbytes=nbytes)
         for n, ((device, prefix), (count, nbytes)) in enumerate(buckets.items(), start)
-    )
+    ), depth

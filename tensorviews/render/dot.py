@@ -134,7 +134,7 @@ def group_label(g: GroupNode) -> str:
     kind = f"{g.category} · " if g.category else ""
     rows = [
         f'<TR><TD COLSPAN="3"><B>{_h(g.label)}</B></TD></TR>',
-        f'<TR><TD COLSPAN="3">{_h(kind)}{g.count} {"tensors" if g.members else "more"} · '
+        f'<TR><TD COLSPAN="3">{_h(kind)}{g.count} {"tensors" if g.category else "more"} · '
         f"{_h(format_bytes(g.nbytes))}</TD></TR>",
     ]
     for label, count, nbytes in g.parts[:MAX_PARTS_SHOWN]:

@@ -341,3 +341,15 @@ def test_a_twelve_layer_encoder_in_a_real_kernel_small_outputs_and_matching_tota
     size = sum(len(v if isinstance(v, str) else json.dumps(v)) for v in bundle.values())
     assert size < 100_000  # was 1 MB: SVG 659 KB, JSON 337 KB, text 35 KB
     assert "memory cpu: 577.2 MiB" in bundle["text/plain"]
+
+
+def test_the_node_caps_groups_list_their_members_for_a_client_to_expand() -> None:
+    x = torch.zeros(1000, 3)
+    ns: dict[str, Any] = {"x": x, "rows": list(x.unbind(0))}
+    for graph in (Snapshotter(lazy=True).snapshot(ns), snapshot(ns)):
+        doc = view_document(view(graph))
+        (group,) = doc["groups"]
+        assert (group["label"], group["count"]) == ("rows[*]", 1001 - 300)
+        drawn = {n for t in doc["tensors"] for n in t["names"]}
+        assert len(group["members"]) == 500 and not drawn & set(group["members"])
+        assert set(group["members"]) <= {f"rows[{i}]" for i in range(1000)}
