@@ -24,6 +24,7 @@ category past ``FOLD_OVER`` tensors. docs/reading-the-picture.md says how to rea
 
 from __future__ import annotations
 
+import heapq
 import operator
 from collections import Counter
 from collections.abc import Sequence
@@ -133,7 +134,7 @@ def interesting_view(
     if not keep_storages:
         # Nothing shared or wasted: the biggest storages, with the totals in the header.
         sizes = index.storage_nbytes
-        top = sorted(range(len(sizes)), key=sizes.__getitem__, reverse=True)[:BIGGEST_SHOWN]
+        top = heapq.nlargest(BIGGEST_SHOWN, range(len(sizes)), key=sizes.__getitem__)
         keep_storages = {s for s in top if index.storage_first[s] >= 0}
         biggest = bool(keep_storages)
     for s in keep_storages:
