@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import operator
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from itertools import compress, filterfalse, islice
@@ -130,38 +131,50 @@ def memory_totals(graph: StorageGraph) -> tuple[tuple[MemoryTotal, ...], tuple[M
     """
     index = graph.index()
     devices, categories = index.facts(graph)
-    rows: dict[tuple[str, str], list[int]] = {}  # -> [bytes, tensors, storages]
-    missing: dict[str, list[int]] = {}
-    shared = index.shared
+    first = index.storage_first
+    sizes: Sequence[int] = index.storage_nbytes
+    if sizes and min(sizes) < 0:  # unknown sizes count as 0
+        sizes = [max(n, 0) for n in sizes]
     unallocated = _unallocated_storages(graph, index, devices)
-    for s, nbytes in enumerate(index.storage_nbytes):
-        members = shared.get(s)
-        first = index.storage_first[s]
-        if first < 0:
-            continue
-        if members is None:
-            category, count = categories[first], 1
-        else:
-            category = min((categories[p] for p in members), key=_RANK.__getitem__)
-            count = len(members)
-        device = devices[first]
-        size = max(nbytes, 0)
-        if s in unallocated:
-            row = missing.setdefault(device, [0, 0, 0])
-        else:
-            row = rows.setdefault((device, category), [0, 0, 0])
-        row[0] += size
-        row[1] += count
-        row[2] += 1
+    device_set, category_set = set(devices), set(categories)
+    if len(device_set) == 1 and len(category_set) == 1 and not unallocated:
+        # The common case, in C-level passes: one device, one category, all allocated.
+        held = len(index.tensor_storage) - list(index.tensor_storage).count(-1)
+        row = MemoryTotal(device_set.pop(), category_set.pop(), sum(sizes), held, len(sizes))
+        return ((row,) if sizes else ()), ()
+    # One key per storage, read in C-level passes (a namespace holds ten thousand storages
+    # and a handful of keys); only shared storages are looked at one by one.
+    keys = list(zip(map(devices.__getitem__, first), map(categories.__getitem__, first),
+                    strict=True))
+    extra_tensors: dict[tuple[str, str], int] = {}
+    for s, members in index.shared.items():
+        category = min((categories[p] for p in members), key=_RANK.__getitem__)
+        keys[s] = (keys[s][0], category)
+        extra_tensors[keys[s]] = extra_tensors.get(keys[s], 0) + len(members) - 1
+    for s in unallocated:
+        old = keys[s]
+        keys[s] = (old[0], NOT_ALLOCATED)
+        moved = len(index.shared.get(s, ())) - 1
+        if moved > 0:
+            extra_tensors[old] -= moved
+            extra_tensors[keys[s]] = extra_tensors.get(keys[s], 0) + moved
+    counts = Counter(keys)
+    rows = {
+        key: (sum(compress(sizes, map(key.__eq__, keys))), count + extra_tensors.get(key, 0),
+              count)
+        for key, count in counts.items()
+    }
     totals = tuple(
         MemoryTotal(device, category, nbytes, tensors, storages)
         for (device, category), (nbytes, tensors, storages) in sorted(
             rows.items(), key=lambda item: (item[0][0], _RANK.get(item[0][1], 99))
         )
+        if category != NOT_ALLOCATED
     )
     not_allocated = tuple(
         MemoryTotal(device, NOT_ALLOCATED, nbytes, tensors, storages)
-        for device, (nbytes, tensors, storages) in sorted(missing.items())
+        for (device, category), (nbytes, tensors, storages) in sorted(rows.items())
+        if category == NOT_ALLOCATED
     )
     return totals, not_allocated
 
@@ -171,7 +184,9 @@ def _unallocated_storages(
 ) -> set[int]:
     """Positions of storages that hold no memory: those on the meta device, and any storage
     node that says so (fake tensors)."""
-    found = {s for s, p in enumerate(index.storage_first) if p >= 0 and devices[p] == "meta"}
+    found: set[int] = set()
+    if "meta" in devices:  # a C-level scan first: most namespaces hold no meta tensor
+        found = {s for s, p in enumerate(index.storage_first) if devices[p] == "meta"}
     if not isinstance(graph.storages, LazyNodes):  # nodes already built: ask them
         found |= {s for s, node in enumerate(graph.storages) if not node.allocated}
     return found

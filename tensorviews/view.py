@@ -391,9 +391,15 @@ def _with_members(
     index = graph.index()
     devices = index.facts(graph)[0]
     members: dict[tuple[str, str], list[str]] = {(g.device, g.label): [] for g in groups}
+    prefixes: dict[str, str] = {}  # as in ``_groups``: only the stem decides the prefix
     for p in folded[:MEMBER_SCAN]:
         label = index.label(p)
-        found = members.get((devices[p], _prefix(label, depth)))
+        cut = max(label.rfind("."), label.rfind("[")) + 1
+        stem = label[:cut] if cut else label
+        prefix = prefixes.get(stem)
+        if prefix is None:
+            prefix = prefixes[stem] = _prefix(label, depth)
+        found = members.get((devices[p], prefix))
         if found is not None and len(found) < MAX_MEMBERS:
             found.append(label)
     return tuple(replace(g, members=tuple(members[(g.device, g.label)])) for g in groups)

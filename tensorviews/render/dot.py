@@ -15,6 +15,7 @@ from __future__ import annotations
 import html
 import shutil
 import subprocess
+from itertools import pairwise
 
 from tensorviews.graph.model import GroupNode, MemoryTotal, StorageGraph, StorageNode, TensorNode
 
@@ -205,8 +206,9 @@ def strip_cells(nbytes: int, views: list[TensorNode]) -> list[tuple[int, int]]:
     """The strip of a storage of ``nbytes``: runs of (state, buckets) over ``STRIP_BUCKETS``
     equal buckets, state 0 unused, 1 strided (touched sparsely), 2 one view, 3 several. A
     view touching any byte of a bucket marks it, so a 32 KiB view of 64 MiB stays visible."""
-    dense = [0] * STRIP_BUCKETS
-    sparse = [0] * STRIP_BUCKETS
+    # Where views start and stop, then one step per stretch between such places (not per
+    # bucket and view: a storage may hold a thousand rows, and most hold one view).
+    events: dict[int, list[int]] = {0: [0, 0], STRIP_BUCKETS: [0, 0]}  # -> [dense, sparse]
     for v in views:
         if not v.numel:
             continue
@@ -215,17 +217,21 @@ def strip_cells(nbytes: int, views: list[TensorNode]) -> list[tuple[int, int]]:
         if hi <= lo:
             continue
         first = lo * STRIP_BUCKETS // nbytes
-        last = max(first, -(-hi * STRIP_BUCKETS // nbytes) - 1)
-        target = dense if v.logical_nbytes * 2 >= hi - lo else sparse
-        for b in range(first, min(last, STRIP_BUCKETS - 1) + 1):
-            target[b] += 1
+        end = min(max(first + 1, -(-hi * STRIP_BUCKETS // nbytes)), STRIP_BUCKETS)
+        kind = 0 if v.logical_nbytes * 2 >= hi - lo else 1
+        events.setdefault(first, [0, 0])[kind] += 1
+        events.setdefault(end, [0, 0])[kind] -= 1
     runs: list[tuple[int, int]] = []
-    for d, sp in zip(dense, sparse, strict=True):
+    d = sp = 0
+    places = sorted(events)
+    for here, after in pairwise(places):
+        d += events[here][0]
+        sp += events[here][1]
         state = 3 if d > 1 or (d and sp) else 2 if d else 1 if sp else 0
         if runs and runs[-1][0] == state:
-            runs[-1] = (state, runs[-1][1] + 1)
+            runs[-1] = (state, runs[-1][1] + after - here)
         else:
-            runs.append((state, 1))
+            runs.append((state, after - here))
     return runs
 
 
