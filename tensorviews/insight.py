@@ -246,16 +246,21 @@ class GraphChanges:
             more = " ..." if self.released_count > len(self.released) else ""
             out.append(f"- {_count(self.released_count, 'storage')} no longer held: "
                        f"{'; '.join(self.released)}{more}")
+        index = graph.index()
+
+        def label(tensor_id: str) -> str:  # from the index: no node built
+            return index.label(graph.tensor_position(tensor_id))
+
         partners: dict[str, list[str]] = {}
         for a, owner in self.new_sharing:
-            partners.setdefault(owner, []).append(graph.tensor(a).label)
+            partners.setdefault(owner, []).append(label(a))
         for owner, labels in partners.items():
             shown = ", ".join(labels[:LISTED_PARTNERS])
             hidden = len(labels) - LISTED_PARTNERS
             if hidden > 0:
                 shown += f" and {hidden} more"
             verb = "shares" if len(labels) == 1 else "share"
-            name = graph.tensor(owner).label
+            name = label(owner)
             out.append(f"+ {shown} now {verb} memory with {name} (storage of {name})")
         for a_name, b_name in self.ended_sharing:
             out.append(f"- {a_name} no longer shares memory with {b_name}")
@@ -323,10 +328,13 @@ def diff_graphs(old: StorageGraph, new: StorageGraph) -> GraphChanges:
         old_storage_of = dict(zip(oi.tensor_uids, oi.tensor_storage, strict=True))
         new_storage_of = dict(zip(ni.tensor_uids, ni.tensor_storage, strict=True))
         new_position = dict(zip(ni.tensor_uids, range(len(ni.tensor_uids)), strict=True))
+        # Many new shared storages at once (a list of rows rebuilt): owners found on the
+        # index, without building nodes, so the cell's cost stays that of reading them.
+        with_nodes = sum(map(len, born)) <= OWNER_LOOKED_UP_TO
         for members in born:
             # Sharing is new for every member that was not on its owner's storage before
             # (new here, or on another storage); each is named with the owner.
-            owner = _owner_position(new, ni, members)
+            owner = _owner_position(new, ni, members, with_nodes)
             was = old_storage_of.get(ni.tensor_uids[owner])
             owner_id = ni.tensor_id(new, owner)
             for p in members:
@@ -346,10 +354,13 @@ def diff_graphs(old: StorageGraph, new: StorageGraph) -> GraphChanges:
     return changes
 
 
-def _owner_position(graph: StorageGraph, index: GraphIndex, members: list[int]) -> int:
+def _owner_position(
+    graph: StorageGraph, index: GraphIndex, members: list[int], with_nodes: bool = True
+) -> int:
     """Position of the owner of a shared storage (``storage_owner``); past
-    ``OWNER_LOOKED_UP_TO`` members, the first of the best category, no node built."""
-    if len(members) <= OWNER_LOOKED_UP_TO:
+    ``OWNER_LOOKED_UP_TO`` members (or ``with_nodes`` false), the first of the best category,
+    no node built."""
+    if with_nodes and len(members) <= OWNER_LOOKED_UP_TO:
         storage = graph.storages[index.tensor_storage[members[0]]]
         nodes = [graph.tensors[p] for p in members]
         owner = storage_owner(storage, nodes)

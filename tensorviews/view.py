@@ -367,7 +367,8 @@ def _capped(
         folded_first, folded_then = first[max_nodes:], then[max(0, max_nodes - len(first)):]
         chunks = index.fold(graph, folded_first) + index.fold(graph, folded_then)
         capped, depth = _groups(chunks, start=len(groups))
-        capped = _with_members(graph, capped, depth, [*folded_first, *folded_then])
+        if repeats:  # --all: what a client expands; the per-cell view skips the names
+            capped = _with_members(graph, capped, depth, [*folded_first, *folded_then])
         groups += capped
         notes += (f"{folded} more tensors/arrays folded into {len(capped)} groups",)
     kept_storages = sorted({index.tensor_storage[p] for p in positions} - {-1})

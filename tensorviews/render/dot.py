@@ -22,8 +22,11 @@ from tensorviews.graph.model import GroupNode, MemoryTotal, StorageGraph, Storag
 MAX_NAMES_SHOWN = 3
 # Lone units (a tensor alone on its storage, a group) per row of a device's cluster.
 UNITS_PER_ROW = 4
-# Views given a strip of their own in a storage box (more: only the combined strip).
+# Views given a strip of their own in a storage box (more: only the combined strip), in
+# drawings of at most ``VIEW_STRIPS_UP_TO`` storages (past that, one strip per storage keeps
+# big drawings quick to make and to read).
 MAX_VIEW_STRIPS = 4
+VIEW_STRIPS_UP_TO = 40
 MAX_PARTS_SHOWN = 6
 
 
@@ -110,6 +113,7 @@ def storage_label(
     marks: list[str],
     owner: str | None = None,
     members: list[TensorNode] | None = None,
+    view_strips: bool = True,
 ) -> str:
     libs = "+".join(s.libraries)
     size = format_bytes(s.nbytes)
@@ -122,7 +126,7 @@ def storage_label(
         f"<TR><TD>{_h(size)} · {_h(libs)}</TD></TR>",
         f"<TR><TD>{views} view{'s' if views != 1 else ''}</TD></TR>",
     ]
-    rows += strip_rows(s, members or [])
+    rows += strip_rows(s, members or [], view_strips)
     rows += [f'<TR><TD><FONT COLOR="{MARK_COLORS.get(m, "#000")}">{_h(m)}</FONT></TD></TR>'
              for m in marks]
     return '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0">' + "".join(rows) + "</TABLE>>"
@@ -251,13 +255,13 @@ def strip_table(nbytes: int, views: list[TensorNode], allocated: bool = True) ->
     )
 
 
-def strip_rows(s: StorageNode, views: list[TensorNode]) -> list[str]:
+def strip_rows(s: StorageNode, views: list[TensorNode], view_strips: bool = True) -> list[str]:
     """The storage's memory strip (all its views), one per view when there are a few, and
     how much of it the views reach."""
     if not s.nbytes or not views:
         return []
     rows = [f"<TR><TD>{strip_table(s.nbytes, views, s.allocated)}</TD></TR>"]
-    if 1 < len(views) <= MAX_VIEW_STRIPS:
+    if view_strips and 1 < len(views) <= MAX_VIEW_STRIPS:
         for v in views:
             rows.append(
                 f'<TR><TD><TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0">'
@@ -337,7 +341,8 @@ def render_dot(graph: StorageGraph) -> str:
         on_it = members.get(s.id, [])
         owner = _owner_label(s, on_it, labels)
         label = storage_label(
-            s, views.get(s.id, 0), logical.get(s.id, 0), s_marks, owner, on_it
+            s, views.get(s.id, 0), logical.get(s.id, 0), s_marks, owner, on_it,
+            len(graph.storages) <= VIEW_STRIPS_UP_TO,
         )
         tooltip = f"{storage_title(s, owner)} ({s.id}, {format_bytes(s.nbytes)} on {s.device})"
         clusters.setdefault(key, []).append(

@@ -347,7 +347,7 @@ def test_the_node_caps_groups_list_their_members_for_a_client_to_expand() -> Non
     x = torch.zeros(1000, 3)
     ns: dict[str, Any] = {"x": x, "rows": list(x.unbind(0))}
     for graph in (Snapshotter(lazy=True).snapshot(ns), snapshot(ns)):
-        doc = view_document(view(graph))
+        doc = view_document(view(graph, None, ALL))
         (group,) = doc["groups"]
         assert (group["label"], group["count"]) == ("rows[*]", 1001 - 300)
         drawn = {n for t in doc["tensors"] for n in t["names"]}
