@@ -12,10 +12,20 @@
 from __future__ import annotations
 
 import operator
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from itertools import compress, filterfalse, islice
 
-from tensorviews.graph.model import GraphIndex, StorageGraph, StorageNode, TensorNode
+from tensorviews.graph.model import (
+    GraphIndex,
+    LazyNodes,
+    MemoryTotal,
+    StorageGraph,
+    StorageNode,
+    TensorNode,
+)
+from tensorviews.graph.namespace_walk import CATEGORIES
 from tensorviews.render.dot import format_bytes
 
 DEFAULT_MIN_WASTE = 1 << 20  # bytes a storage must hold beyond what its views reach
@@ -73,18 +83,130 @@ def find_pinned_waste(
     return found
 
 
+def storage_owner(storage: StorageNode, views: Sequence[TensorNode]) -> TensorNode | None:
+    """The tensor a storage is named after ("storage of acts") and counted under in memory
+    totals: the one found as a parameter, else a buffer, a gradient, optimizer state, anything
+    (the order of ``memory_totals``); among those, one that spans the whole storage densely
+    (the base, not a row of it), else the first found."""
+    if not views:
+        return None
+
+    def whole(t: TensorNode) -> bool:
+        lo, hi = t.extent()
+        return lo == 0 and hi == storage.nbytes and hi - lo == t.logical_nbytes
+
+    return min(views, key=lambda t: (_RANK.get(t.category, len(_RANK)), not whole(t)))
+
+
 def waste_message(graph: StorageGraph, waste: PinnedWaste) -> str:
     views = [graph.tensor(v) for v in waste.views]
     names = ", ".join(v.label for v in views[:3]) + (" ..." if len(views) > 3 else "")
     copy = ".clone()" if views[0].library == "torch" else ".copy()"
     first = views[0].label
+    storage = graph.storages[graph.storage_position(waste.storage)]
+    owner = storage_owner(storage, views)
+    title = f"of {owner.label} " if owner is not None else ""
     return (
         f"{names} ({format_bytes(waste.used_bytes)}) keep{'s' if len(views) == 1 else ''} "
-        f"storage {waste.storage} ({format_bytes(waste.storage_bytes)}) alive: "
+        f"storage {title}({format_bytes(waste.storage_bytes)}) alive: "
         f"`{first} = {first}{copy}` frees {format_bytes(waste.wasted_bytes)}"
         + ("; torch.save of the view writes the whole storage" if views[0].library == "torch"
            else "")
     )
+
+
+_RANK = {c: r for r, c in enumerate(CATEGORIES)}
+NOT_ALLOCATED = "not allocated"
+
+
+def memory_totals(graph: StorageGraph) -> tuple[tuple[MemoryTotal, ...], tuple[MemoryTotal, ...]]:
+    """Bytes held, by device and category, every storage counted once; and what storages
+    without memory (meta and fake tensors) would hold, by device.
+
+    A storage counts under its owner's category: of the tensors on it, the one found as a
+    parameter, else a buffer, a gradient, optimizer state, in that order ("other" last). So
+    ``W`` and ``W.T`` count once, as a parameter. Worked out on the graph's columns: a
+    snapshot builds no node for it (only storages of several libraries merged into one
+    memory, and unallocated ones, are looked at as nodes).
+    """
+    index = graph.index()
+    devices, categories = index.facts(graph)
+    first = index.storage_first
+    sizes: Sequence[int] = index.storage_nbytes
+    if sizes and min(sizes) < 0:  # unknown sizes count as 0
+        sizes = [max(n, 0) for n in sizes]
+    unallocated = _unallocated_storages(graph, index, devices)
+    device_set, category_set = set(devices), set(categories)
+    if len(device_set) == 1 and len(category_set) == 1 and not unallocated:
+        # The common case, in C-level passes: one device, one category, all allocated.
+        held = len(index.tensor_storage) - list(index.tensor_storage).count(-1)
+        row = MemoryTotal(device_set.pop(), category_set.pop(), sum(sizes), held, len(sizes))
+        return ((row,) if sizes else ()), ()
+    # One key per storage, read in C-level passes (a namespace holds ten thousand storages
+    # and a handful of keys); only shared storages are looked at one by one.
+    keys = list(zip(map(devices.__getitem__, first), map(categories.__getitem__, first),
+                    strict=True))
+    extra_tensors: dict[tuple[str, str], int] = {}
+    for s, members in index.shared.items():
+        category = min((categories[p] for p in members), key=_RANK.__getitem__)
+        keys[s] = (keys[s][0], category)
+        extra_tensors[keys[s]] = extra_tensors.get(keys[s], 0) + len(members) - 1
+    for s in unallocated:
+        old = keys[s]
+        keys[s] = (old[0], NOT_ALLOCATED)
+        moved = len(index.shared.get(s, ())) - 1
+        if moved > 0:
+            extra_tensors[old] -= moved
+            extra_tensors[keys[s]] = extra_tensors.get(keys[s], 0) + moved
+    counts = Counter(keys)
+    rows = {
+        key: (sum(compress(sizes, map(key.__eq__, keys))), count + extra_tensors.get(key, 0),
+              count)
+        for key, count in counts.items()
+    }
+    totals = tuple(
+        MemoryTotal(device, category, nbytes, tensors, storages)
+        for (device, category), (nbytes, tensors, storages) in sorted(
+            rows.items(), key=lambda item: (item[0][0], _RANK.get(item[0][1], 99))
+        )
+        if category != NOT_ALLOCATED
+    )
+    not_allocated = tuple(
+        MemoryTotal(device, NOT_ALLOCATED, nbytes, tensors, storages)
+        for (device, category), (nbytes, tensors, storages) in sorted(rows.items())
+        if category == NOT_ALLOCATED
+    )
+    return totals, not_allocated
+
+
+def _unallocated_storages(
+    graph: StorageGraph, index: GraphIndex, devices: Sequence[str]
+) -> set[int]:
+    """Positions of storages that hold no memory: those on the meta device, and any storage
+    node that says so (fake tensors)."""
+    found: set[int] = set()
+    if "meta" in devices:  # a C-level scan first: most namespaces hold no meta tensor
+        found = {s for s, p in enumerate(index.storage_first) if devices[p] == "meta"}
+    found |= {index.tensor_storage[p] for p in index.unallocated} - {-1}
+    if not isinstance(graph.storages, LazyNodes):  # nodes already built: ask them
+        found |= {s for s, node in enumerate(graph.storages) if not node.allocated}
+    return found
+
+
+def totals_line(totals: Sequence[MemoryTotal], not_allocated: Sequence[MemoryTotal]) -> str:
+    """One line: "memory: cpu 152.3 MiB (parameters 37.8 MiB, gradients 37.8 MiB, ...)"."""
+    by_device: dict[str, list[MemoryTotal]] = {}
+    for t in totals:
+        by_device.setdefault(t.device, []).append(t)
+    parts = []
+    for device, rows in by_device.items():
+        inner = ", ".join(f"{t.category} {format_bytes(t.nbytes)}" for t in rows)
+        parts.append(f"{device} {format_bytes(sum(t.nbytes for t in rows))} ({inner})")
+    for t in not_allocated:
+        parts.append(
+            f"not allocated ({t.device}): {format_bytes(t.nbytes)} in {_count(t.tensors, 'tensor')}"
+        )
+    return "memory: " + ("; ".join(parts) if parts else "nothing held")
 
 
 def logical_bytes(graph: StorageGraph, storage: StorageNode) -> int:
@@ -98,7 +220,9 @@ class GraphChanges:
     new_storages: list[str] = field(default_factory=list)  # ids of new storages drawn (shared)
     released_count: int = 0
     released: list[str] = field(default_factory=list)  # labels of the first few no longer held
-    new_sharing: list[tuple[str, str]] = field(default_factory=list)  # (tensor id, sharer id)
+    # (tensor id, owner id): each tensor newly on a storage, with the tensor the storage is
+    # named after (see ``storage_owner``)
+    new_sharing: list[tuple[str, str]] = field(default_factory=list)
     ended_sharing: list[tuple[str, str]] = field(default_factory=list)  # (name, former sharer)
     text: list[str] = field(default_factory=list)  # the lines above, written with names
 
@@ -123,8 +247,22 @@ class GraphChanges:
             more = " ..." if self.released_count > len(self.released) else ""
             out.append(f"- {_count(self.released_count, 'storage')} no longer held: "
                        f"{'; '.join(self.released)}{more}")
-        for a, b in self.new_sharing:
-            out.append(f"+ {graph.tensor(a).label} now shares memory with {graph.tensor(b).label}")
+        index = graph.index()
+
+        def label(tensor_id: str) -> str:  # from the index: no node built
+            return index.label(graph.tensor_position(tensor_id))
+
+        partners: dict[str, list[str]] = {}
+        for a, owner in self.new_sharing:
+            partners.setdefault(owner, []).append(label(a))
+        for owner, labels in partners.items():
+            shown = ", ".join(labels[:LISTED_PARTNERS])
+            hidden = len(labels) - LISTED_PARTNERS
+            if hidden > 0:
+                shown += f" and {hidden} more"
+            verb = "shares" if len(labels) == 1 else "share"
+            name = label(owner)
+            out.append(f"+ {shown} now {verb} memory with {name} (storage of {name})")
         for a_name, b_name in self.ended_sharing:
             out.append(f"- {a_name} no longer shares memory with {b_name}")
         return out
@@ -135,6 +273,8 @@ def _count(n: int, noun: str) -> str:
 
 
 LISTED = 3  # storages named in a change line; the rest are counted
+LISTED_PARTNERS = 8  # tensors named as newly sharing one storage; the rest are counted
+OWNER_LOOKED_UP_TO = 64  # members whose nodes are built to find a new shared storage's owner
 
 
 def _storage_label(index: GraphIndex, s: int) -> str:
@@ -189,20 +329,18 @@ def diff_graphs(old: StorageGraph, new: StorageGraph) -> GraphChanges:
         old_storage_of = dict(zip(oi.tensor_uids, oi.tensor_storage, strict=True))
         new_storage_of = dict(zip(ni.tensor_uids, ni.tensor_storage, strict=True))
         new_position = dict(zip(ni.tensor_uids, range(len(ni.tensor_uids)), strict=True))
+        # Many new shared storages at once (a list of rows rebuilt): owners found on the
+        # index, without building nodes, so the cell's cost stays that of reading them.
+        with_nodes = sum(map(len, born)) <= OWNER_LOOKED_UP_TO
         for members in born:
-            uids = sorted(ni.tensor_uids[p] for p in members)
-            # Sharing is new when a member is new here, or members came from different storages.
-            by_old: dict[int | None, int] = {}
-            for uid in uids:
-                by_old.setdefault(old_storage_of.get(uid), uid)
-            if len(by_old) > 1 or None in by_old:
-                newcomer = by_old.get(None)
-                pair = (
-                    sorted(by_old.values()) if newcomer is None
-                    else [newcomer, min(u for u in uids if u != newcomer)]
-                )
-                a, b = (ni.tensor_id(new, new_position[uid]) for uid in pair[:2])
-                changes.new_sharing.append((a, b))
+            # Sharing is new for every member that was not on its owner's storage before
+            # (new here, or on another storage); each is named with the owner.
+            owner = _owner_position(new, ni, members, with_nodes)
+            was = old_storage_of.get(ni.tensor_uids[owner])
+            owner_id = ni.tensor_id(new, owner)
+            for p in members:
+                if p != owner and (was is None or old_storage_of.get(ni.tensor_uids[p]) != was):
+                    changes.new_sharing.append((ni.tensor_id(new, p), owner_id))
         for members in split:
             by_new: dict[int, int] = {}
             for uid in sorted(oi.tensor_uids[p] for p in members):
@@ -215,6 +353,22 @@ def diff_graphs(old: StorageGraph, new: StorageGraph) -> GraphChanges:
                 )
     changes.text = changes.describe(new)
     return changes
+
+
+def _owner_position(
+    graph: StorageGraph, index: GraphIndex, members: list[int], with_nodes: bool = True
+) -> int:
+    """Position of the owner of a shared storage (``storage_owner``); past
+    ``OWNER_LOOKED_UP_TO`` members (or ``with_nodes`` false), the first of the best category,
+    no node built."""
+    if with_nodes and len(members) <= OWNER_LOOKED_UP_TO:
+        storage = graph.storages[index.tensor_storage[members[0]]]
+        nodes = [graph.tensors[p] for p in members]
+        owner = storage_owner(storage, nodes)
+        assert owner is not None
+        return members[nodes.index(owner)]
+    categories = index.facts(graph)[1]
+    return min(members, key=lambda p: _RANK.get(categories[p], len(_RANK)))
 
 
 def annotate(
@@ -231,7 +385,8 @@ def annotate(
         notes += ["since the last cell: " + line for line in changes.text]
         # Lone new storages are summed up in the notes; marks are for what gets drawn.
         marks += [(sid, "new") for sid in changes.new_storages]
-        marks += [(t, "new sharing") for pair in changes.new_sharing for t in pair]
+        sharing = dict.fromkeys(t for pair in changes.new_sharing for t in pair)
+        marks += [(t, "new sharing") for t in sharing]
     if not notes:
         return graph, waste
     return replace(graph, notes=graph.notes + tuple(notes), marks=graph.marks + tuple(marks)), waste

@@ -15,10 +15,16 @@ path prefix (parameters of one module become one "model.layers.3.*" group).
 
 Both are decided on the graph's index (``GraphIndex``): ranking, capping and the groups' counts
 and bytes need no node, so a snapshot builds nodes only for the tensors actually drawn.
+
+Every view also carries the memory totals of the whole graph (by device and category, every
+storage counted once) and names each drawn storage after its owner. With ``--all``, repeated
+structure (``model.layers.0..11``, optimizer state per parameter) folds into one group per
+category past ``FOLD_OVER`` tensors. docs/reading-the-picture.md says how to read the result.
 """
 
 from __future__ import annotations
 
+import heapq
 import operator
 from collections import Counter
 from collections.abc import Sequence
@@ -26,14 +32,29 @@ from dataclasses import dataclass, replace
 from itertools import compress
 from typing import Any
 
-from tensorviews.graph.model import GroupNode, StorageGraph, StorageNode, TensorNode
-from tensorviews.insight import DEFAULT_MIN_WASTE, GraphChanges, PinnedWaste, annotate
+from tensorviews.graph.model import GraphIndex, GroupNode, StorageGraph, StorageNode, TensorNode
+from tensorviews.insight import (
+    DEFAULT_MIN_WASTE,
+    GraphChanges,
+    PinnedWaste,
+    annotate,
+    memory_totals,
+    storage_owner,
+)
 
 DEFAULT_MAX_NODES = 300
 MAX_GROUPS = 40
 # Up to this many tensors a drawing stays readable whole: small namespaces (a notebook
 # exploring a few tensors) see everything; larger ones see what is interesting.
 FULL_VIEW_UP_TO = 40
+# With --all, past this many tensors repeated structure is folded into groups.
+FOLD_OVER = 120
+# Storages drawn when nothing is shared: the biggest, so the picture is never empty.
+BIGGEST_SHOWN = 5
+# Access paths a group lists for a client to expand it (``count`` says how many in all).
+MAX_MEMBERS = 500
+# Rows of a group's breakdown by the rest of the path.
+MAX_PARTS = 12
 
 
 @dataclass(frozen=True)
@@ -56,9 +77,27 @@ def view(
     ``FULL_VIEW_UP_TO`` tensors (or with ``show_all``), else the interesting part; capped at
     ``options.max_nodes`` with the rest folded into groups."""
     graph, waste = annotate(graph, changes, options.min_waste)
+    totals, not_allocated = memory_totals(graph)
     if not options.show_all and len(graph.tensors) > FULL_VIEW_UP_TO:
-        return interesting_view(graph, changes, waste, options.max_nodes)
-    return capped_view(graph, options.max_nodes)
+        shown = interesting_view(graph, changes, waste, options.max_nodes)
+    else:
+        shown = capped_view(graph, options.max_nodes, fold_repeats=True)
+    return replace(
+        name_storages(shown), totals=totals, not_allocated=not_allocated
+    )
+
+
+def name_storages(graph: StorageGraph) -> StorageGraph:
+    """``graph`` with each storage's ``owner`` set: the tensor it is named after."""
+    views: dict[str, list[TensorNode]] = {}
+    for t in graph.tensors:
+        if t.storage is not None:
+            views.setdefault(t.storage, []).append(t)
+    storages = tuple(
+        replace(s, owner=owner.id) if (owner := storage_owner(s, views.get(s.id, []))) else s
+        for s in graph.storages
+    )
+    return replace(graph, storages=storages, _index={}, _storage_index={}, columns=None)
 
 
 def view_document(shown: StorageGraph) -> dict[str, Any]:
@@ -91,13 +130,25 @@ def interesting_view(
             keep_tensors |= {graph.tensor_position(a), graph.tensor_position(b)}
     keep_storages |= {index.tensor_storage[p] for p in keep_tensors}
     keep_storages.discard(-1)
+    biggest = False
+    if not keep_storages:
+        # Nothing shared or wasted: the biggest storages, with the totals in the header.
+        sizes = index.storage_nbytes
+        top = heapq.nlargest(BIGGEST_SHOWN, range(len(sizes)), key=sizes.__getitem__)
+        keep_storages = {s for s in top if index.storage_first[s] >= 0}
+        biggest = bool(keep_storages)
     for s in keep_storages:
         keep_tensors.update(index.shared.get(s, [index.storage_first[s]]))
     positions = sorted(keep_tensors)
     hidden = len(graph.tensors) - len(positions)
     summary: tuple[str, ...] = ()
-    if hidden:
+    if biggest:
         summary = (
+            f"nothing shares memory: the {len(keep_storages)} biggest storage"
+            f"{'s are' if len(keep_storages) != 1 else ' is'} drawn",
+        )
+    if hidden:
+        summary += (
             f"{hidden} tensor{'s' if hidden != 1 else ''}/array{'s' if hidden != 1 else ''} "
             "alone on their storages not drawn (%tensorgraph --all draws them)",
         )
@@ -123,31 +174,184 @@ def _restrict(
     )
 
 
+def path_parts(path: str) -> list[str]:
+    """An access path split into its components, each with its leading ``.`` or ``[``:
+    ``opt.state[model.l.0.w]['m']`` is ``opt``, ``.state``, ``[model.l.0.w]``, ``['m']``
+    (brackets and quotes nest: a dot inside a key does not split it)."""
+    parts: list[str] = []
+    start = depth = 0
+    quote = ""
+    for i, ch in enumerate(path):
+        if quote:
+            if ch == quote and path[i - 1] != "\\":
+                quote = ""
+        elif ch in "'\"" and depth:
+            quote = ch
+        elif ch == "[":
+            if depth == 0 and i > start:
+                parts.append(path[start:i])
+                start = i
+            depth += 1
+        elif ch == "]":
+            depth = max(0, depth - 1)
+            if depth == 0:
+                parts.append(path[start:i + 1])
+                start = i + 1
+        elif ch == "." and depth == 0 and i > start:
+            parts.append(path[start:i])
+            start = i
+    if start < len(path):
+        parts.append(path[start:])
+    return parts
+
+
 def _prefix(name: str, depth: int) -> str:
     """The first ``depth`` components of an access path, with a wildcard for the rest
-    (``model.layers.3.w`` at depth 2: ``model.layers.*``; ``ts[7]`` at any depth: ``ts[*]``)."""
-    parts = name.replace("[", ".[").split(".")
+    (``model.layers.3.w`` at depth 2: ``model.layers.*``; ``ts[7]`` at any depth: ``ts[*]``;
+    ``opt.state[model.l.0.w]['m']`` at depth 2: ``opt.state[*]``)."""
+    parts = path_parts(name)
     keep = min(depth, len(parts) - 1)
     if keep < 1:
         return name
-    head = ".".join(parts[:keep]).replace(".[", "[")
-    return head + ("[*]" if parts[keep].startswith("[") else ".*")
+    return "".join(parts[:keep]) + ("[*]" if parts[keep].startswith("[") else ".*")
 
 
-def capped_view(graph: StorageGraph, max_nodes: int = DEFAULT_MAX_NODES) -> StorageGraph:
-    """At most ``max_nodes`` tensors; the rest folded into groups by access-path prefix."""
-    if len(graph.tensors) <= max_nodes:
+@dataclass(frozen=True)
+class RepeatKey:
+    """Where an access path repeats: ``model.layers.3.linear1.weight`` is ``model.layers``
+    at index ``3`` with the rest ``.linear1.weight``; inside a key (``opt.state[model.layers.3
+    .w]['m']``) the key's own path is looked into."""
+
+    head: str  # the path up to the repeated index ("model.layers", "opt.state[model.layers")
+    index: int
+    bracket: bool  # the index is written ``[3]``, not ``.3``
+    tail: str  # the rest of the path after the index
+
+
+def repeat_key(path: str) -> RepeatKey | None:
+    """The first numeric index of ``path``, looking inside unquoted keys (parameters as
+    optimizer-state keys), or None."""
+    parts = path_parts(path)
+    for k, part in enumerate(parts):
+        if k == 0:
+            continue
+        head, rest = "".join(parts[:k]), "".join(parts[k + 1:])
+        inner = part[1:-1] if part.startswith("[") and part.endswith("]") else None
+        if part.startswith(".") and part[1:].isdigit():
+            return RepeatKey(head, int(part[1:]), False, rest)
+        if inner is not None and inner.isdigit():
+            return RepeatKey(head, int(inner), True, rest)
+        if inner and inner[0] not in "'\"(<":
+            nested = repeat_key(inner)
+            if nested is not None:
+                return RepeatKey(
+                    head + "[" + nested.head, nested.index, nested.bracket,
+                    nested.tail + "]" + rest,
+                )
+    return None
+
+
+def _wild(rest: str) -> str:
+    """A wildcard for the rest of a path: ``.*``, ``[*]`` or nothing."""
+    return "" if not rest else ("[*]" if rest.startswith("[") else ".*")
+
+
+def _range_label(head: str, bracket: bool, indices: set[int], tail: str) -> str:
+    """``model.layers.0..11.*``, ``ts[0..99]``, ``opt.state[model.layers.0..11.*][*]``."""
+    lo, hi = min(indices), max(indices)
+    span = f"{lo}..{hi}" if len(indices) == hi - lo + 1 else f"{lo},..,{hi}"
+    label = f"{head}[{span}]" if bracket else f"{head}.{span}"
+    if head.count("[") > head.count("]"):  # the index is inside a key: close it
+        inner, _, rest = tail.partition("]")
+        return label + _wild(inner) + "]" + _wild(rest)
+    return label + _wild(tail)
+
+
+def fold_repeats(
+    graph: StorageGraph, positions: Sequence[int], keep: set[int]
+) -> tuple[list[int], tuple[GroupNode, ...]]:
+    """Tensors at ``positions`` under repeated structure (at least two indices of one head,
+    same device and category) folded into groups; those in ``keep`` (shared, marked, odd)
+    stay. Returns the positions left and the groups."""
+    index = graph.index()
+    devices, categories = index.facts(graph)
+    buckets: dict[tuple[str, str, str, bool], list[tuple[int, RepeatKey]]] = {}
+    left: list[int] = []
+    for p in positions:
+        found = None if p in keep else repeat_key(index.label(p))
+        if found is None:
+            left.append(p)
+            continue
+        bucket = (devices[p], categories[p], found.head, found.bracket)
+        buckets.setdefault(bucket, []).append((p, found))
+    groups: list[GroupNode] = []
+    for (device, category, head, bracket), members in buckets.items():
+        indices = {found.index for _, found in members}
+        if len(indices) < 2:
+            left.extend(p for p, _ in members)
+            continue
+        parts: dict[str, list[int]] = {}
+        nbytes = 0
+        for p, found in members:
+            size = _tensor_bytes(graph, index, p)
+            nbytes += size
+            star = f"{head}[*]" if bracket else f"{head}.*"
+            part = parts.setdefault(star + found.tail, [0, 0])
+            part[0] += 1
+            part[1] += size
+        ranked = sorted(parts.items(), key=lambda item: -item[1][1])
+        groups.append(GroupNode(
+            id=f"g{len(groups)}", label=_range_label(head, bracket, indices, members[0][1].tail),
+            device=device,
+            count=len(members), nbytes=nbytes, category=category,
+            members=tuple(index.label(p) for p, _ in members[:MAX_MEMBERS]),
+            parts=tuple((label, c, b) for label, (c, b) in ranked[:MAX_PARTS]),
+        ))
+    return sorted(left), tuple(groups)
+
+
+def _tensor_bytes(graph: StorageGraph, index: GraphIndex, p: int) -> int:
+    """Bytes of a tensor alone on its storage: its storage's size (what it holds)."""
+    s = index.tensor_storage[p]
+    size = index.storage_nbytes[s] if s >= 0 else -1
+    return size if size >= 0 else graph.tensors[p].logical_nbytes
+
+
+def capped_view(
+    graph: StorageGraph, max_nodes: int = DEFAULT_MAX_NODES, fold_repeats: bool = False
+) -> StorageGraph:
+    """At most ``max_nodes`` tensors; the rest folded into groups by access-path prefix.
+    ``fold_repeats``: past ``FOLD_OVER`` tensors, repeated structure is folded first."""
+    if len(graph.tensors) <= max_nodes and not (
+        fold_repeats and len(graph.tensors) > FOLD_OVER
+    ):
         return graph
-    return _capped(graph, range(len(graph.tensors)), max_nodes, ())
+    return _capped(graph, range(len(graph.tensors)), max_nodes, (), fold_repeats)
 
 
 def _capped(
-    graph: StorageGraph, positions: Sequence[int], max_nodes: int, notes: tuple[str, ...]
+    graph: StorageGraph,
+    positions: Sequence[int],
+    max_nodes: int,
+    notes: tuple[str, ...],
+    repeats: bool = False,
 ) -> StorageGraph:
     """The tensors at ``positions`` (sorted) with their storages, past ``max_nodes`` folded
     into "N more" groups; worked out on the index, nodes built only for what is kept."""
     index = graph.index()
     groups: tuple[GroupNode, ...] = ()
+    if repeats and len(positions) > FOLD_OVER:
+        keep = set(index.special)
+        keep.update(p for members in index.shared.values() for p in members)
+        marked = {node for node, _ in graph.marks}
+        keep.update(p for p in positions if index.tensor_id(graph, p) in marked)
+        before = len(positions)
+        positions, groups = fold_repeats(graph, positions, keep)
+        if groups:
+            notes += (
+                f"{before - len(positions)} tensors/arrays of repeated structure folded into "
+                f"{len(groups)} group{'s' if len(groups) != 1 else ''}",
+            )
     if len(positions) > max_nodes:
         # Shared storages and overlaps first: they are what the drawing is for.
         storage_of = index.tensor_storage
@@ -160,11 +364,13 @@ def _capped(
         folded = len(ranked) - max_nodes
         positions = sorted(ranked[:max_nodes])
         # Folded in the ranked order, each part ascending as ``fold`` wants.
-        chunks = index.fold(graph, first[max_nodes:]) + index.fold(
-            graph, then[max(0, max_nodes - len(first)):]
-        )
-        groups = _groups(chunks)
-        notes += (f"{folded} more tensors/arrays folded into {len(groups)} groups",)
+        folded_first, folded_then = first[max_nodes:], then[max(0, max_nodes - len(first)):]
+        chunks = index.fold(graph, folded_first) + index.fold(graph, folded_then)
+        capped, depth = _groups(chunks, start=len(groups))
+        if repeats:  # --all: what a client expands; the per-cell view skips the names
+            capped = _with_members(graph, capped, depth, [*folded_first, *folded_then])
+        groups += capped
+        notes += (f"{folded} more tensors/arrays folded into {len(capped)} groups",)
     kept_storages = sorted({index.tensor_storage[p] for p in positions} - {-1})
     view = _restrict(
         graph, tuple(graph.tensors[p] for p in positions), notes,
@@ -173,9 +379,38 @@ def _capped(
     return replace(view, groups=groups) if groups else view
 
 
-def _groups(chunks: list[tuple[str, str, int, int]]) -> tuple[GroupNode, ...]:
+# Folded tensors looked at to list the members of the node cap's groups: past it, a group
+# lists fewer members than its count says.
+MEMBER_SCAN = 20_000
+
+
+def _with_members(
+    graph: StorageGraph, groups: tuple[GroupNode, ...], depth: int, folded: Sequence[int]
+) -> tuple[GroupNode, ...]:
+    """The node cap's groups with their members' access paths (the first ``MAX_MEMBERS`` of
+    each, among the first ``MEMBER_SCAN`` folded tensors), for a client to expand them."""
+    index = graph.index()
+    devices = index.facts(graph)[0]
+    members: dict[tuple[str, str], list[str]] = {(g.device, g.label): [] for g in groups}
+    prefixes: dict[str, str] = {}  # as in ``_groups``: only the stem decides the prefix
+    for p in folded[:MEMBER_SCAN]:
+        label = index.label(p)
+        cut = max(label.rfind("."), label.rfind("[")) + 1
+        stem = label[:cut] if cut else label
+        prefix = prefixes.get(stem)
+        if prefix is None:
+            prefix = prefixes[stem] = _prefix(label, depth)
+        found = members.get((devices[p], prefix))
+        if found is not None and len(found) < MAX_MEMBERS:
+            found.append(label)
+    return tuple(replace(g, members=tuple(members[(g.device, g.label)])) for g in groups)
+
+
+def _groups(
+    chunks: list[tuple[str, str, int, int]], start: int = 0
+) -> tuple[tuple[GroupNode, ...], int]:
     """Folded tensors, given as (label, device, count, bytes) runs, by device and access-path
-    prefix, as shallow as keeps them few."""
+    prefix, as shallow as keeps them few; and the depth of the prefixes."""
     depth = 3
     while True:
         buckets: dict[tuple[str, str], list[int]] = {}  # -> [count, bytes]
@@ -195,5 +430,5 @@ def _groups(chunks: list[tuple[str, str, int, int]]) -> tuple[GroupNode, ...]:
         depth -= 1
     return tuple(
         GroupNode(id=f"g{n}", label=prefix, device=device, count=count, nbytes=nbytes)
-        for n, ((device, prefix), (count, nbytes)) in enumerate(buckets.items())
-    )
+        for n, ((device, prefix), (count, nbytes)) in enumerate(buckets.items(), start)
+    ), depth

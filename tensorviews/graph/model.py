@@ -33,7 +33,10 @@ class StorageNode:
     nbytes: int | None
     pinned: bool = False
     libraries: tuple[str, ...] = ()  # which libraries have views on it: ("numpy", "torch")
-    allocated: bool = True  # False: meta and fake tensors' storages (no memory behind them)
+    # False for meta and fake tensors' storages: sizes without memory, never counted in totals
+    allocated: bool = True
+    # The tensor it is named after ("storage of acts"); set by the view for what it draws
+    owner: str | None = None
 
 
 @dataclass(slots=True)
@@ -61,6 +64,8 @@ class TensorNode:
     dtensor: DTensorInfo | None = None  # a DTensor: shape/stride/offset are its local tensor's
     flat_param: FlatParamInfo | None = None  # an FSDP1 flat parameter's segments
     unsharded: UnshardedInfo | None = None  # an FSDP2 parameter all-gathered now
+    # What the walk found it as: parameters, buffers, gradients, optimizer state, other
+    category: str = "other"
 
     @property
     def numel(self) -> int:
@@ -113,6 +118,23 @@ class GroupNode:
     device: str
     count: int
     nbytes: int
+    category: str = ""  # the members' category when they share one, else ""
+    # Access paths of the folded tensors, in walk order (what a client lists on expanding)
+    members: tuple[str, ...] = ()
+    # The group broken down by the rest of the path: (label, count, bytes), biggest first
+    parts: tuple[tuple[str, int, int], ...] = ()
+
+
+@dataclass(slots=True)
+class MemoryTotal:
+    """Bytes held on one device for one category, every storage counted once, under the
+    category of its owner (see ``StorageGraph.totals``)."""
+
+    device: str
+    category: str
+    nbytes: int
+    tensors: int  # tensors/arrays on the storages counted here
+    storages: int
 
 
 N = TypeVar("N")
@@ -208,8 +230,11 @@ class GraphIndex:
     # The access paths of the tensor at a position, without building its node (a diff names
     # tensors of the previous cell, which may be gone by now).
     names_at: Callable[[int], tuple[str, ...]]
+    # Device and category of every tensor by position, for memory totals, without nodes
+    facts_at: Callable[[], tuple[Sequence[str], Sequence[str]]] | None = None
     ids_by_position: bool = False  # tensor p's id is "t<p>" (a snapshot), not looked up
     one_tensor_per_storage: bool = False  # tensor p alone on storage p (a snapshot's common case)
+    unallocated: Sequence[int] = ()  # tensors on storages that hold no memory (fake tensors)
     # (label, device, count, logical bytes) of the tensors at ascending positions, in runs,
     # without building their nodes: what a capped drawing's "N more" groups add up. A label
     # may end in a wildcard (``ts[*]``): groups look only at what comes before its last part.
@@ -231,6 +256,12 @@ class GraphIndex:
             return self.fold_at(positions)
         tensors = map(graph.tensors.__getitem__, positions)
         return [(t.label, t.device, 1, t.logical_nbytes) for t in tensors]
+
+    def facts(self, graph: StorageGraph) -> tuple[Sequence[str], Sequence[str]]:
+        """Device and category of every tensor, by position; see ``facts_at``."""
+        if self.facts_at is not None:
+            return self.facts_at()
+        return [t.device for t in graph.tensors], [t.category for t in graph.tensors]
 
     def shared_uids(self) -> dict[int, tuple[int, ...]]:
         """Each shared storage's tensors as serial numbers (kept, like ``uid_set``): sharing
@@ -291,6 +322,11 @@ class StorageGraph:
     marks: tuple[tuple[str, str], ...] = ()  # (node id, why it is highlighted)
     rank: int | None = None  # this process's rank when a torch.distributed group is up
     world_size: int | None = None
+    # Memory of the whole graph the view was made from (set by the view): allocated bytes
+    # by device and category, and what meta/fake storages would hold (by device, category
+    # "not allocated")
+    totals: tuple[MemoryTotal, ...] = ()
+    not_allocated: tuple[MemoryTotal, ...] = ()
     _index: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
     _storage_index: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
     # Set by the snapshot that built the graph; views of a graph leave it out (None).
@@ -349,6 +385,7 @@ class StorageGraph:
                 {
                     "id": s.id, "device": s.device, "nbytes": s.nbytes, "pinned": s.pinned,
                     "libraries": list(s.libraries), "allocated": s.allocated,
+                    "owner": s.owner,
                 }
                 for s in self.storages
             ],
@@ -366,6 +403,7 @@ class StorageGraph:
                     "dtensor": t.dtensor.to_dict() if t.dtensor is not None else None,
                     "flat_param": t.flat_param.to_dict() if t.flat_param is not None else None,
                     "unsharded": t.unsharded.to_dict() if t.unsharded is not None else None,
+                    "category": t.category,
                 }
                 for t in self.tensors
             ],
@@ -375,15 +413,21 @@ class StorageGraph:
             "notes": list(self.notes),
             "groups": [
                 {"id": g.id, "label": g.label, "device": g.device, "count": g.count,
-                 "nbytes": g.nbytes}
+                 "nbytes": g.nbytes, "category": g.category, "members": list(g.members),
+                 "parts": [{"label": label, "count": count, "nbytes": nbytes}
+                           for label, count, nbytes in g.parts]}
                 for g in self.groups
             ],
             "marks": [{"id": node, "why": why} for node, why in self.marks],
             "rank": self.rank,
             "world_size": self.world_size,
+            "totals": [_total_dict(t) for t in self.totals],
+            "not_allocated": [_total_dict(t) for t in self.not_allocated],
         }
 
     def to_json(self, indent: int | None = None) -> str:
+        if indent is None:  # compact: what notebooks and live files store
+            return json.dumps(self.to_dict(), separators=(",", ":"))
         return json.dumps(self.to_dict(), indent=indent)
 
     def to_dot(self) -> str:
@@ -432,3 +476,10 @@ class StorageGraph:
             rank=self.rank,
             world_size=self.world_size,
         )
+
+
+def _total_dict(t: MemoryTotal) -> dict[str, Any]:
+    return {
+        "device": t.device, "category": t.category, "nbytes": t.nbytes, "tensors": t.tensors,
+        "storages": t.storages,
+    }

@@ -116,6 +116,13 @@ class WalkLimits:
     max_arrays: int = 200_000  # tensors + arrays in one snapshot
 
 
+# What a tensor is for, from where the walk found it; memory totals are summed per category.
+# A tensor found at several places takes the first of these that applies (a parameter also
+# bound to a top-level name is a parameter).
+CATEGORIES = ("parameters", "buffers", "gradients", "optimizer state", "other")
+_CATEGORY_RANK = {c: r for r, c in enumerate(CATEGORIES)}
+
+
 @dataclass(slots=True)
 class Found:
     obj: Any
@@ -146,6 +153,7 @@ class BulkFound:
     # position -> every path of that item (its own first), for items reached a second way
     extra_names: dict[int, Names] = field(default_factory=dict)
     _positions: dict[int, int] | None = None
+    category: str = "other"  # of every item (see ``CATEGORIES``)
 
     def item_name(self, i: int) -> str:
         return item_path(self.name, self.keys, i)
@@ -170,6 +178,8 @@ class WalkResult:
     # layer, a block used twice): weight tying. One module reached under two names (``enc =
     # model.encoder``) is not tying.
     tied: set[int] = field(default_factory=set)
+    # id(obj) -> its category (see ``CATEGORIES``), for objects that are not "other"
+    categories: dict[int, str] = field(default_factory=dict)
 
 
 _SCALAR_KEY_TYPES = (str, int, float, bool, bytes, type(None))
@@ -276,7 +286,11 @@ class _Walker:
             return "sequence"
         return "other"
 
-    def add(self, obj: Any, name: str) -> bool:
+    def add(self, obj: Any, name: str, category: str = "other") -> bool:
+        if category != "other":
+            known = self.result.categories.get(id(obj), "other")
+            if _CATEGORY_RANK[category] < _CATEGORY_RANK[known]:
+                self.result.categories[id(obj)] = category
         found = self.result.found.get(id(obj))
         if found is None:
             if self.bulk_id_sets and any(id(obj) in ids for ids in self.bulk_id_sets):
@@ -303,7 +317,7 @@ class _Walker:
                 names.add(name)
                 return
 
-    def try_bulk(self, obj: Any, name: str, kind: str) -> bool:
+    def try_bulk(self, obj: Any, name: str, kind: str, category: str = "other") -> bool:
         """Record a big container of plain tensors as one ``BulkFound``; False: walk it."""
         tensor_type = self.tensor_type
         size = dict.__len__(obj) if kind == "dict" else sequence_length(obj)
@@ -354,19 +368,22 @@ class _Walker:
         self.bulk_id_sets.append(id_set)
         self.bulk_total += len(ids)
         self.result.bulks.append(
-            BulkFound(name, id(obj), items, ids, id_set, keys, after=len(self.result.found))
+            BulkFound(
+                name, id(obj), items, ids, id_set, keys, after=len(self.result.found),
+                category=category,
+            )
         )
         return True
 
-    def visit(self, obj: Any, name: str, depth: int) -> None:
+    def visit(self, obj: Any, name: str, depth: int, category: str = "other") -> None:
         kind = self.kind(type(obj))
         if kind == "tensor":
-            if self.add(obj, name):
+            if self.add(obj, name, category):
                 self.visit_grad(obj, name)
                 self.visit_inner(obj, name)
             return
         if kind == "array":
-            self.add(obj, name)
+            self.add(obj, name, category)
             return
         if kind == "jagged":
             self.visit_jagged(obj, name)
@@ -376,24 +393,24 @@ class _Walker:
         if id(obj) in self.seen_containers:
             return
         self.seen_containers.add(id(obj))
-        if kind in ("dict", "sequence") and self.try_bulk(obj, name, kind):
+        if kind in ("dict", "sequence") and self.try_bulk(obj, name, kind, category):
             return
         if kind == "dict":
             found = self.result.found
             self.visit_items(
                 dict.items(obj), name, dict.__len__(obj), depth,
-                lambda k: f"{name}[{key_text(k, found)}]",
+                lambda k: f"{name}[{key_text(k, found)}]", category,
             )
         elif kind == "namedtuple":
             fields = _namedtuple_fields(type(obj)) or ()
             self.visit_items(
                 zip(fields, tuple.__iter__(obj), strict=False), name, len(fields), depth,
-                lambda f: f"{name}.{f}",
+                lambda f: f"{name}.{f}", category,
             )
         elif kind == "sequence":
             self.visit_items(
                 enumerate(iterate_sequence(obj)), name, sequence_length(obj), depth,
-                lambda i: f"{name}[{i}]",
+                lambda i: f"{name}[{i}]", category,
             )
         elif kind == "module":
             self.visit_module(obj, name)
@@ -403,7 +420,13 @@ class _Walker:
             self.optimizers.append((obj, name, depth))
 
     def visit_items(
-        self, items: Any, name: str, size: int, depth: int, label: Callable[[Any], str]
+        self,
+        items: Any,
+        name: str,
+        size: int,
+        depth: int,
+        label: Callable[[Any], str],
+        category: str = "other",
     ) -> None:
         """Visit ``(key, value)`` pairs; ``label(key)`` (the access path) is built only for
         values worth recording: this loop runs once per item of every walked container."""
@@ -431,13 +454,13 @@ class _Walker:
                     seen.names.more += 1
                     continue
                 item_name = label(key)
-                if self.add(value, item_name):
+                if self.add(value, item_name, category):
                     self.visit_grad(value, item_name)
                     self.visit_inner(value, item_name)
             elif kind == "array":
-                self.add(value, label(key))
+                self.add(value, label(key), category)
             else:
-                self.visit(value, label(key), depth + 1)
+                self.visit(value, label(key), depth + 1, category)
 
     def visit_module(self, module: Any, name: str) -> None:
         """Parameters, then buffers, of the module and its submodules (pre-order), as
@@ -465,29 +488,29 @@ class _Walker:
                 if id(p) in seen:
                     self.result.tied.add(id(p))
                 seen.add(id(p))
-                self.visit_member(p, f"{prefix}.{qual}")
+                self.visit_member(p, f"{prefix}.{qual}", "parameters")
         for prefix, own in modules:
             for qual, b in _tensor_items(own.get("_buffers")):
-                self.visit_member(b, f"{prefix}.{qual}")
+                self.visit_member(b, f"{prefix}.{qual}", "buffers")
         for qual, flat in fsdp_tensors(module):  # FSDP1 with use_orig_params=True
-            self.add(flat, f"{name}.{qual}")
+            self.add(flat, f"{name}.{qual}", "parameters")
 
-    def visit_member(self, value: Any, name: str) -> None:
+    def visit_member(self, value: Any, name: str, category: str = "other") -> None:
         kind = self.kind(type(value))
         if kind == "tensor":
-            if self.add(value, name):
+            if self.add(value, name, category):
                 self.visit_grad(value, name)
         elif kind == "jagged":
-            self.visit_jagged(value, name)
+            self.visit_jagged(value, name, category)
 
-    def visit_jagged(self, nested: Any, name: str) -> None:
+    def visit_jagged(self, nested: Any, name: str, category: str = "other") -> None:
         """A jagged nested tensor: its size is symbolic (``j1``) and it has no storage of its
         own; its buffers are ordinary tensors and show what it shares."""
         own = instance_dict(nested)
         for attr, call in _JAGGED_BUFFERS:
             buffer = own.get(attr)
             if buffer is not None and self.kind(type(buffer)) == "tensor":
-                self.add(buffer, f"{name}.{call}")
+                self.add(buffer, f"{name}.{call}", category)
 
     def visit_optimizers(self) -> None:
         for optimizer, name, depth in self.optimizers:
@@ -523,7 +546,7 @@ class _Walker:
                     if positions is None:
                         positions = param_positions(optimizer, name)
                     key = positions.get(id(param), key)
-                self.visit(per_param, f"{name}.state[{key}]", depth + 1)
+                self.visit(per_param, f"{name}.state[{key}]", depth + 1, "optimizer state")
 
     def visit_inner(self, obj: Any, name: str) -> None:
         """The inner tensors of a wrapper subclass (not a DTensor: drawn on its local tensor)."""
@@ -537,7 +560,7 @@ class _Walker:
             found = self.result.found.get(id(obj))
             if found is not None:
                 found.holds_grad = True
-            self.add(grad, f"{name}.grad")
+            self.add(grad, f"{name}.grad", "gradients")
 
 
 def param_positions(optimizer: Any, name: str) -> dict[int, str]:

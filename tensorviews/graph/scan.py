@@ -242,6 +242,7 @@ class Snapshotter:
             ordered.append(((bulk.after, 0, k), _BulkSeg.of(bulk, entry)))
         truncated = walk.truncated
         tied = frozenset(walk.tied)
+        categories = walk.categories
         del walk  # the walk holds the user's objects: nothing below needs them
         self._cache, self._known = reader.cache, reader.known
         self._previous_bulks = {}
@@ -267,7 +268,7 @@ class Snapshotter:
         memo = _OverlapMemo(self._overlaps, reader.fresh, new_entries)
         graph = build_graph(
             [entry for _, entry in ordered], grouped_problems(problems), truncated, memo, tied,
-            self._ranges,
+            self._ranges, categories,
         )
         group = process_group(torch)
         if group is not None:
@@ -480,10 +481,11 @@ class _BulkSeg:
     keys: list[Any] | None
     extra_names: dict[int, Names]
     entry: _BulkEntry
+    category: str = "other"
 
     @classmethod
     def of(cls, found: BulkFound, entry: _BulkEntry) -> _BulkSeg:
-        return cls(found.name, found.keys, found.extra_names, entry)
+        return cls(found.name, found.keys, found.extra_names, entry, found.category)
 
     def names(self, i: int) -> tuple[str, ...]:
         names = self.extra_names.get(i)
@@ -497,13 +499,14 @@ def build_graph(
     memo: _OverlapMemo | None = None,
     tied: frozenset[int] = frozenset(),
     ranges: _RangeMemo | None = None,
+    categories: Mapping[int, str] | None = None,
 ) -> StorageGraph:
     """Group tensors into storages (merging memory that numpy and torch share), find overlaps.
 
     Works on columns: per-tensor Python work is done only for objects read one by one and
     for tensors that share a storage. Nodes are built when something asks for them.
     """
-    table = _Table(entries, tied)
+    table = _Table(entries, tied, categories or {})
     n = len(table.uids)
     keys = table.keys
     ranges_meet = (ranges if ranges is not None else _RangeMemo()).meet(table)
@@ -572,7 +575,9 @@ def build_graph(
         storage_nbytes=storage_nbytes,
         storage_first=storage_first, shared=shared, special=table.special, named=table.named,
         names_at=table.names, ids_by_position=True, fold_at=table.fold,
+        facts_at=table.facts,
         one_tensor_per_storage=isinstance(tensor_storage, range),
+        unallocated=table.unallocated,
     )
 
     def storage_node(s: int) -> StorageNode:
@@ -603,6 +608,7 @@ def build_graph(
             requires_grad=m.requires_grad, is_parameter=m.is_parameter,
             self_overlap=table.self_overlap(p), uid=table.uids[p], tied=p in table.tied,
             dtensor=m.dtensor, flat_param=m.flat_param, unsharded=m.unsharded,
+            category=table.category(p),
         )
 
     return StorageGraph(
@@ -621,10 +627,14 @@ class _Table:
     """The snapshot's tensors in order: objects read one by one, and column-wise runs."""
 
     def __init__(
-        self, entries: list[_Named | _BulkSeg], tied: frozenset[int] = frozenset()
+        self,
+        entries: list[_Named | _BulkSeg],
+        tied: frozenset[int] = frozenset(),
+        categories: Mapping[int, str] | None = None,
     ) -> None:
         self.starts: list[int] = []  # first position of each segment
         self.segments = entries
+        self.categories = categories or {}  # id(obj) -> category, for objects read one by one
         self.uids: list[int] | tuple[int, ...] = []
         self.keys: list[StorageKey | None] = []
         # Per tensor: the first byte and size of its storage (of what it reaches, when the
@@ -634,6 +644,9 @@ class _Table:
         self.special: list[int] = []
         self.named: list[int] = []
         self.tied: set[int] = set()  # positions of tied parameters (read one by one)
+        # Positions of tensors on storages with no memory behind them (fake tensors; meta
+        # ones are told by their device): read one by one, as every subclass is.
+        self.unallocated: list[int] = []
         self.single_ranges: list[Span] = []  # storage ranges of the objects read one by one
         # False when some range is only what arrays reach (numpy over foreign memory): then
         # two arrays with one key may have different ranges.
@@ -660,6 +673,8 @@ class _Table:
                 self.los.append(lo)
                 self.sizes.append(hi - lo)
                 self.single_ranges.append((lo, hi))
+                if not m.allocated:
+                    self.unallocated.append(start)
                 if obj_id in tied:
                     self.tied.add(start)
                 if record.self_overlap or m.layout != "strided" or obj_id in tied:
@@ -751,6 +766,27 @@ class _Table:
     def names(self, p: int) -> tuple[str, ...]:
         entry, i = self._locate(p)
         return entry.names(i) if isinstance(entry, _BulkSeg) else entry[1]
+
+    def category(self, p: int) -> str:
+        entry, _ = self._locate(p)
+        if isinstance(entry, _BulkSeg):
+            return entry.category
+        return self.categories.get(entry[0], "other")
+
+    def facts(self) -> tuple[list[str], list[str]]:
+        """Device and category of every tensor, by position, for memory totals: a container's
+        devices are read in C-level passes, as for folding."""
+        devices: list[str] = []
+        categories: list[str] = []
+        for entry in self.segments:
+            if isinstance(entry, _BulkSeg):
+                bulk_devices = entry.entry.columns.fold_columns()[0]
+                devices.extend(bulk_devices)
+                categories.extend(repeat(entry.category, len(bulk_devices)))
+            else:
+                devices.append(entry[2].meta.device)
+                categories.append(self.categories.get(entry[0], "other"))
+        return devices, categories
 
     def self_overlap(self, p: int) -> bool:
         entry, i = self._locate(p)

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 from tensorviews.graph.distributed import distributed_lines
-from tensorviews.graph.model import StorageGraph, TensorNode
-from tensorviews.render.dot import format_bytes, format_dims
+from tensorviews.graph.model import StorageGraph, StorageNode, TensorNode
+from tensorviews.render.dot import format_bytes, format_dims, header_lines, storage_title
+
+
+def storage_owner(s: StorageNode, views: list[TensorNode]) -> TensorNode | None:
+    from tensorviews.insight import storage_owner as owner_of  # insight uses the renderer
+
+    return owner_of(s, views)
 
 
 def _row(t: TensorNode, graph: StorageGraph) -> list[str]:
@@ -44,6 +50,7 @@ def render_text(graph: StorageGraph) -> str:
         f"{n_t} tensor{'s' if n_t != 1 else ''}/array{'s' if n_t != 1 else ''}, "
         f"{n_o} overlap{'s' if n_o != 1 else ''}"
     ]
+    lines += [f"memory {line}" for line in header_lines(graph.totals, graph.not_allocated)]
     by_storage: dict[str | None, list[TensorNode]] = {}
     for t in graph.tensors:
         by_storage.setdefault(t.storage, []).append(t)
@@ -59,14 +66,21 @@ def render_text(graph: StorageGraph) -> str:
         logical = max((t.logical_nbytes for t in views), default=0)
         if s.nbytes is not None and logical > s.nbytes:
             size += f" ({format_bytes(logical)} logical)"
+        if not s.allocated:
+            size += f" not allocated ({s.device})"
         flags = "".join(f"  [{m}]" for m in marks.get(s.id, []))
-        block.append(f"  {s.id}  {size}  {'+'.join(s.libraries)}{flags}")
+        owner = next((t.label for t in views if t.id == s.owner), None)
+        if s.owner is None:
+            found = storage_owner(s, views)
+            owner = found.label if found is not None else None
+        block.append(f"  {storage_title(s, owner)}  {size}  {'+'.join(s.libraries)}{flags}")
         block.extend(_table([_row(t, graph) for t in views], "    "))
     for t in by_storage.get(None, []):
         devices.setdefault(t.device, []).extend(_table([_row(t, graph)], "  "))
     for g in graph.groups:
+        kind = f"{g.category}, " if g.category else ""
         devices.setdefault(g.device, []).append(
-            f"  ... {g.label}: {g.count} more ({format_bytes(g.nbytes)})"
+            f"  ... {g.label}: {kind}{g.count} more ({format_bytes(g.nbytes)})"
         )
     for device, block in devices.items():
         lines.append(device)

@@ -449,7 +449,7 @@ def test_meta_and_empty_tensors_in_a_bulk_list(monkeypatch: pytest.MonkeyPatch) 
     storages = {s["id"]: s for s in graph["storages"]}
     assert storages[by_name["m"]["storage"]] == {
         "id": by_name["m"]["storage"], "device": "meta", "nbytes": 48, "pinned": False,
-        "libraries": ["torch"], "allocated": False,
+        "libraries": ["torch"], "allocated": False, "owner": None,
     }
     assert graph["problems"] == []
 

@@ -41,7 +41,8 @@ def test_svg_has_device_clusters_storages_and_view_nodes() -> None:
     assert cluster_titles == ["cpu", "meta"]
     node_titles = {g.find(f"{SVG}title").text for g in groups(root, "node")}  # type: ignore[union-attr]
     assert {t.id for t in graph.tensors} | {s.id for s in graph.storages} == node_titles
-    row = next(g for g in groups(root, "node") if "row" in texts(g))
+    row_id = graph.by_name("row").id  # type: ignore[union-attr]
+    row = next(g for g in groups(root, "node") if g.find(f"{SVG}title").text == row_id)  # type: ignore[union-attr]
     assert "stride (1,) · offset 2" in texts(row)
     storage_text = " ".join(" ".join(texts(g)) for g in groups(root, "node"))
     assert "16 B · torch" in storage_text
