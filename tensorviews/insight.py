@@ -105,10 +105,16 @@ def waste_message(graph: StorageGraph, waste: PinnedWaste) -> str:
     first = views[0].label
     storage = graph.storages[graph.storage_position(waste.storage)]
     owner = storage_owner(storage, views)
-    title = f"of {owner.label} " if owner is not None else ""
+    one = len(views) == 1
+    # Named after its owner only when that is another tensor: "h keeps storage of h" reads
+    # as if two things were meant.
+    whose = (
+        f"storage of {owner.label}" if owner is not None and owner.id not in waste.views
+        else "its storage" if one else "their storage"
+    )
     return (
-        f"{names} ({format_bytes(waste.used_bytes)}) keep{'s' if len(views) == 1 else ''} "
-        f"storage {title}({format_bytes(waste.storage_bytes)}) alive: "
+        f"{names} ({format_bytes(waste.used_bytes)}) keep{'s' if one else ''} "
+        f"{whose} ({format_bytes(waste.storage_bytes)}) alive: "
         f"`{first} = {first}{copy}` frees {format_bytes(waste.wasted_bytes)}"
         + ("; torch.save of the view writes the whole storage" if views[0].library == "torch"
            else "")

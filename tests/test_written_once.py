@@ -157,12 +157,6 @@ def test_in_place_dtype_change_shows_in_the_next_cells_graph() -> None:
     assert graph_dtypes(nb.cells[4]) == {"a": "int64", "tail": "float64"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the namespace fingerprint of a numpy array is (id, shape, strides) without the dtype "
-    "(tensorviews/graph/fingerprint.py, Fingerprinter.value), so the snapshot after the cell "
-    "reuses the last graph whole and the live file is not rewritten: it still says float64",
-)
 def test_in_place_dtype_change_shows_in_the_live_snapshot_after_the_cell(tmp_path: Path) -> None:
     with live_kernel(tmp_path) as kernel:
         path = snapshot_path(tmp_path / "tensorviews", kernel.kernel_id)

@@ -8,7 +8,7 @@ tensors is checked in about a millisecond.
 A fingerprint covers identity, torch's version counter (bumped by every in-place write and
 by ``resize_``/``set_``/``t_``) and data address (``.data =`` swaps the memory without a version
 bump; the address is a cheaper call than the storage's identity) of every tensor,
-and shape/strides of numpy arrays. Equal ids only mean equal objects while the objects stay
+and shape/strides/dtype of numpy arrays. Equal ids only mean equal objects while the objects stay
 alive: the snapshotter drops the shortcut as soon as any object it saw has died (weak
 reference callbacks), since a new object may then sit at the old address.
 
@@ -143,7 +143,8 @@ class Fingerprinter:
             grad_id = id(grad) if grad is not None else 0
             return (self._tensors((value,)), value.requires_grad, grad_id)
         if self.array_type is not None and tp is self.array_type:
-            return (id(value), value.shape, value.strides)
+            # The dtype too: ``a.dtype = np.int64`` reinterprets the same memory in place.
+            return (id(value), value.shape, value.strides, value.dtype)
         if tp is list or tp is tuple:
             return self._sequence(value, depth)
         if tp is dict and len(value) > MAX_DICT_ITEMS and depth < 3:

@@ -80,7 +80,7 @@ def test_page_draws_picture_first_sizes_in_units_escapes_names_and_follows_the_k
         assert any("· 64.0 MiB" in text and f"pinned['{INJECTED}']" in text for text in texts)
         # The note, with the user's name in it, as text.
         assert any(
-            note.startswith(f"pinned['{INJECTED}'] (64.0 KiB) keeps storage")
+            note.startswith(f"pinned['{INJECTED}'] (64.0 KiB) keeps its storage")
             and "(64.0 MiB) alive" in note
             for note in first["notes"]
         ), first["notes"]

@@ -27,7 +27,7 @@ def test_small_view_pinning_a_big_storage_is_flagged_with_sizes_and_fix() -> Non
     assert (waste.used_bytes, waste.storage_bytes) == (64 * 4, 64 * 8192 * 4)
     annotated, _ = annotate(graph, None)
     (note,) = annotated.notes
-    assert note.startswith("last (256 B) keeps storage") and "`last = last.clone()`" in note
+    assert note.startswith("last (256 B) keeps its storage") and "`last = last.clone()`" in note
     assert "torch.save" in note and "2.0 MiB" in note
     assert ("s0", "pinned by small views") in annotated.marks or any(
         why == "pinned by small views" for _, why in annotated.marks

@@ -37,7 +37,7 @@ def test_ten_thousand_tensors_give_the_capped_view_with_its_note_and_a_picture(
             assert 1 <= len(view["tensors"]) <= 300
             notes = view["notes"]
             assert any(
-                note.startswith("h (64.0 KiB) keeps storage") and "(64.0 MiB) alive" in note
+                note.startswith("h (64.0 KiB) keeps its storage") and "(64.0 MiB) alive" in note
                 for note in notes
             ), notes
             if not query:  # `all=1` draws the first 300 in namespace order

@@ -208,7 +208,7 @@ def test_a_small_view_of_a_big_storage_is_visible_on_its_strip_with_the_rest_unu
     (unused, used) = (w for _, w in fills)
     assert used >= 2 and unused > 50 * used  # to scale, and still visible
     assert any("views reach 32.0 KiB of 64.0 MiB" in t for t in svg_texts(storage))
-    assert "keeps storage of last (64.0 MiB) alive" in shown.notes[0]
+    assert "last (32.0 KiB) keeps its storage (64.0 MiB) alive" in shown.notes[0]
 
 
 @needs_dot

@@ -32,7 +32,7 @@ kernel_b = torch.rand(2, 2)
 row_a = kernel_a[0]
 """
 # The last column of 64 MiB of activations: a 4 KiB view that keeps all of them alive, which
-# the view notes ("last_col (4.0 KiB) keeps storage s.. (64.0 MiB) alive") and marks.
+# the view notes ("last_col (4.0 KiB) keeps its storage (64.0 MiB) alive") and marks.
 PINNED = """acts = torch.zeros(1024, 16384)
 last_col = acts[:, -1]
 del acts
@@ -59,7 +59,7 @@ def write_notebook(path: Path) -> None:
     graph = next(
         o["data"][GRAPH_MIME] for o in nb.cells[2].outputs if GRAPH_MIME in o.get("data", {})
     )
-    if "dot" not in graph or not any("keeps storage" in n for n in graph.get("notes", [])):
+    if "dot" not in graph or not any("keeps its storage" in n for n in graph.get("notes", [])):
         raise SystemExit(f"%tensorgraph gave no view document with the pinned-memory note: {graph}")
     nbformat.write(nb, path)
 

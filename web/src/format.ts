@@ -27,6 +27,17 @@ export function tensorTitle(tensor: TensorNode): string {
 }
 
 /**
+ * What a storage is called: after its owner ("storage of acts"), as the cores' drawing titles
+ * it; else after a tensor on it; its id only when nothing drawn is on it.
+ */
+export function storageTitle(storage: StorageNode, graph?: StorageGraph): string {
+  const owner =
+    graph?.tensors.find((t) => t.id === storage.owner) ??
+    graph?.tensors.find((t) => t.storage === storage.id);
+  return owner ? `storage of ${tensorTitle(owner)}` : `storage ${storage.id}`;
+}
+
+/**
  * Every fact about a tensor, one `key: value` line each (tooltips and the details pane).
  * `graph` names the tensor it is a view of by that tensor's name (not its id) when it is drawn.
  */
@@ -40,7 +51,7 @@ export function tensorDetails(tensor: TensorNode, graph?: StorageGraph): string[
     `offset: ${tensor.offset ?? '?'} elements${tensor.byteOffset === null ? '' : ` (${tensor.byteOffset} B)`}`,
     `device: ${tensor.device}`,
     `layout: ${tensor.layout}`,
-    `storage: ${tensor.storage ?? '(none)'}`,
+    `storage: ${storageName(tensor.storage, graph)}`,
     `size: ${formatBytes(tensor.logicalNbytes)}`,
   ];
   if (tensor.base) {
@@ -55,11 +66,17 @@ export function tensorDetails(tensor: TensorNode, graph?: StorageGraph): string[
   return lines;
 }
 
-export function storageDetails(storage: StorageNode, viewCount: number): string[] {
+function storageName(id: string | null, graph?: StorageGraph): string {
+  if (id === null) return '(none)';
+  const storage = graph?.storages.find((s) => s.id === id);
+  return storage ? storageTitle(storage, graph).replace(/^storage /, '') : id;
+}
+
+export function storageDetails(storage: StorageNode, viewCount: number, graph?: StorageGraph): string[] {
   const lines = [
-    `storage: ${storage.id}`,
+    `storage: ${storageTitle(storage, graph).replace(/^storage /, '')}`,
     `device: ${storage.device}${storage.pinned ? ' (pinned)' : ''}`,
-    `size: ${formatBytes(storage.nbytes)}`,
+    `size: ${formatBytes(storage.nbytes)}${storage.allocated ? '' : ' (not allocated: meta or fake)'}`,
     `libraries: ${storage.libraries.join(', ') || '?'}`,
     `views: ${viewCount}`,
   ];
@@ -75,12 +92,12 @@ export function groupDetails(group: GroupNode): string[] {
   ];
 }
 
-/** What a marked node is called in the line under the picture: a tensor's name, `storage s0`, a group's label. */
+/** What a marked node is called in the line under the picture: a tensor's name, `storage of acts`, a group's label. */
 export function markedNodeName(graph: StorageGraph, id: string): string {
   const tensor = graph.tensors.find((t) => t.id === id);
   if (tensor) return tensorTitle(tensor);
   const storage = graph.storages.find((s) => s.id === id);
-  if (storage) return `storage ${storage.id} (${formatBytes(storage.nbytes)})`;
+  if (storage) return `${storageTitle(storage, graph)} (${formatBytes(storage.nbytes)})`;
   const group = graph.groups.find((g) => g.id === id);
   return group ? group.label : id;
 }

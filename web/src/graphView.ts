@@ -13,7 +13,7 @@
 
 import { instance, type Viz } from '@viz-js/viz';
 import { type EdgeRef, type NodeRef, edgeRef, markClasses, nodeRef } from './drawing';
-import { groupDetails, markLine, storageDetails, tensorDetails, tensorTitle } from './format';
+import { groupDetails, markLine, storageDetails, storageTitle, tensorDetails, tensorTitle } from './format';
 import type { StorageGraph } from './model';
 import { aliasedTensorCount, sharingSet } from './sharing';
 import { PanZoom } from './panZoom';
@@ -223,7 +223,9 @@ export class GraphView {
       if (ref.kind === 'storage') {
         group.classList.add('tv-storage-edge');
         push(drawing.storageEdges, `${ref.tensor}->${ref.storage}`, group);
-        this.setTitle(group, [`${names.get(ref.tensor)} is a view of storage ${ref.storage}`]);
+        const storage = graph.storages.find((st) => st.id === ref.storage);
+        const title = storage ? storageTitle(storage, graph) : `storage ${ref.storage}`;
+        this.setTitle(group, [`${names.get(ref.tensor)} is a view of ${title}`]);
       } else if (ref.kind === 'base') {
         group.classList.add('tv-base-edge');
         push(drawing.baseEdges, `${ref.tensor}->${ref.base}`, group);
@@ -255,7 +257,7 @@ export class GraphView {
   private nodeDetails(graph: StorageGraph, ref: NodeRef, views: Map<string, number>): string[] {
     const marks = graph.marks.filter((m) => m.id === ref.id).map((m) => `marked: ${m.why}`);
     if (ref.kind === 'tensor') return [...tensorDetails(graph.tensors.find((t) => t.id === ref.id)!, graph), ...marks];
-    if (ref.kind === 'storage') return [...storageDetails(graph.storages.find((s) => s.id === ref.id)!, views.get(ref.id) ?? 0), ...marks];
+    if (ref.kind === 'storage') return [...storageDetails(graph.storages.find((s) => s.id === ref.id)!, views.get(ref.id) ?? 0, graph), ...marks];
     return [...groupDetails(graph.groups.find((g) => g.id === ref.id)!), ...marks];
   }
 
@@ -408,8 +410,8 @@ export class GraphView {
       this.mark(drawing.storageEdges.get(`${t.id}->${storageId}`), 'tv-highlight-edge');
     }
     const storage = graph.storages.find((s) => s.id === storageId)!;
-    this.showDetails(`storage ${storageId}`, [
-      ...storageDetails(storage, views.length),
+    this.showDetails(storageTitle(storage, graph), [
+      ...storageDetails(storage, views.length, graph),
       ...graph.marks.filter((m) => m.id === storageId).map((m) => `marked: ${m.why}`),
       `viewed by: ${views.map(tensorTitle).join(', ') || 'none'}`,
     ]);

@@ -16,6 +16,10 @@ export interface StorageNode {
   nbytes: number | null;
   pinned: boolean;
   libraries: string[];
+  /** False for meta and fake tensors' storages: a size with no memory behind it. */
+  allocated: boolean;
+  /** Id of the tensor it is named after ("storage of acts"), when drawn. */
+  owner: string | null;
 }
 
 export interface TensorNode {
@@ -156,6 +160,8 @@ export function parseGraph(value: unknown): StorageGraph {
     nbytes: optInt(s.nbytes),
     pinned: s.pinned === true,
     libraries: strings(s.libraries),
+    allocated: s.allocated !== false,
+    owner: optStr(s.owner),
   }));
   const tensors = list(data, 'tensors').map((t, i): TensorNode => ({
     id: requireId(t, `tensors[${i}]`),

@@ -97,7 +97,7 @@ describe('Storage Graph panel webview (headless Chromium, strict CSP)', { timeou
     assert.equal(await drawn.textContent('.tv-summary'), '5 tensors · 2 storages · 5 sharing memory');
     const texts = await drawn.$$eval('svg text', (nodes) => nodes.map((n) => n.textContent));
     // The labels are the cores' (tensorviews/render/dot.py), not a second drawing.
-    for (const text of ['row_a', 'storage s0', '16 B · torch', '3 views', 'stride (1,) · offset 0', 'view of']) {
+    for (const text of ['row_a', 'storage of a', '16 B · torch', '3 views', 'stride (1,) · offset 0', 'view of a']) {
       assert.ok(texts.includes(text), `${text} in ${JSON.stringify(texts)}`);
     }
     const f = await facts(drawn);
@@ -183,8 +183,8 @@ describe('Storage Graph panel webview (headless Chromium, strict CSP)', { timeou
     const page = await panelWith('pinned');
     const notes = await page.$$eval('.tv-notes .tv-note', (nodes) => nodes.map((n) => n.textContent));
     assert.equal(notes.length, 2, JSON.stringify(notes));
-    assert.match(notes[0]!, /^h \(4\.0 KiB\) keeps storage s0 \(64\.0 MiB\) alive: `h = h\.clone\(\)` frees 64\.0 MiB/);
-    assert.equal(notes[1], 'storage s0 (64 MiB): pinned by small views');
+    assert.match(notes[0]!, /^h \(4\.0 KiB\) keeps its storage \(64\.0 MiB\) alive: `h = h\.clone\(\)` frees 64\.0 MiB/);
+    assert.equal(notes[1], 'storage of h (64 MiB): pinned by small views');
     // The notes are below the drawing's box.
     const box = (await page.locator('.tv-viewport').boundingBox())!;
     const note = (await page.locator('.tv-notes .tv-note').first().boundingBox())!;
@@ -228,7 +228,7 @@ describe('Storage Graph panel webview (headless Chromium, strict CSP)', { timeou
     await page.locator(node('t0')).click();
     assert.equal(await page.textContent('.tv-details-title'), '<img src=x onerror=alert(1)>');
     const note = await page.textContent('.tv-notes .tv-note');
-    assert.match(note ?? '', /^<b onmouseover=alert\(2\)>pin<\/b> \(2\.0 KiB\) keeps storage s1/);
+    assert.match(note ?? '', /^<b onmouseover=alert\(2\)>pin<\/b> \(2\.0 KiB\) keeps its storage \(2\.0 MiB\)/);
     assert.equal(await page.locator('img, b, .tv-notes *:not(.tv-note)').count(), 0, 'no element made from a name');
     await page.hover('.tv-notes .tv-note');
     const f = await facts(page);
@@ -314,7 +314,7 @@ describe('notebook output renderer (headless Chromium)', { timeout: 120000 }, ()
     await page.locator(node('t2')).click();
     assert.ok((await classesOf(page, 't1')).includes('tv-shares-elements'), 'x_row shares memory with x');
     assert.match((await page.textContent('#output .tv-details')) ?? '', /view of: x\n/);
-    assert.match((await page.textContent('#output .tv-notes')) ?? '', /h \(4\.0 KiB\) keeps storage s0 \(64\.0 MiB\) alive/);
+    assert.match((await page.textContent('#output .tv-notes')) ?? '', /h \(4\.0 KiB\) keeps its storage \(64\.0 MiB\) alive/);
     assert.ok((await classesOf(page, 's0')).includes('tv-mark-pinned'));
     assert.equal(await page.$eval('#tensorviews-graph-styles', (s) => s.tagName), 'STYLE');
     assert.deepEqual((await facts(page)).csp, []);

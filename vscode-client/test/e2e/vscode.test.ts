@@ -285,7 +285,7 @@ describe('Tensor Views in a real VS Code (code-server)', { timeout: 300000 }, ()
     assert.equal(await frame.locator('.tv-caption').textContent(), `demo.ipynb (kernel ${kernelId})`);
     // The live view's insight: the 4 KiB column keeps 64 MiB of activations alive.
     const notes = await frame.locator('.tv-notes .tv-note').allTextContents();
-    assert.ok(notes.some((n) => /^last_col \(4\.0 KiB\) keeps storage s\d+ \(64\.0 MiB\) alive/.test(n)), JSON.stringify(notes));
+    assert.ok(notes.some((n) => /^last_col \(4\.0 KiB\) keeps its storage \(64\.0 MiB\) alive/.test(n)), JSON.stringify(notes));
     assert.ok(notes.some((n) => /^storage s\d+ \(64 MiB\): pinned by small views$/.test(n)), JSON.stringify(notes));
     assert.equal(await frame.locator('g.node.tv-storage.tv-mark-pinned').count(), 1);
     await shot('e2e-panel');
@@ -309,7 +309,7 @@ describe('Tensor Views in a real VS Code (code-server)', { timeout: 300000 }, ()
     assert.ok(names.includes('nb_a') && names.includes('row_a') && names.includes('last_col'));
     for (const name of names) assert.ok(texts.includes(name), `${name} in ${JSON.stringify(texts)}`);
     // The view's note, the same words as the kernel's own output, under the picture.
-    const pinnedNote = (graph.notes as string[]).find((n) => n.includes('keeps storage'));
+    const pinnedNote = (graph.notes as string[]).find((n) => n.includes('keeps its storage'));
     assert.ok(pinnedNote, JSON.stringify(graph.notes));
     const notes = await output.$$eval('.tv-notebook .tv-notes .tv-note', (nodes) => nodes.map((n) => n.textContent));
     assert.ok(notes.includes(pinnedNote), `${pinnedNote} in ${JSON.stringify(notes)}`);
@@ -357,7 +357,7 @@ describe('Tensor Views in a real VS Code (code-server)', { timeout: 300000 }, ()
     assert.ok(texts.includes('weights'), JSON.stringify(texts));
     assert.ok(!texts.includes('caller_only'), JSON.stringify(texts));
     const notes = await frame.locator('.tv-notes .tv-note').allTextContents();
-    assert.ok(notes.some((n) => /^last_col \(4\.0 KiB\) keeps storage s\d+ \(64\.0 MiB\) alive/.test(n)), JSON.stringify(notes));
+    assert.ok(notes.some((n) => /^last_col \(4\.0 KiB\) keeps its storage \(64\.0 MiB\) alive/.test(n)), JSON.stringify(notes));
     assert.equal(await frame.locator('g.node.tv-storage.tv-mark-pinned').count(), 1);
     await frame.locator('g.node.tv-tensor:has(text:text-is("row"))').click();
     assert.match((await frame.locator('.tv-details').textContent()) ?? '', /shares elements with: small/);

@@ -42,7 +42,7 @@ describe('format', () => {
 
   it('describes marks and folded groups in words', () => {
     const pinned = parseGraph(fixture('pinned'));
-    assert.equal(markLine(pinned, pinned.marks[0]!), 'storage s0 (64 MiB): pinned by small views');
+    assert.equal(markLine(pinned, pinned.marks[0]!), 'storage of h (64 MiB): pinned by small views');
     const folded = parseGraph(fixture('folded'));
     assert.deepEqual(groupDetails(folded.groups[0]!).slice(0, 3), ['2 more tensors/arrays under model.1.*', 'device: cpu', 'size: 24 B']);
   });

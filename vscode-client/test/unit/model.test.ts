@@ -21,7 +21,7 @@ describe('parseGraph', () => {
   it('reads the notes, marks and groups the view put in the document', () => {
     const pinned = parseGraph(fixture('pinned'));
     assert.equal(pinned.notes.length, 1);
-    assert.match(pinned.notes[0]!, /^h \(4\.0 KiB\) keeps storage s0 \(64\.0 MiB\) alive/);
+    assert.match(pinned.notes[0]!, /^h \(4\.0 KiB\) keeps its storage \(64\.0 MiB\) alive/);
     assert.deepEqual(pinned.marks, [{ id: 's0', why: 'pinned by small views' }]);
     const folded = parseGraph(fixture('folded'));
     assert.deepEqual(folded.groups[0], { id: 'g0', label: 'model.1.*', device: 'cpu', count: 2, nbytes: 24 });
