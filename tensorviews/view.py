@@ -357,6 +357,9 @@ def _capped(
         storage_of = index.tensor_storage
         counts = Counter(storage_of[p] for p in positions)
         shared = {s for s, n in counts.items() if n > 1 and s >= 0}
+        # Storages the notes speak of (pinned by small views) rank with the shared ones.
+        shared |= {graph.storage_position(node) for node, _ in graph.marks
+                   if node.startswith("s")}
         on_shared = [storage_of[p] in shared for p in positions]
         first = list(compress(positions, on_shared))
         then = list(compress(positions, map(operator.not_, on_shared)))
@@ -401,9 +404,29 @@ def _with_members(
         if prefix is None:
             prefix = prefixes[stem] = _prefix(label, depth)
         found = members.get((devices[p], prefix))
+        if found is None:  # folded into the group of every other name
+            found = members.get((devices[p], OTHER_NAMES))
         if found is not None and len(found) < MAX_MEMBERS:
             found.append(label)
     return tuple(replace(g, members=tuple(members[(g.device, g.label)])) for g in groups)
+
+
+# The label of the group that takes what is left when even one-component prefixes give too
+# many groups (ten thousand top-level names): every other name.
+OTHER_NAMES = "*"
+
+
+def _fold_smallest(buckets: dict[tuple[str, str], list[int]]) -> dict[tuple[str, str], list[int]]:
+    """At most ``MAX_GROUPS`` groups: the biggest by bytes as they are, the rest one group per
+    device labelled ``OTHER_NAMES``."""
+    devices = {device for device, _ in buckets}
+    ranked = sorted(buckets.items(), key=lambda item: -item[1][1])
+    kept = dict(ranked[: max(1, MAX_GROUPS - len(devices))])
+    for (device, _), (count, nbytes) in ranked[len(kept):]:
+        totals = kept.setdefault((device, OTHER_NAMES), [0, 0])
+        totals[0] += count
+        totals[1] += nbytes
+    return kept
 
 
 def _groups(
@@ -428,6 +451,8 @@ def _groups(
         if len(buckets) <= MAX_GROUPS or depth == 1:
             break
         depth -= 1
+    if len(buckets) > MAX_GROUPS:
+        buckets = _fold_smallest(buckets)
     return tuple(
         GroupNode(id=f"g{n}", label=prefix, device=device, count=count, nbytes=nbytes)
         for n, ((device, prefix), (count, nbytes)) in enumerate(buckets.items(), start)

@@ -15,7 +15,7 @@ import pytest
 import torch
 from torch import nn
 
-from tensorviews import Snapshotter, snapshot
+from tensorviews import Snapshotter, snapshot, view_json
 from tensorviews.insight import diff_graphs
 from tensorviews.view import ViewOptions, view, view_document
 from tests.kernel_ext.notebook_runner import display_bundles, run_cells, stream_text
@@ -353,3 +353,17 @@ def test_the_node_caps_groups_list_their_members_for_a_client_to_expand() -> Non
         drawn = {n for t in doc["tensors"] for n in t["names"]}
         assert len(group["members"]) == 500 and not drawn & set(group["members"])
         assert set(group["members"]) <= {f"rows[{i}]" for i in range(1000)}
+
+
+def test_ten_thousand_top_level_names_fold_into_few_groups_and_the_pinned_view_is_drawn() -> None:
+    namespace: dict[str, object] = {f"t{i}": torch.zeros(3) for i in range(10_000)}
+    acts = torch.zeros(2048, 8192)
+    namespace["h"] = acts[:, -1]
+    del acts
+    document = json.loads(view_json(namespace, show_all=True))
+    assert len(document["tensors"]) == 300
+    assert len(document["groups"]) <= 40
+    assert sum(g["count"] for g in document["groups"]) == 10_001 - 300
+    # What the note speaks of is drawn, whatever its place among the names.
+    assert any(t["names"] == ["h"] for t in document["tensors"])
+    assert any(n.startswith("h (8.0 KiB) keeps its storage (64.0 MiB)") for n in document["notes"])
