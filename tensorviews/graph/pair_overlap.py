@@ -11,8 +11,10 @@ arithmetic of ``overlap.layouts_overlap``.
   byte. Meta tensors have no addresses (every meta storage starts at 0): two of them overlap
   only on one storage.
 - Tensor subclasses are read with torch function dispatch disabled: their
-  ``__torch_function__`` never runs. Layouts without one strided storage (sparse, nested,
-  wrapper subclasses with no memory of their own) raise ``TypeError`` with the reason.
+  ``__torch_function__`` never runs. A DTensor (or FunctionalTensor) is compared on the tensor
+  it wraps: on each rank, its local shard. Layouts without one strided storage (sparse, nested,
+  fake tensors, other wrapper subclasses with no memory of their own) raise ``TypeError`` with
+  the reason.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
+from tensorviews.graph.distributed import read_subclass, subclass_kind
 from tensorviews.graph.overlap import Layout, layouts_overlap
 
 
@@ -56,6 +59,12 @@ def _memory(value: Any) -> _Memory:
         if tp is torch.Tensor or tp is torch.nn.Parameter:
             return _torch_memory(value, torch)
         with torch._C.DisableTorchFunctionSubclass():
+            # A DTensor's or FunctionalTensor's elements here are those of the tensor it
+            # wraps (this rank's local shard): compared where they really lie.
+            if subclass_kind(tp, torch) in ("dtensor", "functional"):
+                inner = read_subclass(value, torch)
+                if inner is not None and inner.inner is not None:
+                    return _memory(inner.inner)
             return _torch_memory(value, torch)
     np = sys.modules.get("numpy")
     if np is not None and issubclass(tp, np.ndarray):

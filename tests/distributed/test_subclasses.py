@@ -157,3 +157,20 @@ def test_fake_module_parameters_warn_nothing_from_cell_to_cell() -> None:
     node = tensor(graph, "model.weight")
     assert node["type"] == "FakeTensor" and node["is_parameter"]
     assert not storage(graph, node["storage"])["allocated"]
+
+
+def test_overlaps_compares_a_dtensor_on_its_local_shard() -> None:
+    import torch.distributed as dist
+    from torch.distributed.device_mesh import init_device_mesh
+    from torch.distributed.tensor import DTensor, Replicate
+
+    dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
+    try:
+        mesh = init_device_mesh("cpu", (1,))
+        source = torch.arange(12.0).reshape(3, 4)
+        replicated = DTensor.from_local(source, mesh, [Replicate()], run_check=False)
+        assert tensorviews.overlaps(replicated, source[1])
+        assert tensorviews.overlaps(source[:, 0], replicated)
+        assert not tensorviews.overlaps(replicated, torch.zeros(3, 4))
+    finally:
+        dist.destroy_process_group()
