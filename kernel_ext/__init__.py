@@ -5,7 +5,7 @@ statements are checked before they run, and a snapshot file feeds the editor. Th
 the cores' (``tensorviews``); the names below are re-exported for scripts that used them here.
 """
 
-from tensorviews import (
+from tensorviews.graph import (
     MIME_TYPE,
     SCHEMA,
     OverlapEdge,

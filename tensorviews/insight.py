@@ -26,7 +26,7 @@ from tensorviews.graph.model import (
     TensorNode,
 )
 from tensorviews.graph.namespace_walk import CATEGORIES
-from tensorviews.render.dot import format_bytes
+from tensorviews.sizes import format_bytes
 
 DEFAULT_MIN_WASTE = 1 << 20  # bytes a storage must hold beyond what its views reach
 DEFAULT_MIN_RATIO = 4.0  # storage size / bytes its views reach

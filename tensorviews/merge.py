@@ -24,6 +24,7 @@ from typing import Any
 
 from tensorviews.graph.model import StorageGraph
 from tensorviews.live.files import write_atomic
+from tensorviews.sizes import format_bytes, format_dims
 
 RANK_SCHEMA = "tensorviews.rank-snapshot/1"
 MAX_FILE_BYTES = 256 * 1024 * 1024  # a graph of a few hundred thousand tensors
@@ -237,17 +238,6 @@ def _extent(global_shape: list[int], shape: list[int], offset: list[int]) -> str
     return ", ".join(parts) or "whole"
 
 
-def format_bytes(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} B"
-
-
-def _dims(values: list[int]) -> str:
-    return "(" + ", ".join(map(str, values)) + ("," if len(values) == 1 else "") + ")"
 
 
 def to_text(merged: Merged) -> str:
@@ -255,7 +245,7 @@ def to_text(merged: Merged) -> str:
     header = ["tensor", "global", "placements", *(f"rank {r}" for r in merged.ranks)]
     table = [header]
     for row in merged.rows:
-        cells = [row.name, _dims(row.global_shape), ", ".join(row.placements) or "-"]
+        cells = [row.name, format_dims(row.global_shape), ", ".join(row.placements) or "-"]
         for r in merged.ranks:
             piece = row.pieces.get(r)
             if piece is None:

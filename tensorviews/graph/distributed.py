@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from tensorviews.sizes import format_dims
+
 if TYPE_CHECKING:
     from tensorviews.graph.model import TensorNode
 
@@ -310,11 +312,11 @@ def dtensor_summary(info: DTensorInfo, is_parameter: bool) -> list[str]:
     """Label lines: ``DTensor parameter · global (4096, 4096) · [Shard(0)] on mesh (4,)`` and
     ``this rank: rows 3072-4095``, with padding and pending reductions said plainly."""
     kind = "DTensor parameter" if is_parameter else "DTensor"
-    mesh = _dims(info.mesh.shape)
+    mesh = format_dims(info.mesh.shape)
     if info.mesh.dim_names:
         mesh += " " + ",".join(info.mesh.dim_names)
     lines = [
-        f"{kind} · global {_dims(info.global_shape)} · [{', '.join(info.placements)}] "
+        f"{kind} · global {format_dims(info.global_shape)} · [{', '.join(info.placements)}] "
         f"on mesh {mesh}"
     ]
     lines.append("this rank: " + _piece(info))
@@ -342,9 +344,6 @@ def _piece(info: DTensorInfo) -> str:
             parts.append(f"{word} {start}-{start + local - 1}" if local else f"{word}: none")
     return ", ".join(parts) if parts else "the whole tensor"
 
-
-def _dims(values: tuple[int, ...]) -> str:
-    return "(" + ", ".join(map(str, values)) + ("," if len(values) == 1 else "") + ")"
 
 
 def flat_param_info(t: Any) -> FlatParamInfo | None:
@@ -402,7 +401,7 @@ def flat_param_summary(info: FlatParamInfo) -> list[str]:
                 *flat_param_summary(FlatParamInfo(info.segments, 0))[1:]]
     lines = [f"FSDP flat parameter · {len(info.segments)} original parameters"]
     for s in info.segments:
-        head = f"{s.name} {_dims(s.shape)}"
+        head = f"{s.name} {format_dims(s.shape)}"
         if not s.in_shard:
             lines.append(f"{head}: not in this rank's shard")
             continue

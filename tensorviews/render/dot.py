@@ -19,6 +19,7 @@ from itertools import pairwise
 
 from tensorviews.graph.distributed import distributed_lines
 from tensorviews.graph.model import GroupNode, MemoryTotal, StorageGraph, StorageNode, TensorNode
+from tensorviews.sizes import format_bytes, format_dims
 
 MAX_NAMES_SHOWN = 3
 # Lone units (a tensor alone on its storage, a group) per row of a device's cluster.
@@ -35,16 +36,6 @@ class GraphvizMissing(RuntimeError):
     """The ``dot`` program is not installed: text and JSON output still work."""
 
 
-def format_bytes(n: int | None) -> str:
-    if n is None:
-        return "? B"
-    size = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} B"  # unreachable; keeps type checkers happy
-
 
 def _quoted(text: str) -> str:
     """A DOT quoted string; backslashes are doubled so escString (\\N, \\G, \\l) stays inert."""
@@ -57,11 +48,6 @@ def _h(text: str) -> str:
     # after entity decoding: a doubled backslash is the only way to show one.
     return html.escape(text, quote=True).replace("\\", "\\\\")
 
-
-def format_dims(values: tuple[int, ...] | None) -> str:
-    if values is None:
-        return "?"
-    return "(" + ", ".join(str(v) for v in values) + ("," if len(values) == 1 else "") + ")"
 
 
 def cluster_key(device: str, pinned: bool) -> str:

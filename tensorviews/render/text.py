@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from tensorviews.graph.distributed import distributed_lines
 from tensorviews.graph.model import StorageGraph, StorageNode, TensorNode
-from tensorviews.render.dot import format_bytes, format_dims, header_lines, storage_title
+from tensorviews.render.dot import header_lines, storage_title
+from tensorviews.sizes import format_bytes, format_dims
 
 
 def storage_owner(s: StorageNode, views: list[TensorNode]) -> TensorNode | None:
