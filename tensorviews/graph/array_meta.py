@@ -18,16 +18,14 @@ from types import ModuleType
 from typing import Any
 
 from tensorviews.graph.distributed import (
-    DTensorInfo,
-    FlatParamInfo,
     Subclass,
-    UnshardedInfo,
     flat_param_info,
     original_param_info,
     read_subclass,
     unsharded_info,
 )
 from tensorviews.graph.overlap import Layout, has_internal_overlap
+from tensorviews.graph.sharding import DTensorInfo, FlatParamInfo, UnshardedInfo
 
 # Storage identity inside one snapshot. torch: the StorageImpl's address (unique while it is
 # alive, and every storage is alive while a snapshot is taken). numpy: the id() of the object

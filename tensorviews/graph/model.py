@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, overload
 
-from tensorviews.graph.distributed import DTensorInfo, FlatParamInfo, UnshardedInfo
 from tensorviews.graph.overlap import Layout
+from tensorviews.graph.sharding import DTensorInfo, FlatParamInfo, UnshardedInfo
 
 SCHEMA = "tensorviews.graph/1"
 MIME_TYPE = "application/vnd.tensorviews.graph+json"
