@@ -28,11 +28,11 @@ from typing import NoReturn
 
 from lsp_server.discovery import Candidate, discover, reason
 from lsp_server.limits import DEFAULT_MAX_FILE_SIZE, describe_size, parse_size, too_big
-from tensorviews.rules import RULE_CODES, Finding, find_swap_hazards, find_swap_hazards_in_cells
+from lsp_server.reports import Reported, Unreadable
+from tensorviews.rules import RULE_CODES, find_swap_hazards, find_swap_hazards_in_cells
 from tensorviews.rules.model import SEVERITY_RANK
 from tensorviews.rules.notebook_cells import NotebookError, code_cells
 
-UNREADABLE_CODE = "TV000"
 # A notebook's JSON carries outputs (images, tables) besides its code: the size limit applies to
 # the code cells' text, and the file itself may be this many times larger.
 NOTEBOOK_FILE_FACTOR = 32
@@ -45,58 +45,6 @@ class UsageError(Exception):
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise UsageError(message)
-
-
-@dataclass(frozen=True)
-class Reported:
-    """One finding with the file (and notebook cell) it belongs to."""
-
-    path: str
-    cell: int | None
-    finding: Finding
-
-    def as_json(self) -> dict[str, object]:
-        span = self.finding.range
-        return {
-            "path": self.path,
-            "cell": self.cell,
-            "line": span.line,
-            "column": span.column + 1,
-            "end_line": span.end_line,
-            "end_column": span.end_column + 1,
-            "code": self.finding.code,
-            "severity": self.finding.severity,
-            "message": self.finding.message,
-        }
-
-    def as_text(self) -> str:
-        span = self.finding.range
-        where = self.path if self.cell is None else f"{self.path}[cell {self.cell}]"
-        return f"{where}:{span.line}:{span.column + 1}: {self.finding.code} {self.finding.message}"
-
-
-@dataclass(frozen=True)
-class Unreadable:
-    """A file that could not be checked, and why (plain words, no path)."""
-
-    path: str
-    problem: str
-
-    def as_json(self) -> dict[str, object]:
-        return {
-            "path": self.path,
-            "cell": None,
-            "line": 1,
-            "column": 1,
-            "end_line": 1,
-            "end_column": 1,
-            "code": UNREADABLE_CODE,
-            "severity": "error",
-            "message": self.problem,
-        }
-
-    def as_text(self) -> str:
-        return f"error: {self.path}: {self.problem}"
 
 
 @dataclass(frozen=True)

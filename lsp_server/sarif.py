@@ -18,8 +18,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from lsp_server.cli import Reported, Unreadable
 from lsp_server.related import related_places
+from lsp_server.reports import Reported, Unreadable
 from lsp_server.version import server_version
 from tensorviews.rules import RULES, Range
 
