@@ -7,29 +7,16 @@ language server sends these as LSP `relatedInformation` and the CLI's SARIF as
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from tensorviews.rules import Finding, Range
+from tensorviews.rules import Finding, RelatedLocation
 
 
-@dataclass(frozen=True)
-class RelatedPlace:
-    """One related location of a finding, with what happens there."""
-
-    range: Range
-    message: str
-
-
-def related_places(finding: Finding) -> tuple[RelatedPlace, ...]:
-    """The finding's related places: the rules' own `Finding.related` (range and message, in
-    source order) where the rules give them, else the stores that clobber what it reads."""
-    # `related` is the rules' typed field (RelatedLocation); read by name so this module works
-    # with rules that predate it.
-    given = getattr(finding, "related", ())
-    if given:
-        return tuple(RelatedPlace(range=place.range, message=place.message) for place in given)
+def related_places(finding: Finding) -> tuple[RelatedLocation, ...]:
+    """The rules' own related places (range and message, in source order); for a finding that
+    carries none, the stores that clobber what it reads."""
+    if finding.related:
+        return finding.related
     return tuple(
-        RelatedPlace(
+        RelatedLocation(
             range=clobber.written_range,
             message=f"the store into `{clobber.written_by}` overwrites what `{clobber.read}` reads",
         )
