@@ -15,10 +15,14 @@ from typing import Any
 import torch
 from torch import nn
 
-from tensorviews import snapshot
-from tensorviews.view import ViewOptions, view
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # examples/ beside the package, when run as a script
 
-IMAGES = Path(__file__).resolve().parents[1] / "docs" / "images"
+from examples.models import Llama  # noqa: E402
+from tensorviews import snapshot  # noqa: E402
+from tensorviews.view import ViewOptions, view  # noqa: E402
+
+IMAGES = REPO / "docs" / "images"
 
 
 def encoder_with_adamw() -> dict[str, Any]:
@@ -30,31 +34,6 @@ def encoder_with_adamw() -> dict[str, Any]:
     model(torch.rand(4, 2, 512)).sum().backward()
     opt.step()
     return {"model": model, "opt": opt}
-
-
-class Block(nn.Module):
-    def __init__(self, d: int, ff: int) -> None:
-        super().__init__()
-        self.input_layernorm = nn.RMSNorm(d)
-        self.q_proj = nn.Linear(d, d, bias=False)
-        self.k_proj = nn.Linear(d, d, bias=False)
-        self.v_proj = nn.Linear(d, d, bias=False)
-        self.o_proj = nn.Linear(d, d, bias=False)
-        self.post_attention_layernorm = nn.RMSNorm(d)
-        self.gate_proj = nn.Linear(d, ff, bias=False)
-        self.up_proj = nn.Linear(d, ff, bias=False)
-        self.down_proj = nn.Linear(ff, d, bias=False)
-
-
-class Llama(nn.Module):
-    """Llama-7B's shapes, built on meta: no memory, no download."""
-
-    def __init__(self, vocab: int = 32000, d: int = 4096, ff: int = 11008) -> None:
-        super().__init__()
-        self.embed_tokens = nn.Embedding(vocab, d)
-        self.layers = nn.ModuleList(Block(d, ff) for _ in range(32))
-        self.norm = nn.RMSNorm(d)
-        self.lm_head = nn.Linear(d, vocab, bias=False)
 
 
 def llama_on_meta() -> dict[str, Any]:

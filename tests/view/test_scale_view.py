@@ -15,6 +15,7 @@ import pytest
 import torch
 from torch import nn
 
+from examples.models import Llama
 from tensorviews import Snapshotter, snapshot, view_json
 from tensorviews.insight import diff_graphs
 from tensorviews.view import ViewOptions, view, view_document
@@ -88,32 +89,6 @@ def test_totals_match_an_independent_count_with_shared_memory_counted_once() -> 
     assert categories["row"] == "other"
 
 
-class Block(nn.Module):
-    def __init__(self, d: int, ff: int) -> None:
-        super().__init__()
-        self.input_layernorm = nn.RMSNorm(d)
-        self.q_proj = nn.Linear(d, d, bias=False)
-        self.k_proj = nn.Linear(d, d, bias=False)
-        self.v_proj = nn.Linear(d, d, bias=False)
-        self.o_proj = nn.Linear(d, d, bias=False)
-        self.post_attention_layernorm = nn.RMSNorm(d)
-        self.gate_proj = nn.Linear(d, ff, bias=False)
-        self.up_proj = nn.Linear(d, ff, bias=False)
-        self.down_proj = nn.Linear(ff, d, bias=False)
-
-
-class Llama(nn.Module):
-    """Llama-7B's shapes (32 layers, width 4096): on meta it costs no memory to build."""
-
-    def __init__(self, vocab: int = 32000, d: int = 4096, ff: int = 11008) -> None:
-        super().__init__()
-        self.embed_tokens = nn.Embedding(vocab, d)
-        self.layers = nn.ModuleList(Block(d, ff) for _ in range(32))
-        self.norm = nn.RMSNorm(d)
-        self.lm_head = nn.Linear(d, vocab, bias=False)
-
-
-@needs_dot
 def test_a_model_on_meta_is_not_allocated_and_never_counted() -> None:
     with torch.device("meta"):
         model = Llama()
