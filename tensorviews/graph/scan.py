@@ -184,7 +184,7 @@ class Snapshotter:
             and fingerprint == self._last_fingerprint
             and self._last_graph is not None
         ):
-            return self._last_graph
+            return self._in_group(self._last_graph, torch)
         self._deaths.clear()
         # Remembered only once the graph is built: a snapshot that fails half-way must not
         # leave a shortcut to the previous graph behind.
@@ -264,19 +264,27 @@ class Snapshotter:
             and signature == self._last_signature
         ):
             self._last_fingerprint = fingerprint
-            return self._last_graph
+            return self._in_group(self._last_graph, torch)
         memo = _OverlapMemo(self._overlaps, reader.fresh, new_entries)
         graph = build_graph(
             [entry for _, entry in ordered], grouped_problems(problems), truncated, memo, tied,
             self._ranges, categories,
         )
-        group = process_group(torch)
-        if group is not None:
-            graph = replace(graph, rank=group.rank, world_size=group.world_size)
+        graph = self._in_group(graph, torch)
         self._overlaps = memo.current
         self._last_signature = signature
         self._last_graph = graph
         self._last_fingerprint = fingerprint
+        return graph
+
+    def _in_group(self, graph: StorageGraph, torch: ModuleType | None) -> StorageGraph:
+        """``graph`` with this process's rank and world size as they are now: a process group
+        started (or ended) between two unchanged cells shows in the next graph too."""
+        group = process_group(torch)
+        rank, world_size = (group.rank, group.world_size) if group is not None else (None, None)
+        if graph.rank != rank or graph.world_size != world_size:
+            graph = replace(graph, rank=rank, world_size=world_size)
+            self._last_graph = graph
         return graph
 
     def uid_for(self, obj_id: int, obj: Any) -> int:

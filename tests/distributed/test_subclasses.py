@@ -174,3 +174,18 @@ def test_overlaps_compares_a_dtensor_on_its_local_shard() -> None:
         assert not tensorviews.overlaps(replicated, torch.zeros(3, 4))
     finally:
         dist.destroy_process_group()
+
+
+def test_a_process_group_started_between_unchanged_snapshots_shows_its_rank() -> None:
+    import torch.distributed as dist
+
+    snapshots = tensorviews.Snapshotter()
+    namespace = {"x": torch.zeros(3)}
+    assert snapshots.snapshot(namespace).rank is None
+    dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
+    try:
+        graph = snapshots.snapshot(namespace)
+        assert (graph.rank, graph.world_size) == (0, 1)
+    finally:
+        dist.destroy_process_group()
+    assert snapshots.snapshot(namespace).world_size is None
