@@ -29,7 +29,7 @@ def expected_seed_diagnostic(uri: str, source: str = SEED, line: int = 4) -> typ
         related_information=(
             types.DiagnosticRelatedInformation(
                 location=types.Location(uri=uri, range=rng(line, 0, line, 4)),
-                message="the store into `a[0]` overwrites what `a[0]` reads",
+                message="this store runs first and overwrites what a[0] shows",
             ),
         ),
     )
