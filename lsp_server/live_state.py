@@ -224,10 +224,8 @@ def describe(snapshot: KernelSnapshot, name: str) -> str | None:
     if sharers:
         shown = ", ".join(sharers[:_MAX_SHARERS])
         more = len(sharers) - _MAX_SHARERS
-        line += f", shares storage {tensor.storage} with {shown}"
+        line += f", shares memory with {shown}"
         line += f" and {more} more" if more > 0 else ""
-    else:
-        line += f", storage {tensor.storage}"
     return line + ("" if tensor.offset is None else f", offset {tensor.offset}")
 
 

@@ -294,7 +294,7 @@ def test_a_snapshot_file_with_wrong_types_and_markdown_fools_nothing(runtime_dir
                             for d in published["params"]["diagnostics"])
         assert severities == [(0, 1), (1, 3)]  # a: error (live type), b: possible (bad entry)
         hover = server.answer(server.hover(uri, 0, 0))["result"]["contents"]["value"]
-        assert "a: torch.float32 [3] on cpu, storage s0, offset 0" in hover
+        assert "a: torch.float32 [3] on cpu, offset 0" in hover
         assert f"live: kernel `` {kernel_id} ``" in hover
         assert "\n**bold**" not in hover
     finally:

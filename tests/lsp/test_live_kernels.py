@@ -104,10 +104,10 @@ async def test_live_kernel_types_hovers_and_graph_messages(client: LanguageClien
         after = await diagnostics_of(client, uri, lambda d: len(d) == 2)
         assert severities(after) == [(0, error), (2, error)]
 
-        assert "b: torch.float32 [2] on cpu, shares storage s0 with a, offset 2" in (
+        assert "b: torch.float32 [2] on cpu, shares memory with a, offset 2" in (
             await hover_text(client, uri, 2, 0)
         )
-        assert "a: torch.float32 [2, 2] on cpu, shares storage s0 with b, offset 0" in (
+        assert "a: torch.float32 [2, 2] on cpu, shares memory with b, offset 0" in (
             await hover_text(client, uri, 0, 20)  # the live facts join the swap explanation
         )
         assert "xs: list" in await hover_text(client, uri, 1, 16)

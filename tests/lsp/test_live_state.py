@@ -64,14 +64,14 @@ def test_name_at(line: str, column: int, expected: list[str]) -> None:
 
 def test_describe_and_known_types() -> None:
     assert describe(SNAPSHOT, "b") == (
-        "b: torch.float32 [2] on cuda:0, shares storage s3 with a, offset 2"
+        "b: torch.float32 [2] on cuda:0, shares memory with a, offset 2"
     )
     assert describe(SNAPSHOT, "model.w") == (
-        "model.w: torch.float32 [2] on cuda:0, shares storage s3 with a, offset 2"
+        "model.w: torch.float32 [2] on cuda:0, shares memory with a, offset 2"
     )
-    assert describe(SNAPSHOT, "n") == "n: numpy.int64 [] on cpu, storage s4, offset 0"
+    assert describe(SNAPSHOT, "n") == "n: numpy.int64 [] on cpu, offset 0"
     assert describe(SNAPSHOT, "xs") == "xs: list"
-    assert describe(SNAPSHOT, "lone") == "lone: torch.float32 [3] on cpu, storage s9, offset 0"
+    assert describe(SNAPSHOT, "lone") == "lone: torch.float32 [3] on cpu, offset 0"
     assert describe(SNAPSHOT, "nothing") is None
     assert known_types(SNAPSHOT) == (
         {"a": "torch", "b": "torch", "xs": "list", "lone": "torch"}, {"a": 2, "b": 1, "lone": 1}
