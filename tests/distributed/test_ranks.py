@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.distributed.graph_json import storage, tensor
 from tests.distributed.ranks import run_ranks
 
 pytestmark = pytest.mark.slow
@@ -39,14 +40,6 @@ def ranks(request: pytest.FixtureRequest) -> list[dict[str, Any]]:
     return result
 
 
-def tensor(graph: dict[str, Any], name: str) -> dict[str, Any]:
-    found = [t for t in graph["tensors"] if name in t["names"]]
-    assert len(found) == 1, f"{name} not drawn: {graph['problems']}"
-    return found[0]
-
-
-def storage(graph: dict[str, Any], storage_id: str) -> dict[str, Any]:
-    return next(s for s in graph["storages"] if s["id"] == storage_id)
 
 
 def check_dtensor(node: dict[str, Any], facts: dict[str, Any]) -> None:

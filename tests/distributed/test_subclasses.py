@@ -12,16 +12,7 @@ from torch._subclasses.functional_tensor import FunctionalTensor, FunctionalTens
 from torch.testing._internal.two_tensor import TwoTensor
 
 import tensorviews
-
-
-def tensor(graph: dict[str, Any], name: str) -> dict[str, Any]:
-    found = [t for t in graph["tensors"] if name in t["names"]]
-    assert len(found) == 1, f"{name} not drawn: {graph['problems']}"
-    return found[0]
-
-
-def storage(graph: dict[str, Any], storage_id: str) -> dict[str, Any]:
-    return next(s for s in graph["storages"] if s["id"] == storage_id)
+from tests.distributed.graph_json import storage, tensor
 
 
 def test_fake_tensor_is_not_allocated_and_warns_nothing() -> None:
