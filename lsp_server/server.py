@@ -14,8 +14,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 import sys
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import BinaryIO
@@ -146,7 +148,8 @@ class TensorViewsServer(LanguageServer):
     def _new_pool(self) -> ProcessPoolExecutor:
         # "spawn": forking a process that runs threads (the reader, pygls' pool) is unsafe.
         return ProcessPoolExecutor(
-            max_workers=self.analysis_workers, mp_context=multiprocessing.get_context("spawn")
+            max_workers=self.analysis_workers, mp_context=multiprocessing.get_context("spawn"),
+            initializer=exit_with_parent, initargs=(os.getpid(),),
         )
 
     def _start(
@@ -227,3 +230,16 @@ def create_server() -> TensorViewsServer:
     for feature in (settings, diagnostics, notebooks, hover, code_actions, live_kernels):
         feature.register(ls)
     return ls
+
+
+def exit_with_parent(parent: int) -> None:
+    """In an analysis worker: end when the server is gone. A server ended by a signal (an
+    editor or jupyter-lsp stopping it) runs no clean-up, and its workers, which hold the
+    server's stdout and stderr, would outlive it and keep the editor's pipes open."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()

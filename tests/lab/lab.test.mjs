@@ -74,7 +74,9 @@ async function startLab() {
       '--ServerApp.port_retries=0', `--IdentityProvider.token=${token}`, `--ServerApp.root_dir=${root}`,
       '--allow-root', '--LabApp.extension_manager=readonly', '--LabApp.news_url=', '--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate',
     ],
-    { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] },
+    // Its own process group: the end of the run stops every process it started (kernels,
+    // the language server and its workers), so none can hold our pipes open.
+    { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
   const log = [];
   const keep = (chunk) => {
@@ -168,17 +170,24 @@ before(async () => {
 after(async () => {
   await browser?.close();
   if (lab) {
-    lab.process.kill('SIGTERM');
+    const group = (signal) => {
+      try {
+        process.kill(-lab.process.pid, signal);
+      } catch {
+        // the group is gone already
+      }
+    };
+    group('SIGTERM');
     await new Promise((r) => {
-      const timer = setTimeout(() => {
-        lab.process.kill('SIGKILL');
-        r();
-      }, 10000);
+      const timer = setTimeout(r, 10000);
       lab.process.once('exit', () => {
         clearTimeout(timer);
         r();
       });
     });
+    group('SIGKILL');
+    lab.process.stdout?.destroy();
+    lab.process.stderr?.destroy();
     rmSync(lab.root, { recursive: true, force: true });
     rmSync(lab.home, { recursive: true, force: true });
   }

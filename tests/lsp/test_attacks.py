@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -299,3 +300,36 @@ def test_a_snapshot_file_with_wrong_types_and_markdown_fools_nothing(runtime_dir
         assert "\n**bold**" not in hover
     finally:
         assert server.close() == 0
+
+
+def _children(pid: int) -> list[int]:
+    """Processes whose parent is ``pid`` (from /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as stat:
+                    if int(stat.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        found.append(int(entry))
+            except (OSError, ValueError):
+                continue
+    return found
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads processes from /proc")
+def test_analysis_workers_end_with_a_server_killed_by_a_signal() -> None:
+    """An editor or jupyter-lsp may stop the server with a signal: its analysis workers, which
+    hold the editor's pipes, must not outlive it."""
+    raw = RawServer()
+    raw.initialize()
+    uri = file_uri("workers.py")
+    raw.open(uri, SWAP)
+    raw.wait_for(lambda message: diagnostics(message, uri))
+    workers = _children(raw.process.pid)
+    assert workers, "the analysis ran in no worker process"
+    raw.process.kill()
+    raw.process.wait()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(os.path.exists(f"/proc/{w}") for w in workers):
+        time.sleep(0.2)
+    assert not [w for w in workers if os.path.exists(f"/proc/{w}")]
