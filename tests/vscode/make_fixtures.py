@@ -95,8 +95,10 @@ def folded_graph() -> dict[str, Any]:
 
 
 def tall_graph() -> dict[str, Any]:
-    """A drawing taller than a notebook output's box: 30 arrays, each alone on its storage."""
-    return document({"ts": [torch.zeros(i + 1) for i in range(30)]})
+    """A drawing taller than a notebook output's box: 15 matrices and a row view of each (30
+    tensors; storages with views are drawn one under another, lone tensors side by side)."""
+    bases = [torch.zeros(8, i + 2) for i in range(15)]
+    return document({"bases": bases, "rows": [b[0] for b in bases]})
 
 
 MAKERS: dict[str, Callable[[], dict[str, Any]]] = {

@@ -286,7 +286,7 @@ describe('Tensor Views in a real VS Code (code-server)', { timeout: 300000 }, ()
     // The live view's insight: the 4 KiB column keeps 64 MiB of activations alive.
     const notes = await frame.locator('.tv-notes .tv-note').allTextContents();
     assert.ok(notes.some((n) => /^last_col \(4\.0 KiB\) keeps its storage \(64\.0 MiB\) alive/.test(n)), JSON.stringify(notes));
-    assert.ok(notes.some((n) => /^storage s\d+ \(64 MiB\): pinned by small views$/.test(n)), JSON.stringify(notes));
+    assert.ok(notes.some((n) => /^storage of last_col \(64 MiB\): pinned by small views$/.test(n)), JSON.stringify(notes));
     assert.equal(await frame.locator('g.node.tv-storage.tv-mark-pinned').count(), 1);
     await shot('e2e-panel');
 
