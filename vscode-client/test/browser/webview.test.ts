@@ -191,12 +191,13 @@ describe('Storage Graph panel webview (headless Chromium, strict CSP)', { timeou
     assert.ok(note.y >= box.y + box.height - 1, `note at ${note.y}, box ends at ${box.y + box.height}`);
 
     assert.deepEqual(await classesOf(page, 's0'), ['node', 'tv-storage', 'tv-marked', 'tv-mark-pinned']);
-    const style = await page.$eval(`${node('s0')} > polygon`, (p) => {
+    // The cores' storage box: its first polygon (inside the tooltip's <a> when it has one).
+    const style = await page.$eval(`${node('s0')} polygon`, (p) => {
       const s = getComputedStyle(p);
       return { stroke: s.stroke, dash: s.strokeDasharray, width: s.strokeWidth };
     });
     assert.deepEqual(style, { stroke: 'rgb(230, 81, 0)', dash: '6px, 3px', width: '2.5px' });
-    const unmarked = await page.$eval(`${node('s1')} > polygon`, (p) => getComputedStyle(p).strokeDasharray);
+    const unmarked = await page.$eval(`${node('s1')} polygon`, (p) => getComputedStyle(p).strokeDasharray);
     assert.equal(unmarked, 'none');
     assert.match((await page.$eval(`${node('s0')} > title`, (t) => t.textContent)) ?? '', /marked: pinned by small views/);
 

@@ -291,7 +291,7 @@ describe('Tensor Views in a real VS Code (code-server)', { timeout: 300000 }, ()
     await shot('e2e-panel');
 
     await kernel.run('fresh = kernel_a.t()');
-    await frame.locator('svg text', { hasText: /^fresh$/ }).waitFor({ timeout: 30000 });
+    await frame.locator('g.node.tv-tensor text', { hasText: /^fresh$/ }).waitFor({ timeout: 30000 });
     await frame.locator('g.node.tv-tensor:has(text:text-is("row_a"))').click();
     assert.match((await frame.locator('.tv-details').textContent()) ?? '', /shares elements with: kernel_a/);
     await shot('e2e-panel-pushed');
