@@ -107,8 +107,6 @@ def storage_label(
 ) -> str:
     libs = "+".join(s.libraries)
     size = format_bytes(s.nbytes)
-    if not s.allocated:
-        size += " not allocated"
     if s.nbytes is not None and logical > s.nbytes:
         size += f" ({format_bytes(logical)} logical)"
     if not s.allocated:

@@ -63,12 +63,12 @@ def render_text(graph: StorageGraph) -> str:
         device = f"{s.device} (pinned)" if s.pinned else s.device
         block = devices.setdefault(device, [])
         views = by_storage.get(s.id, [])
-        size = format_bytes(s.nbytes) + ("" if s.allocated else " not allocated")
+        size = format_bytes(s.nbytes)
         logical = max((t.logical_nbytes for t in views), default=0)
         if s.nbytes is not None and logical > s.nbytes:
             size += f" ({format_bytes(logical)} logical)"
         if not s.allocated:
-            size += f" not allocated ({s.device})"
+            size += f", not allocated ({s.device})"
         flags = "".join(f"  [{m}]" for m in marks.get(s.id, []))
         owner = next((t.label for t in views if t.id == s.owner), None)
         if s.owner is None:

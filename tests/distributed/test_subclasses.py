@@ -29,7 +29,7 @@ def test_fake_tensor_is_not_allocated_and_warns_nothing() -> None:
     s = storage(graph, node["storage"])
     assert (s["allocated"], s["nbytes"]) == (False, 48)
     assert storage(graph, tensor(graph, "real")["storage"])["allocated"]
-    assert "48 B not allocated" in tensorviews.snapshot({"fake": fake}).to_text()
+    assert "48 B, not allocated (cpu)" in tensorviews.snapshot({"fake": fake}).to_text()
     assert graph["problems"] == []
 
 
