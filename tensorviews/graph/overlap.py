@@ -162,23 +162,73 @@ def holds_an_end(lo: int, hi: int, other_lo: int, other_hi: int) -> bool:
     return lo <= other_lo < hi or lo < other_hi <= hi
 
 
+@dataclass(slots=True)
+class _Span:
+    """What the quick answers need of one non-empty layout, computed in one pass."""
+
+    lo: int  # first byte
+    hi: int  # one past the last byte
+    dense: bool  # see Layout.is_dense
+    step_gcd: int  # gcd of the strides of dimensions with more than one element (0: none)
+    lines: int  # how many dimensions have more than one element
+
+
+def _span(layout: Layout) -> _Span | None:
+    """The layout's ``_Span``, or None when it is empty. (On the guard's run-time path:
+    one plain loop, no helpers.)"""
+    itemsize = layout.itemsize
+    if itemsize <= 0:
+        return None
+    lo = hi = layout.offset
+    g = lines = 0
+    dims: list[tuple[int, int]] = []  # (|stride|, count) of dimensions with count > 1
+    strides = layout.strides
+    for k, n in enumerate(layout.shape):
+        if n > 1:
+            s = strides[k]
+            lines += 1
+            g = math.gcd(g, s)
+            if s > 0:
+                hi += s * (n - 1)
+                dims.append((s, n))
+            else:
+                lo += s * (n - 1)
+                dims.append((-s, n))
+        elif n <= 0:
+            return None
+    dense = True
+    if lines > 1:
+        dims.sort()
+    size = itemsize
+    for s, n in dims:
+        if s != size:
+            dense = False
+            break
+        size *= n
+    return _Span(lo, hi + itemsize, dense, g, lines)
+
+
 def layouts_overlap(a: Layout, b: Layout, max_work: int = DEFAULT_MAX_WORK) -> OverlapResult:
-    """Do ``a`` and ``b`` share at least one byte? Exact unless the work bound is reached."""
-    if a.is_empty or b.is_empty:
-        return OverlapResult(Overlap.NO)
-    a_lo, a_hi = a.extent()
-    b_lo, b_hi = b.extent()
-    if a_hi <= b_lo or b_hi <= a_lo:
-        return OverlapResult(Overlap.NO)
-    if a.is_dense and holds_an_end(a_lo, a_hi, b_lo, b_hi):
-        return _YES
-    if b.is_dense and holds_an_end(b_lo, b_hi, a_lo, a_hi):
-        return _YES
-    if _apart_modulo_strides(a, b):
+    """Do ``a`` and ``b`` share at least one byte? Exact unless the work bound is reached.
+
+    Quick exact answers first (disjoint extents, a dense layout holding an end of the other,
+    strides that keep the two apart, a dense range against a line); only else the search.
+    """
+    sa, sb = _span(a), _span(b)
+    if sa is None or sb is None:
         return _NO
-    if a.is_dense and _is_line(b):
+    a_lo, a_hi, b_lo, b_hi = sa.lo, sa.hi, sb.lo, sb.hi
+    if a_hi <= b_lo or b_hi <= a_lo:
+        return _NO
+    if sa.dense and holds_an_end(a_lo, a_hi, b_lo, b_hi):
+        return _YES
+    if sb.dense and holds_an_end(b_lo, b_hi, a_lo, a_hi):
+        return _YES
+    if _apart_modulo(a, b, math.gcd(sa.step_gcd, sb.step_gcd)):
+        return _NO
+    if sa.dense and sb.lines <= 1:
         return _YES if _range_meets_line(a_lo, a_hi, b) else _NO
-    if b.is_dense and _is_line(a):
+    if sb.dense and sa.lines <= 1:
         return _YES if _range_meets_line(b_lo, b_hi, a) else _NO
     # Byte p of element x of a equals byte q of element y of b:
     #   a.offset + sum(a.s * x) + p == b.offset + sum(b.s * y) + q
@@ -194,28 +244,19 @@ def layouts_overlap(a: Layout, b: Layout, max_work: int = DEFAULT_MAX_WORK) -> O
     return OverlapResult(_solve(terms, target, max_work))
 
 
-def _apart_modulo_strides(a: Layout, b: Layout) -> bool:
+def _apart_modulo(a: Layout, b: Layout, g: int) -> bool:
     """A quick exact "no": modulo ``g``, the gcd of every stride in use, each layout's bytes
     sit at its offset plus ``[0, itemsize)``; when those two windows miss each other (even and
     odd columns of one matrix, two fields of a record), no byte is shared."""
-    g = 0
-    for layout in (a, b):
-        for n, s in zip(layout.shape, layout.strides, strict=True):
-            if n > 1:
-                g = math.gcd(g, s)
     if g == 0:
         return False
     d = (b.offset - a.offset) % g
     return a.itemsize <= d <= g - b.itemsize
 
 
-def _is_line(layout: Layout) -> bool:
-    """At most one dimension with more than one element (a row, a column, a strided slice)."""
-    return sum(1 for n in layout.shape if n > 1) <= 1
-
-
 def _range_meets_line(lo: int, hi: int, line: Layout) -> bool:
-    """Does some element of ``line`` (``_is_line``, not empty) share a byte with ``[lo, hi)``?
+    """Does some element of ``line`` (at most one dimension with more than one element, not
+    empty) share a byte with ``[lo, hi)``?
     Its elements start at ``first + k * step``, ``0 <= k < count``; one meets the range when
     its start lies in ``[lo - itemsize + 1, hi - 1]``."""
     first, step, count = line.offset, 0, 1

@@ -152,6 +152,37 @@ def test_zero_stride_and_empty_numpy_views(data: st.DataObject) -> None:
     assert overlaps(a, b) == bool(np.shares_memory(a, b, max_work=None))
 
 
+@settings(max_examples=800, deadline=None)
+@given(st.data())
+def test_torch_views_and_their_arrays_match_shares_memory(data: st.DataObject) -> None:
+    """Tensors, arrays and one of each, over one buffer: the answer numpy gives for the arrays."""
+    base = torch.zeros(48, dtype=torch.float32)
+    buffer = base.numpy()
+
+    def view() -> tuple[torch.Tensor, np.ndarray]:
+        shape = data.draw(st.tuples(st.integers(0, 4), st.integers(0, 4)))
+        strides = data.draw(st.tuples(st.integers(0, 9), st.integers(0, 9)))
+        reach = sum((n - 1) * s for n, s in zip(shape, strides, strict=True) if n) + 1
+        offset = data.draw(st.integers(0, max(0, 48 - reach)))
+        if reach > 48:
+            shape, strides = (1, 1), (1, 1)
+        tensor = base.as_strided(shape, strides, offset)
+        array = as_strided(buffer[offset:], shape=shape, strides=[s * 4 for s in strides])
+        return tensor, array
+
+    (ta, aa), (tb, ab) = view(), view()
+    expected = bool(np.shares_memory(aa, ab, max_work=None))
+    assert overlaps(ta, tb) is expected
+    assert overlaps(ta, ab) is expected
+    assert overlaps(aa, tb) is expected
+
+
+def test_tensors_on_different_devices_never_overlap() -> None:
+    x = torch.rand(4)
+    assert overlaps(x, x.to("meta")) is False
+    assert overlaps(x.numpy(), torch.empty(4, device="meta")) is False
+
+
 @pytest.mark.parametrize(
     ("make", "expected"),
     [
