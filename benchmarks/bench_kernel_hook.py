@@ -8,6 +8,10 @@ two situations: unchanged (the cell touches nothing) and all-new (the cell rebin
 to a fresh one). The cold-scan floor is a bare loop reading shape, stride, offset, dtype,
 device and storage of every tensor once, measured in the same run. A 12-layer
 ``nn.TransformerEncoder`` with AdamW state gives the graph JSON and SVG times at model scale.
+The live-file rows time a changed cell (a new tensor and a view of it) with the live snapshot
+file on, with it off, and without the extension, at 100 and 10,000 tensors, in one run
+(``--only live`` runs just those). The other rows run with the live file on, as a kernel does
+by default; every row writes its files into a temporary runtime directory.
 Results go to benchmarks/results/kernel_hook.json.
 """
 
@@ -16,8 +20,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
+import io
 import json
+import os
 import statistics
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -311,6 +318,69 @@ def top_level_names(repeat: int) -> dict[str, Any]:
     return result
 
 
+LIVE_CHANGED_CELL = "x = torch.rand(3)\nxv = x[1:]"  # a new tensor and a new sharing
+
+
+def live_file(n: int, repeat: int, blocks: int = 4) -> dict[str, float]:
+    """A changed cell among ``n`` tensors (plus one view per ten): bare, with the extension
+    and the live file off, and with it on, alternating in blocks (the order of off and on
+    swaps from block to block, so a drift of the shared machine favours neither)."""
+    shell = InteractiveShell.instance()
+    shell.run_cell(
+        f"import torch\nts = [torch.rand(3) for _ in range({n})]\n"
+        f"rows = [t[1:] for t in ts[:{n // 10}]]",
+        store_history=False,
+    )
+    per_block = max(1, -(-repeat // blocks))
+    bare: list[list[float]] = []
+    off: list[list[float]] = []
+    on: list[list[float]] = []
+    for block in range(blocks):
+        bare.append(cell_samples(shell, LIVE_CHANGED_CELL, per_block))
+        shell.run_cell("%load_ext tensorviews", store_history=False)
+        shell.run_cell("pass", store_history=False)  # first scan
+        for state in ("off", "on") if block % 2 == 0 else ("on", "off"):
+            with contextlib.redirect_stdout(io.StringIO()):  # the status line it prints
+                shell.run_cell(f"%tensorviews live {state}", store_history=False)
+            samples = cell_samples(shell, LIVE_CHANGED_CELL, per_block)
+            (off if state == "off" else on).append(samples)
+        shell.run_cell("%unload_ext tensorviews", store_history=False)
+    shell.run_cell("del ts, rows, x, xv", store_history=False)
+    median = statistics.median
+
+    def pooled(per_block: list[list[float]]) -> float:
+        return median([t for block in per_block for t in block])
+
+    off_hook = block_difference(off, bare)
+    on_hook = block_difference(on, bare)
+    return {
+        "tensors": n + n // 10,
+        "bare_ms": pooled(bare),
+        "live_off_hook_ms": off_hook,
+        "live_on_hook_ms": on_hook,
+        "live_file_ms": block_difference(on, off),
+        # What the issue's goal compares: the hook with the live file over the hook without.
+        "on_over_off_hook": on_hook / off_hook if off_hook > 0 else float("nan"),
+        "on_over_off_cell": pooled(on) / pooled(off),
+        "on_over_bare_cell": pooled(on) / pooled(bare),
+    }
+
+
+def print_live_rows(rows: list[dict[str, float]], repeat: int) -> None:
+    print(
+        f"A changed cell (new tensor and a view of it) with the live file on / off / without the"
+        f" extension ({repeat} cells of each, in blocks):"
+    )
+    for r in rows:
+        print(
+            f"{r['tensors']:>8} tensors: bare {r['bare_ms']:.2f} ms, hook live off "
+            f"{r['live_off_hook_ms']:.2f} ms, live on {r['live_on_hook_ms']:.2f} ms (the file "
+            f"{r['live_file_ms']:.2f} ms); hook on/off {r['on_over_off_hook']:.2f}x (goal 1.5x "
+            f"{'met' if r['on_over_off_hook'] <= 1.5 else 'NOT met'}), cell on/off "
+            f"{r['on_over_off_cell']:.2f}x, on/bare {r['on_over_bare_cell']:.2f}x"
+        )
+
+
 def transformer(repeat: int) -> dict[str, float]:
     """Graph JSON and SVG of a 12-layer encoder with its optimizer state, cold each time."""
     from kernel_ext import Snapshotter
@@ -351,9 +421,17 @@ def transformer(repeat: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=15)
-    parser.add_argument("--only", choices=["names"], default=None,
-                        help="names: only the rows of many names and many top-level names")
+    parser.add_argument("--only", choices=["names", "live"], default=None,
+                        help="names: only the rows of many names and many top-level names; "
+                        "live: only the live-file rows")
     args = parser.parse_args()
+    # Live files go to a folder of this run, never into the user's runtime directory.
+    runtime = tempfile.TemporaryDirectory(prefix="tensorviews-bench-")
+    os.environ["JUPYTER_RUNTIME_DIR"] = runtime.name
+    if args.only == "live":
+        live_rows = [live_file(n, args.repeat) for n in (100, 10_000)]
+        print_live_rows(live_rows, args.repeat)
+        return
     if args.only == "names":
         print_name_rows(many_names(args.repeat), top_level_names(args.repeat))
         return
@@ -428,6 +506,8 @@ def main() -> None:
     names = many_names(args.repeat)
     top = top_level_names(args.repeat)
     print_name_rows(names, top)
+    live_rows = [live_file(n, args.repeat) for n in (100, 10_000)]
+    print_live_rows(live_rows, args.repeat)
     model = transformer(max(3, args.repeat // 3))
     print(
         f"12-layer TransformerEncoder + AdamW state: {model['tensors']} tensors; graph JSON "
@@ -441,7 +521,7 @@ def main() -> None:
             {
                 "torch": torch.__version__, "rows": rows, "views_of_one_storage": shared,
                 "requiring_grad": grads, "plain_data": plain, "transformer": model,
-                "many_names": names, "top_level_names": top,
+                "many_names": names, "top_level_names": top, "live_file": live_rows,
             },
             indent=2,
         )
