@@ -321,14 +321,30 @@ def top_level_names(repeat: int) -> dict[str, Any]:
 LIVE_CHANGED_CELL = "x = torch.rand(3)\nxv = x[1:]"  # a new tensor and a new sharing
 
 
-def live_file(n: int, repeat: int, blocks: int = 4) -> dict[str, float]:
-    """A changed cell among ``n`` tensors (plus one view per ten): bare, with the extension
-    and the live file off, and with it on, alternating in blocks (the order of off and on
-    swaps from block to block, so a drift of the shared machine favours neither)."""
+# The soak's cell (benchmarks/bench_soak.py) with fixed names: a new base and views of it, a
+# numpy array over torch memory, a list that grows and shrinks, a swap the guard looks at.
+MIXED_CELL = """base = torch.zeros(64, 16)
+row = base[3]
+cols = base[:, ::2]
+arr = base.numpy()[1:3]
+kept.append(torch.ones(8))
+if len(kept) > 50:
+    del kept[:25]
+pair = torch.arange(6.0).reshape(3, 2)
+pair[0], pair[1] = pair[1].clone(), pair[0].clone()
+"""
+
+
+def live_file(
+    n: int, repeat: int, blocks: int = 4, cell: str = LIVE_CHANGED_CELL
+) -> dict[str, Any]:
+    """A changed ``cell`` among ``n`` tensors (plus one view per ten): bare, with the
+    extension and the live file off, and with it on, alternating in blocks (the order of off
+    and on swaps from block to block, so a drift of the shared machine favours neither)."""
     shell = InteractiveShell.instance()
     shell.run_cell(
         f"import torch\nts = [torch.rand(3) for _ in range({n})]\n"
-        f"rows = [t[1:] for t in ts[:{n // 10}]]",
+        f"rows = [t[1:] for t in ts[:{n // 10}]]\nkept = []",
         store_history=False,
     )
     per_block = max(1, -(-repeat // blocks))
@@ -336,16 +352,16 @@ def live_file(n: int, repeat: int, blocks: int = 4) -> dict[str, float]:
     off: list[list[float]] = []
     on: list[list[float]] = []
     for block in range(blocks):
-        bare.append(cell_samples(shell, LIVE_CHANGED_CELL, per_block))
+        bare.append(cell_samples(shell, cell, per_block))
         shell.run_cell("%load_ext tensorviews", store_history=False)
         shell.run_cell("pass", store_history=False)  # first scan
         for state in ("off", "on") if block % 2 == 0 else ("on", "off"):
             with contextlib.redirect_stdout(io.StringIO()):  # the status line it prints
                 shell.run_cell(f"%tensorviews live {state}", store_history=False)
-            samples = cell_samples(shell, LIVE_CHANGED_CELL, per_block)
+            samples = cell_samples(shell, cell, per_block)
             (off if state == "off" else on).append(samples)
         shell.run_cell("%unload_ext tensorviews", store_history=False)
-    shell.run_cell("del ts, rows, x, xv", store_history=False)
+    shell.run_cell("%reset -f", store_history=False)
     median = statistics.median
 
     def pooled(per_block: list[list[float]]) -> float:
@@ -354,6 +370,7 @@ def live_file(n: int, repeat: int, blocks: int = 4) -> dict[str, float]:
     off_hook = block_difference(off, bare)
     on_hook = block_difference(on, bare)
     return {
+        "cell": "mixed" if cell == MIXED_CELL else "new",
         "tensors": n + n // 10,
         "bare_ms": pooled(bare),
         "live_off_hook_ms": off_hook,
@@ -366,14 +383,19 @@ def live_file(n: int, repeat: int, blocks: int = 4) -> dict[str, float]:
     }
 
 
-def print_live_rows(rows: list[dict[str, float]], repeat: int) -> None:
+def live_rows(repeat: int) -> list[dict[str, Any]]:
+    return [live_file(n, repeat, cell=cell) for cell in (LIVE_CHANGED_CELL, MIXED_CELL)
+            for n in (100, 10_000)]
+
+
+def print_live_rows(rows: list[dict[str, Any]], repeat: int) -> None:
     print(
-        f"A changed cell (new tensor and a view of it) with the live file on / off / without the"
-        f" extension ({repeat} cells of each, in blocks):"
+        f"A changed cell with the live file on / off / without the extension ({repeat} cells of"
+        " each, in blocks; new: a new tensor and a view of it; mixed: the soak's cell):"
     )
     for r in rows:
         print(
-            f"{r['tensors']:>8} tensors: bare {r['bare_ms']:.2f} ms, hook live off "
+            f"{r['cell']:>5} {r['tensors']:>6} tensors: bare {r['bare_ms']:.2f} ms, hook live off "
             f"{r['live_off_hook_ms']:.2f} ms, live on {r['live_on_hook_ms']:.2f} ms (the file "
             f"{r['live_file_ms']:.2f} ms); hook on/off {r['on_over_off_hook']:.2f}x (goal 1.5x "
             f"{'met' if r['on_over_off_hook'] <= 1.5 else 'NOT met'}), cell on/off "
@@ -429,8 +451,7 @@ def main() -> None:
     runtime = tempfile.TemporaryDirectory(prefix="tensorviews-bench-")
     os.environ["JUPYTER_RUNTIME_DIR"] = runtime.name
     if args.only == "live":
-        live_rows = [live_file(n, args.repeat) for n in (100, 10_000)]
-        print_live_rows(live_rows, args.repeat)
+        print_live_rows(live_rows(args.repeat), args.repeat)
         return
     if args.only == "names":
         print_name_rows(many_names(args.repeat), top_level_names(args.repeat))
@@ -506,8 +527,8 @@ def main() -> None:
     names = many_names(args.repeat)
     top = top_level_names(args.repeat)
     print_name_rows(names, top)
-    live_rows = [live_file(n, args.repeat) for n in (100, 10_000)]
-    print_live_rows(live_rows, args.repeat)
+    live = live_rows(args.repeat)
+    print_live_rows(live, args.repeat)
     model = transformer(max(3, args.repeat // 3))
     print(
         f"12-layer TransformerEncoder + AdamW state: {model['tensors']} tensors; graph JSON "
@@ -521,7 +542,7 @@ def main() -> None:
             {
                 "torch": torch.__version__, "rows": rows, "views_of_one_storage": shared,
                 "requiring_grad": grads, "plain_data": plain, "transformer": model,
-                "many_names": names, "top_level_names": top, "live_file": live_rows,
+                "many_names": names, "top_level_names": top, "live_file": live,
             },
             indent=2,
         )
