@@ -8,6 +8,10 @@ two situations: unchanged (the cell touches nothing) and all-new (the cell rebin
 to a fresh one). The cold-scan floor is a bare loop reading shape, stride, offset, dtype,
 device and storage of every tensor once, measured in the same run. A 12-layer
 ``nn.TransformerEncoder`` with AdamW state gives the graph JSON and SVG times at model scale.
+The live-file rows time a changed cell (a new tensor and a view of it) with the live snapshot
+file on, with it off, and without the extension, at 100 and 10,000 tensors, in one run
+(``--only live`` runs just those). The other rows run with the live file on, as a kernel does
+by default; every row writes its files into a temporary runtime directory.
 Results go to benchmarks/results/kernel_hook.json.
 """
 
@@ -16,8 +20,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
+import io
 import json
+import os
 import statistics
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -311,6 +318,110 @@ def top_level_names(repeat: int) -> dict[str, Any]:
     return result
 
 
+LIVE_CHANGED_CELL = "x = torch.rand(3)\nxv = x[1:]"  # a new tensor and a new sharing
+
+
+# The soak's cell (benchmarks/bench_soak.py) with fixed names: a new base and views of it, a
+# numpy array over torch memory, a list that grows and shrinks, a swap the guard looks at.
+MIXED_CELL = """base = torch.zeros(64, 16)
+row = base[3]
+cols = base[:, ::2]
+arr = base.numpy()[1:3]
+kept.append(torch.ones(8))
+if len(kept) > 50:
+    del kept[:25]
+pair = torch.arange(6.0).reshape(3, 2)
+pair[0], pair[1] = pair[1].clone(), pair[0].clone()
+"""
+
+
+def live_file(
+    n: int, repeat: int, blocks: int = 4, cell: str = LIVE_CHANGED_CELL
+) -> dict[str, Any]:
+    """A changed ``cell`` among ``n`` tensors (plus one view per ten): bare, with the
+    extension and the live file off, and with it on, alternating in blocks (the order of off
+    and on swaps from block to block, so a drift of the shared machine favours neither)."""
+    shell = InteractiveShell.instance()
+    shell.run_cell(
+        f"import torch\nts = [torch.rand(3) for _ in range({n})]\n"
+        f"rows = [t[1:] for t in ts[:{n // 10}]]\nkept = []",
+        store_history=False,
+    )
+    per_block = max(1, -(-repeat // blocks))
+    # Wall times, and the CPU time of the kernel's thread: on a shared machine the wall time
+    # also counts the moments the thread waits for a core, the CPU time does not (it leaves
+    # out the time the file's write waits for the disk, which the wall time shows).
+    wall: dict[str, list[list[float]]] = {"bare": [], "off": [], "on": []}
+    cpu: dict[str, list[list[float]]] = {"bare": [], "off": [], "on": []}
+
+    def sample(kind: str) -> None:
+        walls, cpus = [], []
+        for _ in range(per_block):
+            start, start_cpu = time.perf_counter(), time.thread_time()
+            shell.run_cell(cell, store_history=False)
+            cpus.append((time.thread_time() - start_cpu) * 1e3)
+            walls.append((time.perf_counter() - start) * 1e3)
+        wall[kind].append(walls)
+        cpu[kind].append(cpus)
+
+    for block in range(blocks):
+        sample("bare")
+        shell.run_cell("%load_ext tensorviews", store_history=False)
+        shell.run_cell("pass", store_history=False)  # first scan
+        for state in ("off", "on") if block % 2 == 0 else ("on", "off"):
+            with contextlib.redirect_stdout(io.StringIO()):  # the status line it prints
+                shell.run_cell(f"%tensorviews live {state}", store_history=False)
+            sample(state)
+        shell.run_cell("%unload_ext tensorviews", store_history=False)
+    shell.run_cell("%reset -f", store_history=False)
+    median = statistics.median
+
+    def pooled(per_block: list[list[float]]) -> float:
+        return median([t for block in per_block for t in block])
+
+    result: dict[str, Any] = {"cell": "mixed" if cell == MIXED_CELL else "new",
+                              "tensors": n + n // 10}
+    for label, times in (("", wall), ("cpu_", cpu)):
+        off_hook = block_difference(times["off"], times["bare"])
+        on_hook = block_difference(times["on"], times["bare"])
+        result.update({
+            f"{label}bare_ms": pooled(times["bare"]),
+            f"{label}live_off_hook_ms": off_hook,
+            f"{label}live_on_hook_ms": on_hook,
+            f"{label}live_file_ms": block_difference(times["on"], times["off"]),
+            # The issue's goal: the hook with the live file over the hook without it.
+            f"{label}on_over_off_hook": on_hook / off_hook if off_hook > 0 else float("nan"),
+            f"{label}on_over_off_cell": pooled(times["on"]) / pooled(times["off"]),
+            f"{label}on_over_bare_cell": pooled(times["on"]) / pooled(times["bare"]),
+        })
+    return result
+
+
+def live_rows(repeat: int) -> list[dict[str, Any]]:
+    return [live_file(n, repeat, cell=cell) for cell in (LIVE_CHANGED_CELL, MIXED_CELL)
+            for n in (100, 10_000)]
+
+
+def print_live_rows(rows: list[dict[str, Any]], repeat: int) -> None:
+    print(
+        f"A changed cell with the live file on / off / without the extension ({repeat} cells of"
+        " each, in blocks; new: a new tensor and a view of it; mixed: the soak's cell); wall"
+        " time, then the CPU time of the kernel's thread:"
+    )
+    for r in rows:
+        for label in ("", "cpu_"):
+            ratio = r[f"{label}on_over_off_hook"]
+            print(
+                f"{r['cell']:>5} {r['tensors']:>6} {label or 'wall'}: bare "
+                f"{r[f'{label}bare_ms']:.2f} ms, hook live off {r[f'{label}live_off_hook_ms']:.2f}"
+                f" ms, live on {r[f'{label}live_on_hook_ms']:.2f} ms (the file "
+                f"{r[f'{label}live_file_ms']:.2f} ms); hook on/off {ratio:.2f}x (goal 1.5x "
+                f"{'met' if ratio <= 1.5 else 'NOT met'}), cell on/off "
+                f"{r[f'{label}on_over_off_cell']:.2f}x, "
+                f"on/bare {r[f'{label}on_over_bare_cell']:.2f}x"
+            )
+
+
 def transformer(repeat: int) -> dict[str, float]:
     """Graph JSON and SVG of a 12-layer encoder with its optimizer state, cold each time."""
     from kernel_ext import Snapshotter
@@ -351,9 +462,16 @@ def transformer(repeat: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=15)
-    parser.add_argument("--only", choices=["names"], default=None,
-                        help="names: only the rows of many names and many top-level names")
+    parser.add_argument("--only", choices=["names", "live"], default=None,
+                        help="names: only the rows of many names and many top-level names; "
+                        "live: only the live-file rows")
     args = parser.parse_args()
+    # Live files go to a folder of this run, never into the user's runtime directory.
+    runtime = tempfile.TemporaryDirectory(prefix="tensorviews-bench-")
+    os.environ["JUPYTER_RUNTIME_DIR"] = runtime.name
+    if args.only == "live":
+        print_live_rows(live_rows(args.repeat), args.repeat)
+        return
     if args.only == "names":
         print_name_rows(many_names(args.repeat), top_level_names(args.repeat))
         return
@@ -428,6 +546,8 @@ def main() -> None:
     names = many_names(args.repeat)
     top = top_level_names(args.repeat)
     print_name_rows(names, top)
+    live = live_rows(args.repeat)
+    print_live_rows(live, args.repeat)
     model = transformer(max(3, args.repeat // 3))
     print(
         f"12-layer TransformerEncoder + AdamW state: {model['tensors']} tensors; graph JSON "
@@ -441,7 +561,7 @@ def main() -> None:
             {
                 "torch": torch.__version__, "rows": rows, "views_of_one_storage": shared,
                 "requiring_grad": grads, "plain_data": plain, "transformer": model,
-                "many_names": names, "top_level_names": top,
+                "many_names": names, "top_level_names": top, "live_file": live,
             },
             indent=2,
         )

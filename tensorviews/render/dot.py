@@ -15,7 +15,11 @@ from __future__ import annotations
 import html
 import shutil
 import subprocess
+import threading
+from collections.abc import Callable, Hashable
 from itertools import pairwise
+from operator import attrgetter
+from typing import Any
 
 from tensorviews.graph.distributed import distributed_lines
 from tensorviews.graph.model import GroupNode, MemoryTotal, StorageGraph, StorageNode, TensorNode
@@ -35,6 +39,77 @@ MAX_PARTS_SHOWN = 6
 class GraphvizMissing(RuntimeError):
     """The ``dot`` program is not installed: text and JSON output still work."""
 
+
+# Node fields that hold ids. Ids are positions in one graph: a name deleted early in the
+# namespace renumbers every node after it, while no label draws an id except where a node
+# has no name (``TensorNode.label``) or a storage no owner, which the keys below add.
+_ID_FIELDS = frozenset({"id", "storage", "base", "owner", "uid"})
+# Labels remembered per kind of node: a view draws at most a few hundred nodes of each (its
+# node cap), so the labels of a few views are kept; a few MiB at most.
+MEMO_SIZE = 1024
+
+
+def _content(node: Any) -> tuple[Any, ...]:
+    """What a node's label can be drawn from: its fields but the ids."""
+    kind = type(node)
+    read = _READERS.get(kind)
+    if read is None:
+        fields = getattr(kind, "__slots__", None) or tuple(vars(node))
+        read = _READERS[kind] = attrgetter(*(f for f in fields if f not in _ID_FIELDS))
+    return (kind, read(node))
+
+
+_READERS: dict[type, Callable[[Any], Any]] = {}
+
+
+def _tensor_content(t: TensorNode) -> tuple[Any, ...]:
+    """A tensor's fields but the ids, and its name (its id when it has no name)."""
+    return (_content(t), t.label)
+
+
+class LabelMemo:
+    """Labels drawn lately, keyed by everything they are drawn from.
+
+    The live file and ``%tensorgraph`` redraw the view after every changed cell, and from one
+    cell to the next almost every drawn node is the same: drawing its HTML-like label (the
+    memory strips, the escaped names) is most of a drawing's cost. A node whose content
+    changed gets a new key, so it is always drawn anew; a key that cannot be hashed is drawn
+    every time. The oldest keys make way past ``size``.
+    """
+
+    def __init__(self, size: int = MEMO_SIZE) -> None:
+        self.size = size
+        self._drawn: dict[Hashable, tuple[str, str]] = {}
+        self._lock = threading.Lock()  # servers may draw in threads
+
+    def get(self, key: Hashable, draw: Callable[[], tuple[str, str]]) -> tuple[str, str]:
+        try:
+            with self._lock:
+                found = self._drawn.get(key)
+        except TypeError:  # a field that is not hashable: nothing to remember it by
+            return draw()
+        if found is None:
+            found = draw()
+        with self._lock:
+            self._drawn.pop(key, None)
+            self._drawn[key] = found  # most recently used last
+            if len(self._drawn) > self.size:
+                del self._drawn[next(iter(self._drawn))]
+        return found
+
+    def clear(self) -> None:
+        with self._lock:
+            self._drawn.clear()
+
+
+_TENSOR_LABELS = LabelMemo()
+_STORAGE_LABELS = LabelMemo()
+
+
+def forget_drawn_labels() -> None:
+    """The next drawing draws every label anew (what it draws is the same either way)."""
+    _TENSOR_LABELS.clear()
+    _STORAGE_LABELS.clear()
 
 
 def _quoted(text: str) -> str:
@@ -295,6 +370,37 @@ def _owner_label(s: StorageNode, views: list[TensorNode], labels: dict[str, str]
     return owner.label if owner is not None else None
 
 
+def _tensor_texts(t: TensorNode, base: str | None) -> tuple[str, str]:
+    """A tensor's label and quoted tooltip, remembered by the tensor and its base's name."""
+    return _TENSOR_LABELS.get(
+        (_tensor_content(t), base), lambda: (tensor_label(t, base), _quoted(tensor_tooltip(t)))
+    )
+
+
+def _storage_texts(
+    s: StorageNode,
+    views: int,
+    logical: int,
+    marks: list[str],
+    owner: str | None,
+    members: list[TensorNode],
+    strips: bool,
+) -> tuple[str, str]:
+    """A storage's label and title, remembered by what they are drawn from: the storage, its
+    views (the memory strips), marks and owner."""
+    key = (
+        _content(s), s.id if owner is None else None, views, logical, tuple(marks), owner,
+        tuple(map(_tensor_content, members)), strips,
+    )
+    return _STORAGE_LABELS.get(
+        key,
+        lambda: (
+            storage_label(s, views, logical, marks, owner, members, strips),
+            storage_title(s, owner),
+        ),
+    )
+
+
 def render_dot(graph: StorageGraph) -> str:
     """DOT source for ``graph``: clusters per device, storages, views, overlap links."""
     lines = [
@@ -321,6 +427,7 @@ def render_dot(graph: StorageGraph) -> str:
     labels = {t.id: t.label for t in graph.tensors}
     # Units laid out in rows: (left node, right node) of what shares nothing, per cluster.
     lone: dict[str, list[tuple[str, str]]] = {}
+    strips = len(graph.storages) <= VIEW_STRIPS_UP_TO
     for s in graph.storages:
         key = cluster_key(s.device, s.pinned)
         storage_cluster[s.id] = key
@@ -330,11 +437,10 @@ def render_dot(graph: StorageGraph) -> str:
         pen = ', color="#2e7d32", penwidth=2' if "new" in s_marks else ""
         on_it = members.get(s.id, [])
         owner = _owner_label(s, on_it, labels)
-        label = storage_label(
-            s, views.get(s.id, 0), logical.get(s.id, 0), s_marks, owner, on_it,
-            len(graph.storages) <= VIEW_STRIPS_UP_TO,
+        label, title = _storage_texts(
+            s, views.get(s.id, 0), logical.get(s.id, 0), s_marks, owner, on_it, strips
         )
-        tooltip = f"{storage_title(s, owner)} ({s.id}, {format_bytes(s.nbytes)} on {s.device})"
+        tooltip = f"{title} ({s.id}, {format_bytes(s.nbytes)} on {s.device})"
         clusters.setdefault(key, []).append(
             f'    {s.id} [shape=box3d, style=filled, fillcolor="{fill}"{pen}, label={label}, '
             f"tooltip={_quoted(tooltip)}];"
@@ -347,9 +453,10 @@ def render_dot(graph: StorageGraph) -> str:
         color = "#c62828" if t.self_overlap else ("#1565c0" if t.library == "torch" else "#2e7d32")
         pen = ", penwidth=3" if "new sharing" in marks.get(t.id, []) else ""
         base = labels.get(t.base) if t.base is not None else None
+        label, tooltip = _tensor_texts(t, base)
         clusters.setdefault(key, []).append(
             f"    {t.id} [shape=box, style=rounded, color=\"{color}\"{pen}, "
-            f"label={tensor_label(t, base)}, tooltip={_quoted(tensor_tooltip(t))}];"
+            f"label={label}, tooltip={tooltip}];"
         )
     for g in graph.groups:
         key = cluster_key(g.device, False)

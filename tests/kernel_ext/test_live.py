@@ -130,3 +130,42 @@ def test_readers_never_see_a_torn_file_and_dead_kernels_are_cleaned(tmp_path: Pa
         assert {f"v{i}" for i in range(40)} <= set(final.names)
     # Only the foreign-schema file and the live process's file remain.
     assert sorted(p.name for p in folder.iterdir()) == ["kernel-alive.json", "kernel-foreign.json"]
+
+
+REDRAW_CELLS = [
+    "import torch\nfirst = torch.rand(4, 4)\na = torch.rand(8, 8)\nrow = a[1]\nrows = list(a[:3])",
+    "del first",  # every id after it is renumbered
+    "alias = a\nrow = a[5]\nb = torch.rand(3)\nbv = b[1:]",  # a name more, a view moves
+    "row = a[5:7]\ndel a, alias\narr = b.numpy()[:2]",  # a view grows, an owner goes away
+    "many = [torch.rand(2) for _ in range(60)]",  # past the whole-drawing size
+    "many = [torch.rand(2) for _ in range(60)]\nrows[0] = rows[0].clone()",
+]
+
+
+def test_the_drawing_in_the_file_after_each_cell_is_the_drawing_made_from_nothing(
+    tmp_path: Path,
+) -> None:
+    """Two real kernels run the same cells; one draws every label anew after each cell: their
+    files carry the same DOT, cell after cell (labels remembered across cells change
+    nothing that is drawn)."""
+    drawings: dict[str, list[str]] = {"remembered": [], "fresh": []}
+    for kind in drawings:
+        runtime = tmp_path / kind
+        runtime.mkdir()
+        with live_kernel(runtime) as kernel:
+            if kind == "fresh":  # runs before the extension's own hook: nothing is remembered
+                kernel.run(
+                    "from tensorviews.render.dot import forget_drawn_labels\n"
+                    "get_ipython().events.register("
+                    "'post_run_cell', lambda result: forget_drawn_labels())"
+                )
+            kernel.run("%load_ext tensorviews")
+            path = snapshot_path(runtime / "tensorviews", kernel.kernel_id)
+            for cell in REDRAW_CELLS:
+                kernel.run(cell)
+                snap = read_snapshot(path)
+                assert snap is not None
+                drawings[kind].append(snap.graph["dot"])
+    assert drawings["remembered"] == drawings["fresh"]
+    assert len(set(drawings["fresh"])) == len(REDRAW_CELLS)  # every cell changed the drawing
+    assert "storage of row" in drawings["fresh"][3]
