@@ -127,7 +127,12 @@ export function expansionStatements(group: GroupNode): string[] {
     `  subgraph ${expansionClusterId(group.id)} {`,
     `    label=${dotQuoted(caption)}; style="rounded,filled"; fillcolor="#f5f7f8"; color="#90a4ae"; fontsize=10;`,
   ];
-  chunks.forEach((chunk, i) => {
+  // Graphviz stacks the rows bottom-up in the order their nodes are declared: the last row's
+  // nodes come first, so the first row (layer 0) is drawn on top.
+  const order = chunks.map((_, i) => i);
+  order.sort((a, b) => Math.floor(b / NODES_PER_ROW) - Math.floor(a / NODES_PER_ROW) || a - b);
+  order.forEach((i) => {
+    const chunk = chunks[i]!;
     const tooltip = chunk.members.join('\n');
     lines.push(
       `    ${memberNodeId(group.id, i)} [shape=box, style="rounded,filled", fillcolor="#ffffff", color="#90a4ae", ` +

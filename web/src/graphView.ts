@@ -14,7 +14,7 @@
 
 import { instance, type Viz } from '@viz-js/viz';
 import { type EdgeRef, type NodeRef, edgeRef, markClasses, nodeRef } from './drawing';
-import { canExpand, expandedDot, expansionClusterId, memberRef } from './expand';
+import { canExpand, expandedDot, expansionClusterId, memberChunks, memberRef } from './expand';
 import { formatBytes, groupDetails, markLine, storageDetails, storageTitle, tensorDetails, tensorTitle } from './format';
 import type { GroupNode, StorageGraph } from './model';
 import { aliasedTensorCount, sharingSet } from './sharing';
@@ -264,8 +264,11 @@ export class GraphView {
       const member = memberRef(graph, title);
       if (member !== null) {
         // A node of an opened group: selecting it selects the group.
-        group.setAttribute('data-tv-id', member.group);
+        group.setAttribute('data-tv-group', member.group);
+        group.setAttribute('data-tv-chunk', String(member.index));
         group.classList.add('tv-member');
+        const chunk = memberChunks(graph.groups.find((g) => g.id === member.group)!)[member.index];
+        if (chunk) this.setTitle(group, [chunk.title, ...chunk.members]);
         continue;
       }
       const ref = nodeRef(graph, title);
@@ -422,8 +425,8 @@ export class GraphView {
     if (target?.classList.contains('tv-group') && id) void this.toggleGroup(id);
     else if (id) this.selectNode(id);
     else {
-      // The box of an opened group (its label or background) selects the group.
-      const opened = element?.closest('g.tv-expansion')?.getAttribute('data-tv-group');
+      // A node of an opened group, or its box, selects the group.
+      const opened = element?.closest('g.tv-member, g.tv-expansion')?.getAttribute('data-tv-group');
       if (opened) this.selectNode(opened);
       else this.select(null);
     }
@@ -531,7 +534,7 @@ export class GraphView {
     drawing.svg.classList.add('tv-has-selection');
     drawing.nodes.get(groupId)?.classList.add('tv-selected');
     const group = drawing.graph.groups.find((g) => g.id === groupId)!;
-    for (const el of Array.from(drawing.svg.querySelectorAll(`g.tv-member[data-tv-id="${CSS.escape(groupId)}"], g.tv-expansion[data-tv-group="${CSS.escape(groupId)}"]`))) {
+    for (const el of Array.from(drawing.svg.querySelectorAll(`g.tv-member[data-tv-group="${CSS.escape(groupId)}"], g.tv-expansion[data-tv-group="${CSS.escape(groupId)}"]`))) {
       el.classList.add('tv-selected');
     }
     this.showDetails(group.label, groupDetails(group, this.expandState(groupId)));

@@ -219,6 +219,49 @@ describe('Storage Graph panel webview (headless Chromium, strict CSP)', { timeou
     await page.close();
   });
 
+  it('opens a folded group of the 12-layer encoder on click, folds it back, and does the same with Enter', async () => {
+    const page = await panelWith('encoder');
+    const members = 'g.node.tv-member';
+    assert.equal(await page.locator(members).count(), 0);
+    assert.equal(await page.getAttribute(node('g0'), 'aria-expanded'), 'false');
+    await page.locator(node('g0')).click();
+    await page.locator(members).first().waitFor();
+    // One node per layer, each listing that layer's tensors; the folder stays where it was.
+    assert.equal(await page.locator(members).count(), 12);
+    const layer3 = (await page.locator(`${members}[data-tv-chunk="3"]`).textContent()) ?? '';
+    assert.match(layer3, /model\.layers\.3\.\*/);
+    assert.match(layer3, /linear1\.weight/);
+    assert.equal(await page.getAttribute(node('g0'), 'aria-expanded'), 'true');
+    assert.match((await page.textContent('.tv-summary')) ?? '', /\(144 listed open\)$/);
+    const details = (await page.textContent('.tv-details')) ?? '';
+    assert.match(details, /parameters: 144 tensors\/arrays folded under model\.layers\.0\.\.11\.\*/);
+    assert.match(details, /model\.layers\.\*\.linear1\.weight ×12 · /);
+    assert.match(details, /\n {2}model\.layers\.11\.norm2\.bias/);
+    await page.screenshot({ path: join(artifacts(), 'panel-group-expanded.png') });
+    // A member node selects its group.
+    await page.locator(`${members}[data-tv-chunk="0"]`).click();
+    assert.equal(await page.textContent('.tv-details-title'), 'model.layers.0..11.*');
+    // The folder again: folded back, as the cores drew it.
+    await page.locator(node('g0')).click();
+    await page.waitForFunction(() => document.querySelectorAll('g.node.tv-member').length === 0);
+    assert.equal(await page.getAttribute(node('g0'), 'aria-expanded'), 'false');
+    // Keyboard: focus the optimizer state and press Enter.
+    await page.focus(node('g2'));
+    await page.keyboard.press('Enter');
+    await page.locator(members).first().waitFor();
+    assert.equal(await page.locator(members).count(), 12);
+    assert.match((await page.locator(`${members}[data-tv-chunk="0"]`).textContent()) ?? '', /opt\.state\[model\.layers\.0\.\*\]\[\*\]/);
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-tv-id')), 'g2', 'the focus stays on the folder');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.querySelectorAll('g.node.tv-member').length === 0);
+    // Search finds a group by its members' names.
+    await page.locator('.tv-search').fill('exp_avg_sq');
+    assert.equal(await page.textContent('.tv-search-count'), '1 match');
+    assert.ok((await classesOf(page, 'g2')).includes('tv-search-hit'));
+    assert.deepEqual((await facts(page)).csp, []);
+    await page.close();
+  });
+
   it('keeps injected kernel names as text: in the drawing, the details and the notes', async () => {
     const page = await panelWith('hostile');
     const texts = await page.$$eval('svg text', (nodes) => nodes.map((n) => n.textContent));
