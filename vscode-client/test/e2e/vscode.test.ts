@@ -11,7 +11,7 @@
 
 import assert from 'node:assert/strict';
 import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
@@ -22,6 +22,9 @@ import { type CodeServer, startCodeServer } from './codeServer';
 
 const SEED = 'import torch\na = torch.rand(2, 2)\nb = torch.rand(2, 2)\na[0], b[0] = b[0], a[0]\n';
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts', 'vscode');
+/** scripts/make_client_images.sh: where the pictures for the docs go (unset: not drawn). */
+const IMAGES = process.env.TENSORVIEWS_CLIENT_IMAGES;
+const SHOWCASE = ['encoder', 'llama', 'pinned'];
 /** A real script to debug: a function whose locals hold a 4 KiB column of 64 MiB of activations. */
 const FRAME_SCRIPT = `import torch
 
@@ -182,6 +185,18 @@ before(async () => {
   writeFileSync(join(workspace, 'swap.py'), SEED);
   writeFileSync(join(workspace, 'frame.py'), FRAME_SCRIPT);
   const python = projectPython();
+  // encoder.ipynb: a small 12-layer encoder after an AdamW step, its `%tensorgraph --all`
+  // output saved by a real kernel (its parameters, gradients and optimizer state fold).
+  execFileSync(python, [join(REPO_ROOT, 'scripts', 'client_notebooks.py'), workspace, '--small'], {
+    cwd: REPO_ROOT, env: { ...process.env, PYTHONPATH: REPO_ROOT }, stdio: 'pipe', timeout: 180000,
+  });
+  if (IMAGES) {
+    // The showcase notebooks at full size, for the pictures in docs/images.
+    const notebooks = process.env.TENSORVIEWS_CLIENT_NOTEBOOKS;
+    assert.ok(notebooks, 'TENSORVIEWS_CLIENT_NOTEBOOKS: the folder scripts/client_notebooks.py wrote');
+    mkdirSync(join(workspace, 'showcase'));
+    for (const name of SHOWCASE) copyFileSync(join(notebooks, `${name}.ipynb`), join(workspace, 'showcase', `${name}.ipynb`));
+  }
   // VS Code's own debugger runs frame.py through the real debugpy adapter (the test-only
   // extension in test/debugpy-extension registers the `debugpy` type); the debuggee imports
   // tensorviews from this checkout.
@@ -322,6 +337,63 @@ describe('Tensor Views in a real VS Code (code-server)', { timeout: 300000 }, ()
       ['nb_a'],
     );
     await shot('e2e-notebook');
+  });
+
+  it("opens a folded group of a 12-layer encoder's saved --all output on click, and folds it back", async () => {
+    await page.keyboard.press('Escape');
+    await openFile('encoder.ipynb');
+    const output = await frameWith('.tv-notebook svg.tv-svg g.node.tv-group', 60000);
+    assert.equal(await output.locator('.tv-notebook g.node.tv-group').count(), 3);
+    const params = output.locator('.tv-notebook g.node.tv-group', {
+      has: output.locator('title', { hasText: /^parameters: 144 tensors\/arrays folded under model\.layers\.0\.\.11\.\*/ }),
+    });
+    const members = output.locator('.tv-notebook g.node.tv-member');
+    assert.equal(await members.count(), 0);
+    await params.click();
+    await members.first().waitFor();
+    assert.equal(await members.count(), 12, 'one node per layer');
+    const layer11 = (await output.locator('.tv-notebook g.node.tv-member[data-tv-chunk="11"]').textContent()) ?? '';
+    assert.match(layer11, /model\.layers\.11\.\*/);
+    assert.match(layer11, /self_attn\.in_proj_weight/);
+    assert.equal(await params.getAttribute('aria-expanded'), 'true');
+    const details = (await output.locator('.tv-notebook .tv-details').textContent()) ?? '';
+    assert.match(details, /parameters: 144 tensors\/arrays folded under model\.layers\.0\.\.11\.\*/);
+    assert.match(details, /\n {2}model\.layers\.0\.linear1\.weight\n/);
+    await shot('e2e-group-expanded');
+    await params.click();
+    await output.waitForFunction(() => document.querySelectorAll('.tv-notebook g.node.tv-member').length === 0);
+    assert.equal(await params.getAttribute('aria-expanded'), 'false');
+    // Enter on the focused folder opens it too.
+    await params.focus();
+    await page.keyboard.press('Enter');
+    await members.first().waitFor();
+    assert.equal(await members.count(), 12);
+    await page.keyboard.press('Enter');
+    await output.waitForFunction(() => document.querySelectorAll('.tv-notebook g.node.tv-member').length === 0);
+  });
+
+  it('pictures for the docs: the showcase notebooks in VS Code', { skip: !IMAGES && 'TENSORVIEWS_CLIENT_IMAGES not set' }, async () => {
+    mkdirSync(IMAGES!, { recursive: true });
+    await page.keyboard.press('Escape');
+    await runCommand('View: Close All Editors');
+    await runCommand('View: Close Primary Side Bar');
+    for (const name of SHOWCASE) {
+      await openFile(`showcase/${name}.ipynb`);
+      const output = await frameWithText('.tv-notebook .tv-caption, .tv-notebook .tv-summary', new RegExp(name === 'pinned' ? 'sharing memory$' : 'folded', ''), 60000);
+      await output.locator('.tv-notebook svg.tv-svg').waitFor();
+      await page.waitForTimeout(1500);
+      const editor = page.locator('.part.editor');
+      await editor.screenshot({ path: join(IMAGES!, `vscode-${name}.png`) });
+      if (name === 'encoder') {
+        await output.locator('.tv-notebook g.node.tv-group').first().click();
+        await output.locator('.tv-notebook g.node.tv-member').first().waitFor();
+        // A click on the background closes the details: the opened box is what the picture shows.
+        await output.locator('.tv-notebook .tv-viewport').click({ position: { x: 4, y: 4 } });
+        await page.waitForTimeout(500);
+        await editor.screenshot({ path: join(IMAGES!, `vscode-${name}-expanded.png`) });
+      }
+      await runCommand('View: Close All Editors');
+    }
   });
 
   it('draws the paused frame of a real debugpy session: its locals, with the pinned-memory note', async () => {
