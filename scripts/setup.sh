@@ -15,6 +15,9 @@ command -v nvim >/dev/null 2>&1 || need_apt+=(neovim)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 if [ "${TENSORVIEWS_BROWSER:-1}" = 1 ]; then
   command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+  # Liberation Sans: Helvetica's metrics, the font the cores' DOT names, so text drawn in the
+  # browser fits the boxes graphviz sized for it (DejaVu Sans, the fallback, is wider).
+  dpkg -s fonts-liberation2 >/dev/null 2>&1 || need_apt+=(fonts-liberation2)
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${need_apt[*]}"

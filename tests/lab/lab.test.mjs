@@ -403,16 +403,18 @@ describe('Tensor Views in a real JupyterLab (headless Chromium)', { timeout: 600
     const notebooks = process.env.TENSORVIEWS_CLIENT_NOTEBOOKS;
     assert.ok(notebooks, 'TENSORVIEWS_CLIENT_NOTEBOOKS: the folder scripts/client_notebooks.py wrote');
     mkdirSync(IMAGES, { recursive: true });
-    const pictures = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-    for (const name of ['encoder', 'llama', 'pinned']) {
-      copyFileSync(join(notebooks, `${name}.ipynb`), join(lab.root, `${name}.ipynb`));
+    const pictures = await browser.newPage({ viewport: { width: 1280, height: 1500 } });
+    // The names the notebooks get in Lab (what the tab shows).
+    const files = { encoder: 'encoder-12-layers-adamw', llama: 'llama-7b-on-meta', pinned: 'pinned-h' };
+    for (const [name, file] of Object.entries(files)) {
+      copyFileSync(join(notebooks, `${name}.ipynb`), join(lab.root, `${file}.ipynb`));
       // A workspace of its own, reset: only this notebook open.
-      await pictures.goto(`${lab.url}/lab/workspaces/pictures/tree/${name}.ipynb?reset&token=${lab.token}`);
+      await pictures.goto(`${lab.url}/lab/workspaces/pictures/tree/${file}.ipynb?reset&token=${lab.token}`);
       const output = pictures.locator('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output.jp-TensorViews-output').last();
       await output.locator('svg.tv-svg').waitFor({ timeout: 120000 });
       // The file browser closed: the notebook takes the width.
-      const files = pictures.locator('.jp-SideBar.jp-mod-left .lm-TabBar-tab[data-id="filebrowser"]');
-      if (await files.getAttribute('aria-selected') === 'true') await files.click();
+      const browserTab = pictures.locator('.jp-SideBar.jp-mod-left .lm-TabBar-tab[data-id="filebrowser"]');
+      if (await browserTab.getAttribute('aria-selected') === 'true') await browserTab.click();
       await pictures.waitForTimeout(500);
       const cell = pictures.locator('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell').last(); // %tensorgraph
       await cell.scrollIntoViewIfNeeded();

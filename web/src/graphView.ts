@@ -151,11 +151,11 @@ export class GraphView {
 
   async show(graph: StorageGraph, caption = ''): Promise<void> {
     // A group the user opened stays open when the next document folds the same label.
-    const open = new Set(
-      (this.graph?.groups ?? []).filter((g) => this.expanded.has(g.id)).map((g) => `${g.device}\n${g.label}`),
-    );
+    // (Parameters and gradients share a label: the category tells them apart.)
+    const key = (g: GroupNode): string => `${g.device}\n${g.category}\n${g.label}`;
+    const open = new Set((this.graph?.groups ?? []).filter((g) => this.expanded.has(g.id)).map(key));
     this.expanded.clear();
-    for (const g of graph.groups) if (open.has(`${g.device}\n${g.label}`) && canExpand(g)) this.expanded.add(g.id);
+    for (const g of graph.groups) if (open.has(key(g)) && canExpand(g)) this.expanded.add(g.id);
     await this.draw(graph, caption, true);
   }
 

@@ -254,6 +254,18 @@ describe('Storage Graph panel webview (headless Chromium, strict CSP)', { timeou
     assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-tv-id')), 'g2', 'the focus stays on the folder');
     await page.keyboard.press('Enter');
     await page.waitForFunction(() => document.querySelectorAll('g.node.tv-member').length === 0);
+    // A group opened stays open when the next cell's view folds it again (the gradients, not
+    // the parameters that share its label).
+    await page.locator(node('g1')).click();
+    await page.locator(members).first().waitFor();
+    await page.evaluate((graph) => window.postMessage({ type: 'graph', graph, source: { kind: 'kernel', label: 'next cell' } }, '*'), fixture('encoder'));
+    await page.waitForFunction(() => document.querySelector('.tv-caption')?.textContent === 'next cell');
+    await page.locator(members).first().waitFor();
+    assert.equal(await page.getAttribute(node('g1'), 'aria-expanded'), 'true');
+    assert.equal(await page.getAttribute(node('g0'), 'aria-expanded'), 'false');
+    assert.match((await page.locator(`${members}[data-tv-chunk="0"]`).textContent()) ?? '', /weight\.grad/);
+    await page.locator(node('g1')).click();
+    await page.waitForFunction(() => document.querySelectorAll('g.node.tv-member').length === 0);
     // Search finds a group by its members' names.
     await page.locator('.tv-search').fill('exp_avg_sq');
     assert.equal(await page.textContent('.tv-search-count'), '1 match');

@@ -25,6 +25,8 @@ const ARTIFACTS = join(REPO_ROOT, 'test-artifacts', 'vscode');
 /** scripts/make_client_images.sh: where the pictures for the docs go (unset: not drawn). */
 const IMAGES = process.env.TENSORVIEWS_CLIENT_IMAGES;
 const SHOWCASE = ['encoder', 'llama', 'pinned'];
+/** The names the showcase notebooks get in the workspace (what the editor's tab shows). */
+const SHOWCASE_FILE: Record<string, string> = { encoder: 'encoder-12-layers-adamw', llama: 'llama-7b-on-meta', pinned: 'pinned-h' };
 /** A real script to debug: a function whose locals hold a 4 KiB column of 64 MiB of activations. */
 const FRAME_SCRIPT = `import torch
 
@@ -194,8 +196,7 @@ before(async () => {
     // The showcase notebooks at full size, for the pictures in docs/images.
     const notebooks = process.env.TENSORVIEWS_CLIENT_NOTEBOOKS;
     assert.ok(notebooks, 'TENSORVIEWS_CLIENT_NOTEBOOKS: the folder scripts/client_notebooks.py wrote');
-    mkdirSync(join(workspace, 'showcase'));
-    for (const name of SHOWCASE) copyFileSync(join(notebooks, `${name}.ipynb`), join(workspace, 'showcase', `${name}.ipynb`));
+    for (const name of SHOWCASE) copyFileSync(join(notebooks, `${name}.ipynb`), join(workspace, `${SHOWCASE_FILE[name]}.ipynb`));
   }
   // VS Code's own debugger runs frame.py through the real debugpy adapter (the test-only
   // extension in test/debugpy-extension registers the `debugpy` type); the debuggee imports
@@ -360,6 +361,8 @@ describe('Tensor Views in a real VS Code (code-server)', { timeout: 300000 }, ()
     assert.match(details, /parameters: 144 tensors\/arrays folded under model\.layers\.0\.\.11\.\*/);
     assert.match(details, /\n {2}model\.layers\.0\.linear1\.weight\n/);
     await shot('e2e-group-expanded');
+    // VS Code moves the output's webview to its new height a moment later.
+    await page.waitForTimeout(1500);
     await params.click();
     await output.waitForFunction(() => document.querySelectorAll('.tv-notebook g.node.tv-member').length === 0);
     assert.equal(await params.getAttribute('aria-expanded'), 'false');
@@ -368,6 +371,10 @@ describe('Tensor Views in a real VS Code (code-server)', { timeout: 300000 }, ()
     await page.keyboard.press('Enter');
     await members.first().waitFor();
     assert.equal(await members.count(), 12);
+    const focused = await output.evaluate(() => `${document.hasFocus()} ${document.activeElement?.getAttribute('data-tv-id') ?? document.activeElement?.tagName}`);
+    console.log(`focus after Enter opened the group (document focused, element): ${focused}`);
+    // VS Code may move the focus when the output's webview changes height: focus the folder again.
+    await params.focus();
     await page.keyboard.press('Enter');
     await output.waitForFunction(() => document.querySelectorAll('.tv-notebook g.node.tv-member').length === 0);
   });
@@ -377,23 +384,33 @@ describe('Tensor Views in a real VS Code (code-server)', { timeout: 300000 }, ()
     await page.keyboard.press('Escape');
     await runCommand('View: Close All Editors');
     await runCommand('View: Close Primary Side Bar');
+    // Tall enough for a cell and its output (at most 600 px) to be on screen at once.
+    await page.setViewportSize({ width: 1400, height: 1500 });
     for (const name of SHOWCASE) {
-      await openFile(`showcase/${name}.ipynb`);
-      const output = await frameWithText('.tv-notebook .tv-caption, .tv-notebook .tv-summary', new RegExp(name === 'pinned' ? 'sharing memory$' : 'folded', ''), 60000);
+      await openFile(`${SHOWCASE_FILE[name]}.ipynb`);
+      const output = await frameWithText('.tv-notebook .tv-summary', new RegExp(name === 'pinned' ? 'sharing memory$' : 'folded', ''), 60000);
       await output.locator('.tv-notebook svg.tv-svg').waitFor();
       await page.waitForTimeout(1500);
-      const editor = page.locator('.part.editor');
-      await editor.screenshot({ path: join(IMAGES!, `vscode-${name}.png`) });
+      // The %tensorgraph cell, its input and its output, across the editor's width.
+      const picture = async (file: string): Promise<void> => {
+        const editor = (await page.locator('.part.editor').boundingBox())!;
+        const cell = (await page.locator('.notebook-editor .monaco-list-row', { hasText: '%tensorgraph' }).last().boundingBox())!;
+        const drawn = (await output.locator('.tv-notebook').boundingBox())!;
+        const bottom = Math.min(editor.y + editor.height, Math.max(cell.y + cell.height, drawn.y + drawn.height + 8));
+        await page.screenshot({ path: join(IMAGES!, file), clip: { x: editor.x, y: cell.y, width: editor.width, height: bottom - cell.y } });
+      };
+      await picture(`vscode-${name}.png`);
       if (name === 'encoder') {
         await output.locator('.tv-notebook g.node.tv-group').first().click();
         await output.locator('.tv-notebook g.node.tv-member').first().waitFor();
         // A click on the background closes the details: the opened box is what the picture shows.
         await output.locator('.tv-notebook .tv-viewport').click({ position: { x: 4, y: 4 } });
         await page.waitForTimeout(500);
-        await editor.screenshot({ path: join(IMAGES!, `vscode-${name}-expanded.png`) });
+        await picture(`vscode-${name}-expanded.png`);
       }
       await runCommand('View: Close All Editors');
     }
+    await page.setViewportSize({ width: 1400, height: 900 });
   });
 
   it('draws the paused frame of a real debugpy session: its locals, with the pinned-memory note', async () => {
