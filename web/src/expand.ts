@@ -2,8 +2,8 @@
  * A folded group opened in place. The cores' DOT draws a group as one folder node
  * (`model.layers.0..11.*`, its count, bytes and biggest parts); the document lists the group's
  * members (their access paths, `groups[].members`). Expanding adds, beside the folder, a box
- * (a DOT cluster) holding the members: for repeated structure one node per index
- * (`model.layers.3.*` listing that layer's tensors), else nodes of `CHUNK` members each. The
+ * (one DOT node) holding the members: for repeated structure one cell per index
+ * (`model.layers.3.*` listing that layer's tensors), else cells of `CHUNK` members each. The
  * folder stays, so its links and place in the drawing do not move, and clicking it again folds
  * the group back. Only these added statements are written here; every string in them is a
  * member's name from the document, escaped exactly as the cores escape names (`_h` and
@@ -15,7 +15,7 @@ import type { GroupNode, StorageGraph } from './model';
 
 /** Members per node when a group has no repeated index to split them by (the node cap's groups). */
 export const CHUNK = 12;
-/** Member nodes per row of the expanded box (as the cores lay out lone units in rows). */
+/** Member chunks per row of the expanded box (as the cores lay out lone units in rows). */
 export const NODES_PER_ROW = 4;
 
 /** One node of an expanded group: a title and the member paths it lists. */
@@ -70,21 +70,15 @@ function fixedChunks(members: readonly string[], label: string): MemberChunk[] {
   return chunks;
 }
 
-/** The DOT name of the `index`-th node of an expanded group. */
-export function memberNodeId(groupId: string, index: number): string {
-  return `${groupId}_m${index}`;
+/** The DOT name of the node that draws an opened group's members. */
+export function memberNodeId(groupId: string): string {
+  return `${groupId}_open`;
 }
 
-/** The group and node index of a member node's DOT name, or null. */
-export function memberRef(graph: StorageGraph, title: string): { group: string; index: number } | null {
-  const match = /^\s*(\S+)_m(\d+)\s*$/.exec(title);
-  if (match === null || !graph.groups.some((g) => g.id === match[1])) return null;
-  return { group: match[1]!, index: Number(match[2]) };
-}
-
-/** The cluster that holds an expanded group's nodes (its DOT name). */
-export function expansionClusterId(groupId: string): string {
-  return `cluster_tv_${groupId}`;
+/** The group whose opened box a node's DOT name is, or null. */
+export function memberRef(graph: StorageGraph, title: string): string | null {
+  const match = /^\s*(\S+)_open\s*$/.exec(title);
+  return match !== null && graph.groups.some((g) => g.id === match[1]) ? match[1]! : null;
 }
 
 /** Text in an HTML-like label: as the cores' `_h` (HTML-escaped, backslashes doubled for escString). */
@@ -103,51 +97,48 @@ export function dotQuoted(text: string): string {
   return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
 }
 
-const TABLE = '<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0">';
-
-function chunkLabel(chunk: MemberChunk): string {
+function chunkTable(chunk: MemberChunk): string {
   const rows = [
     `<TR><TD ALIGN="LEFT"><B>${htmlLabelText(chunk.title)}</B></TD></TR>`,
     ...chunk.rows.map((row) => `<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="9">${htmlLabelText(row)}</FONT></TD></TR>`),
   ];
-  return `<${TABLE}${rows.join('')}</TABLE>>`;
+  return `<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0">${rows.join('')}</TABLE>`;
 }
 
 function formatCount(n: number): string {
   return `${n} tensor${n === 1 ? '' : 's'}/array${n === 1 ? '' : 's'}`;
 }
 
-/** The DOT statements that draw `group` expanded: its cluster of member nodes and the link to the folder. */
+/** What the opened group's box says on top: the group, its count, and what is not listed. */
+export function expansionCaption(group: GroupNode): string {
+  const unlisted = group.count - group.members.length;
+  return `${group.label}: ${formatCount(group.count)}` + (unlisted > 0 ? ` (${unlisted} not listed)` : '');
+}
+
+/**
+ * The DOT statements that draw `group` expanded: one node, a table of its member chunks in rows
+ * of `NODES_PER_ROW` (first chunk top left), linked to the folder. One node, not one per
+ * chunk: graphviz gives every node its own rank column, and those columns would be as wide as
+ * the folders beside them.
+ */
 export function expansionStatements(group: GroupNode): string[] {
   const chunks = memberChunks(group);
   if (chunks.length === 0) return [];
-  const unlisted = group.count - group.members.length;
-  const caption = `${group.label}: ${formatCount(group.count)}` + (unlisted > 0 ? ` (${unlisted} not listed)` : '');
-  const lines = [
-    `  subgraph ${expansionClusterId(group.id)} {`,
-    `    label=${dotQuoted(caption)}; style="rounded,filled"; fillcolor="#f5f7f8"; color="#90a4ae"; fontsize=10;`,
-  ];
-  // Graphviz stacks the rows bottom-up in the order their nodes are declared: the last row's
-  // nodes come first, so the first row (layer 0) is drawn on top.
-  const order = chunks.map((_, i) => i);
-  order.sort((a, b) => Math.floor(b / NODES_PER_ROW) - Math.floor(a / NODES_PER_ROW) || a - b);
-  order.forEach((i) => {
-    const chunk = chunks[i]!;
-    const tooltip = chunk.members.join('\n');
-    lines.push(
-      `    ${memberNodeId(group.id, i)} [shape=box, style="rounded,filled", fillcolor="#ffffff", color="#90a4ae", ` +
-        `label=${chunkLabel(chunk)}, tooltip=${dotQuoted(tooltip)}];`,
-    );
-  });
-  // Invisible links chain the nodes into rows (as the cores do): unlinked they stack in one column.
-  for (let i = 1; i < chunks.length; i += 1) {
-    if (i % NODES_PER_ROW) lines.push(`    ${memberNodeId(group.id, i - 1)} -> ${memberNodeId(group.id, i)} [style=invis];`);
-  }
-  lines.push('  }');
+  const columns = Math.min(NODES_PER_ROW, chunks.length);
+  const rows = [`<TR><TD COLSPAN="${columns}" ALIGN="LEFT"><B>${htmlLabelText(expansionCaption(group))}</B></TD></TR>`];
   for (let i = 0; i < chunks.length; i += NODES_PER_ROW) {
-    lines.push(`  ${group.id} -> ${memberNodeId(group.id, i)} [style=dashed, color="#90a4ae", arrowhead=none];`);
+    const cells = chunks
+      .slice(i, i + NODES_PER_ROW)
+      .map((chunk) => `<TD BORDER="1" COLOR="#b0bec5" BGCOLOR="#ffffff" VALIGN="TOP" ALIGN="LEFT">${chunkTable(chunk)}</TD>`);
+    rows.push(`<TR>${cells.join('')}</TR>`);
   }
-  return lines;
+  const label = `<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="6">${rows.join('')}</TABLE>>`;
+  const tooltip = `${expansionCaption(group)}\nclick the folder to fold it`;
+  return [
+    `  ${memberNodeId(group.id)} [shape=box, style="rounded,filled", fillcolor="#f5f7f8", color="#90a4ae", ` +
+      `label=${label}, tooltip=${dotQuoted(tooltip)}];`,
+    `  ${group.id} -> ${memberNodeId(group.id)} [style=dashed, color="#90a4ae", arrowhead=none];`,
+  ];
 }
 
 /**

@@ -14,7 +14,7 @@
 
 import { instance, type Viz } from '@viz-js/viz';
 import { type EdgeRef, type NodeRef, edgeRef, markClasses, nodeRef } from './drawing';
-import { canExpand, expandedDot, expansionClusterId, memberChunks, memberRef } from './expand';
+import { canExpand, expandedDot, expansionCaption, memberRef } from './expand';
 import { formatBytes, groupDetails, markLine, storageDetails, storageTitle, tensorDetails, tensorTitle } from './format';
 import type { GroupNode, StorageGraph } from './model';
 import { aliasedTensorCount, sharingSet } from './sharing';
@@ -159,11 +159,6 @@ export class GraphView {
     await this.draw(graph, caption, true);
   }
 
-  /** Whether the group `groupId` is drawn open. */
-  isExpanded(groupId: string): boolean {
-    return this.expanded.has(groupId);
-  }
-
   /**
    * Opens a folded group in place (its members drawn beside it), or folds it back; selects it
    * and shows what it holds. A group whose members the document does not list only shows its
@@ -261,14 +256,12 @@ export class GraphView {
     const names = new Map(graph.tensors.map((t) => [t.id, tensorTitle(t)]));
     for (const group of Array.from(svg.querySelectorAll('g.node'))) {
       const title = this.titleOf(group);
-      const member = memberRef(graph, title);
-      if (member !== null) {
-        // A node of an opened group: selecting it selects the group.
-        group.setAttribute('data-tv-group', member.group);
-        group.setAttribute('data-tv-chunk', String(member.index));
+      const opened = memberRef(graph, title);
+      if (opened !== null) {
+        // The box of an opened group: clicking it selects the group.
+        group.setAttribute('data-tv-group', opened);
         group.classList.add('tv-member');
-        const chunk = memberChunks(graph.groups.find((g) => g.id === member.group)!)[member.index];
-        if (chunk) this.setTitle(group, [chunk.title, ...chunk.members]);
+        this.setTitle(group, [expansionCaption(graph.groups.find((g) => g.id === opened)!), 'click the folder (or Enter on it) to fold it']);
         continue;
       }
       const ref = nodeRef(graph, title);
@@ -279,14 +272,8 @@ export class GraphView {
       this.setTitle(group, this.nodeDetails(graph, ref, views));
       if (ref.kind === 'group') this.makeToggle(group, graph.groups.find((g) => g.id === ref.id)!);
     }
-    const clusters = new Map(graph.groups.map((g) => [expansionClusterId(g.id), g.id]));
     // A device cluster's tooltip is its label (graphviz titles it with its DOT name).
     for (const cluster of Array.from(svg.querySelectorAll('g.cluster'))) {
-      const opened = clusters.get(this.titleOf(cluster));
-      if (opened !== undefined) {
-        cluster.classList.add('tv-expansion');
-        cluster.setAttribute('data-tv-group', opened);
-      }
       this.setTitle(cluster, [cluster.querySelector(':scope > text')?.textContent ?? '']);
     }
     for (const group of Array.from(svg.querySelectorAll('g.edge'))) {
@@ -425,8 +412,8 @@ export class GraphView {
     if (target?.classList.contains('tv-group') && id) void this.toggleGroup(id);
     else if (id) this.selectNode(id);
     else {
-      // A node of an opened group, or its box, selects the group.
-      const opened = element?.closest('g.tv-member, g.tv-expansion')?.getAttribute('data-tv-group');
+      // The box of an opened group selects the group.
+      const opened = element?.closest('g.tv-member')?.getAttribute('data-tv-group');
       if (opened) this.selectNode(opened);
       else this.select(null);
     }
@@ -534,7 +521,7 @@ export class GraphView {
     drawing.svg.classList.add('tv-has-selection');
     drawing.nodes.get(groupId)?.classList.add('tv-selected');
     const group = drawing.graph.groups.find((g) => g.id === groupId)!;
-    for (const el of Array.from(drawing.svg.querySelectorAll(`g.tv-member[data-tv-group="${CSS.escape(groupId)}"], g.tv-expansion[data-tv-group="${CSS.escape(groupId)}"]`))) {
+    for (const el of Array.from(drawing.svg.querySelectorAll(`g.tv-member[data-tv-group="${CSS.escape(groupId)}"]`))) {
       el.classList.add('tv-selected');
     }
     this.showDetails(group.label, groupDetails(group, this.expandState(groupId)));
