@@ -13,7 +13,7 @@
 
 import type { GroupNode, StorageGraph } from './model';
 
-/** Members per node when a group has no repeated index to split them by (the node cap's groups). */
+/** Members per cell when a group has no repeated index to split them by (the node cap's groups). */
 export const CHUNK = 12;
 /** Member chunks per row of the expanded box (as the cores lay out lone units in rows). */
 export const NODES_PER_ROW = 4;
