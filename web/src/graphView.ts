@@ -176,8 +176,27 @@ export class GraphView {
     else this.expanded.add(groupId);
     await this.draw(graph, this.caption_, false);
     this.selectGroup(groupId);
-    const node = this.drawing?.nodes.get(groupId);
-    if (node instanceof SVGElement || node instanceof HTMLElement) node.focus({ preventScroll: true });
+    this.refocus(groupId);
+  }
+
+  /**
+   * Gives the keyboard focus back to a group's new folder. A VS Code notebook moves the focus
+   * out of an output whose height changed, a moment after it changed: the focus is taken back
+   * once more then, if this frame lost it.
+   */
+  private refocus(groupId: string): void {
+    const focus = (): void => {
+      const node = this.drawing?.nodes.get(groupId);
+      if (node instanceof SVGElement || node instanceof HTMLElement) node.focus({ preventScroll: true });
+    };
+    focus();
+    const view = this.doc.defaultView;
+    view?.setTimeout(() => {
+      if (!this.doc.hasFocus() || this.doc.activeElement === this.doc.body) {
+        view.focus();
+        focus();
+      }
+    }, 400);
   }
 
   private async draw(graph: StorageGraph, caption: string, fresh: boolean): Promise<void> {
