@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up the VS Code client and its test rig (idempotent; works from scratch in CI):
-#   1. Debian packages: chromium (browser tests), ripgrep + libkrb5-dev (code-server's install);
+#   1. Debian packages: chromium (browser tests) and fonts-liberation2 (Helvetica's metrics), ripgrep + libkrb5-dev (code-server's install);
 #   2. vscode-client: npm ci, typecheck, esbuild bundles, the .vsix (vsce, no network);
 #   3. code-server (a real VS Code in a browser) from npm, cached under $TENSORVIEWS_CACHE.
 # Set TENSORVIEWS_SKIP_CODE_SERVER=1 to stop after step 2.
@@ -13,6 +13,7 @@ cs_dir=$cache/code-server-$CODE_SERVER_VERSION
 
 need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+dpkg -s fonts-liberation2 >/dev/null 2>&1 || need_apt+=(fonts-liberation2)  # Helvetica's metrics
 if [ "${TENSORVIEWS_SKIP_CODE_SERVER:-0}" != 1 ]; then
   command -v rg >/dev/null 2>&1 || need_apt+=(ripgrep)
   dpkg -s libkrb5-dev >/dev/null 2>&1 || need_apt+=(libkrb5-dev)

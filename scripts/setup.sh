@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up everything Tensor Views needs on a fresh Debian machine (idempotent):
-# Debian packages (graphviz, librsvg2-bin, neovim, chromium), a virtualenv in .venv with the
+# Debian packages (graphviz, librsvg2-bin, pngquant, neovim, chromium), a virtualenv in .venv with the
 # pinned Python packages, the JupyterLab extension built (needs node and npm), and the project
 # installed in editable mode.
 set -euo pipefail
@@ -9,11 +9,15 @@ cd "$(dirname "$0")/.."
 need_apt=()
 command -v dot >/dev/null 2>&1 || need_apt+=(graphviz)
 command -v rsvg-convert >/dev/null 2>&1 || need_apt+=(librsvg2-bin)  # scripts/make_images.py
+command -v pngquant >/dev/null 2>&1 || need_apt+=(pngquant)  # scripts/make_client_images.sh
 command -v nvim >/dev/null 2>&1 || need_apt+=(neovim)
 # node >= 20.19 with npm builds the JupyterLab extension (rspack).
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 if [ "${TENSORVIEWS_BROWSER:-1}" = 1 ]; then
   command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+  # Liberation Sans: Helvetica's metrics, the font the cores' DOT names, so text drawn in the
+  # browser fits the boxes graphviz sized for it (DejaVu Sans, the fallback, is wider).
+  dpkg -s fonts-liberation2 >/dev/null 2>&1 || need_apt+=(fonts-liberation2)
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${need_apt[*]}"

@@ -291,6 +291,46 @@ describe('Tensor Views in a real JupyterLab (headless Chromium)', { timeout: 600
     await panel.locator('.tv-search').fill('');
   });
 
+  it('a 12-layer encoder with AdamW under %tensorgraph --all: a click opens a folded group in place, a second folds it back', async () => {
+    await runNewCell(
+      'from torch import nn\n' +
+        'enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(16, 2, 32), 12, enable_nested_tensor=False)\n' +
+        'opt = torch.optim.AdamW(enc.parameters())\nenc(torch.rand(3, 2, 16)).sum().backward()\nopt.step()\n' +
+        '%tensorgraph --all enc opt',
+    );
+    const out = page.locator('.jp-TensorViews-output').last();
+    await out.locator('svg.tv-svg').waitFor();
+    // Parameters, gradients and optimizer state: three folders, none open.
+    assert.equal(await out.locator('g.node.tv-group').count(), 3);
+    const params = out.locator('g.node.tv-group', { has: page.locator('title', { hasText: /^parameters: 144 tensors\/arrays folded under enc\.layers\.0\.\.11\.\*/ }) });
+    assert.equal(await params.getAttribute('aria-expanded'), 'false');
+    const members = out.locator('g.node.tv-member');
+    assert.equal(await members.count(), 0);
+    await params.click();
+    await members.first().waitFor();
+    assert.equal(await members.count(), 1, 'one box beside the folder');
+    const texts = await members.locator('text').allTextContents();
+    assert.deepEqual(texts.filter((t) => /^enc\.layers\.\d+\.\*$/.test(t)), Array.from({ length: 12 }, (_, i) => `enc.layers.${i}.*`), 'one cell per layer');
+    assert.equal(texts.filter((t) => t === 'linear1.weight').length, 12);
+    assert.equal(await params.getAttribute('aria-expanded'), 'true');
+    const details = (await out.locator('.tv-details').textContent()) ?? '';
+    assert.match(details, /enc\.layers\.\*\.linear1\.weight ×12 · 24 KiB/);
+    assert.match(details, /\n {2}enc\.layers\.11\.norm2\.bias/);
+    await out.scrollIntoViewIfNeeded();
+    await shot('lab-group-expanded');
+    await params.click();
+    await page.waitForFunction(() => document.querySelectorAll('.jp-TensorViews-output g.node.tv-member').length === 0);
+    assert.equal(await params.getAttribute('aria-expanded'), 'false');
+    // Keyboard users: Enter on the focused optimizer-state folder opens it.
+    const state = out.locator('g.node.tv-group', { has: page.locator('title', { hasText: /^optimizer state: 432/ }) });
+    await state.focus();
+    await page.keyboard.press('Enter');
+    await members.first().waitFor();
+    assert.ok((await members.locator('text').allTextContents()).includes('opt.state[enc.layers.0.*][*]'));
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.querySelectorAll('.jp-TensorViews-output g.node.tv-member').length === 0);
+  });
+
   it('jupyterlab-lsp runs the language server: a TV001 squiggle on the swap of views, with its message', async () => {
     const swapCell = page.locator('.jp-CodeCell', { hasText: 'a[0], b[0] = b[0], a[0]' }).first();
     await swapCell.scrollIntoViewIfNeeded();
@@ -354,5 +394,40 @@ describe('Tensor Views in a real JupyterLab (headless Chromium)', { timeout: 600
     await nb7.locator('#tensorviews-storage-graph svg.tv-svg').waitFor({ timeout: 60000 });
     await nb7.screenshot({ path: join(ARTIFACTS, 'notebook7.png') });
     await nb7.close();
+  });
+
+  // scripts/make_client_images.sh: the showcase notebooks (scripts/client_notebooks.py, run by a
+  // real kernel) as JupyterLab draws them, each cell cropped to its input and output.
+  const IMAGES = process.env.TENSORVIEWS_CLIENT_IMAGES;
+  it('pictures for the docs: the showcase notebooks in JupyterLab', { skip: !IMAGES && 'TENSORVIEWS_CLIENT_IMAGES not set' }, async () => {
+    const notebooks = process.env.TENSORVIEWS_CLIENT_NOTEBOOKS;
+    assert.ok(notebooks, 'TENSORVIEWS_CLIENT_NOTEBOOKS: the folder scripts/client_notebooks.py wrote');
+    mkdirSync(IMAGES, { recursive: true });
+    const pictures = await browser.newPage({ viewport: { width: 1280, height: 1500 } });
+    // The names the notebooks get in Lab (what the tab shows).
+    const files = { encoder: 'encoder-12-layers-adamw', llama: 'llama-7b-on-meta', pinned: 'pinned-h' };
+    for (const [name, file] of Object.entries(files)) {
+      copyFileSync(join(notebooks, `${name}.ipynb`), join(lab.root, `${file}.ipynb`));
+      // A workspace of its own, reset: only this notebook open.
+      await pictures.goto(`${lab.url}/lab/workspaces/pictures/tree/${file}.ipynb?reset&token=${lab.token}`);
+      const output = pictures.locator('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output.jp-TensorViews-output').last();
+      await output.locator('svg.tv-svg').waitFor({ timeout: 120000 });
+      // The file browser closed: the notebook takes the width.
+      const browserTab = pictures.locator('.jp-SideBar.jp-mod-left .lm-TabBar-tab[data-id="filebrowser"]');
+      if (await browserTab.getAttribute('aria-selected') === 'true') await browserTab.click();
+      await pictures.waitForTimeout(500);
+      const cell = pictures.locator('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell').last(); // %tensorgraph
+      await cell.scrollIntoViewIfNeeded();
+      await cell.screenshot({ path: join(IMAGES, `jupyterlab-${name}.png`) });
+      if (name === 'encoder') {
+        await output.locator('g.node.tv-group').first().click();
+        await output.locator('g.node.tv-member').first().waitFor();
+        // A click on the background closes the details: the opened box is what the picture shows.
+        await output.locator('.tv-viewport').click({ position: { x: 4, y: 4 } });
+        await pictures.waitForTimeout(300);
+        await cell.screenshot({ path: join(IMAGES, `jupyterlab-${name}-expanded.png`) });
+      }
+    }
+    await pictures.close();
   });
 });

@@ -94,6 +94,19 @@ def folded_graph() -> dict[str, Any]:
     return document(ns, ViewOptions(show_all=True, max_nodes=4))
 
 
+def encoder_graph() -> dict[str, Any]:
+    """``%tensorgraph --all`` of a small 12-layer encoder after one AdamW step: its parameters,
+    gradients and optimizer state fold into three groups of repeated structure, each listing
+    its members (what a click expands)."""
+    torch.manual_seed(0)
+    layer = torch.nn.TransformerEncoderLayer(d_model=8, nhead=2, dim_feedforward=16)
+    model = torch.nn.TransformerEncoder(layer, num_layers=12, enable_nested_tensor=False)
+    opt = torch.optim.AdamW(model.parameters())
+    model(torch.rand(3, 2, 8)).sum().backward()
+    opt.step()
+    return document({"model": model, "opt": opt}, ViewOptions(show_all=True))
+
+
 def tall_graph() -> dict[str, Any]:
     """A drawing taller than a notebook output's box: 15 matrices and a row view of each (30
     tensors; storages with views are drawn one under another, lone tensors side by side)."""
@@ -108,6 +121,7 @@ MAKERS: dict[str, Callable[[], dict[str, Any]]] = {
     "pinned": pinned_graph,
     "folded": folded_graph,
     "tall": tall_graph,
+    "encoder": encoder_graph,
 }
 
 

@@ -83,13 +83,35 @@ export function storageDetails(storage: StorageNode, viewCount: number, graph?: 
   return lines;
 }
 
-export function groupDetails(group: GroupNode): string[] {
-  return [
-    `${group.count} more tensor${group.count === 1 ? '' : 's'}/array${group.count === 1 ? '' : 's'} under ${group.label}`,
+/**
+ * What a folded group holds, for its tooltip and the details pane: kind, count, bytes, the
+ * breakdown by the rest of the path, every member listed, and how to open it.
+ * `expanded`: null when the document lists no members (nothing to open); tooltips leave the
+ * member list out (`listMembers`).
+ */
+export function groupDetails(group: GroupNode, expanded: boolean | null = null, listMembers = true): string[] {
+  const plural = group.count === 1 ? '' : 's';
+  const lines = [
+    group.category
+      ? `${group.category}: ${group.count} tensor${plural}/array${plural} folded under ${group.label}`
+      : `${group.count} more tensor${plural}/array${plural} under ${group.label}`,
     `device: ${group.device}`,
     `size: ${formatBytes(group.nbytes)}`,
-    'folded away to keep the drawing readable',
   ];
+  if (group.parts.length) {
+    lines.push('by kind:');
+    for (const part of group.parts) lines.push(`  ${part.label} ×${part.count} · ${formatBytes(part.nbytes)}`);
+  }
+  if (expanded === null) {
+    lines.push('folded away to keep the drawing readable (%tensorgraph --all lists the members)');
+    return lines;
+  }
+  lines.push(expanded ? 'expanded: click the folder (or Enter) to fold it back' : 'folded: click (or Enter) to draw its members');
+  if (!listMembers) return lines;
+  const unlisted = group.count - group.members.length;
+  lines.push(`members${unlisted > 0 ? ` (the first ${group.members.length}; ${unlisted} more not listed)` : ''}:`);
+  for (const member of group.members) lines.push(`  ${member}`);
+  return lines;
 }
 
 /** What a marked node is called in the line under the picture: a tensor's name, `storage of acts`, a group's label. */

@@ -5,7 +5,8 @@
  * a details pane and pan/zoom on the SVG's nodes (graphviz titles each node with its DOT name,
  * which is the document's id). The view's notes, marks and "not drawn" lines go under the
  * picture. A search box highlights the tensors whose names contain the text (Enter selects
- * the first match).
+ * the first match). A folded group opens in place on click (or Enter when it has the focus):
+ * its members are drawn beside it (see expand.ts), and a second click folds it back.
  *
  * Kernel strings reach the DOM only through textContent (tooltips, details, caption, notes) or
  * as text that graphviz itself XML-escaped into the SVG (labels the cores escaped).
@@ -13,8 +14,9 @@
 
 import { instance, type Viz } from '@viz-js/viz';
 import { type EdgeRef, type NodeRef, edgeRef, markClasses, nodeRef } from './drawing';
-import { groupDetails, markLine, storageDetails, storageTitle, tensorDetails, tensorTitle } from './format';
-import type { StorageGraph } from './model';
+import { canExpand, expandedDot, expansionCaption, memberRef } from './expand';
+import { formatBytes, groupDetails, markLine, storageDetails, storageTitle, tensorDetails, tensorTitle } from './format';
+import type { GroupNode, StorageGraph } from './model';
 import { aliasedTensorCount, sharingSet } from './sharing';
 import { PanZoom } from './panZoom';
 import { sanitizeSvg } from './svgSafety';
@@ -75,6 +77,10 @@ export class GraphView {
   private readonly searchCount: HTMLElement;
   private readonly panZoom: PanZoom;
   private drawing: Drawing | null = null;
+  /** The document shown, and the ids of its groups drawn open. */
+  private graph: StorageGraph | null = null;
+  private caption_ = '';
+  private readonly expanded = new Set<string>();
   private renderSerial = 0;
   private observedWidth = -1;
   private observedHeight = -1;
@@ -113,6 +119,7 @@ export class GraphView {
     this.panZoom = new PanZoom(this.viewport, this.canvas, options.wheelZoom);
     fit.addEventListener('click', () => this.panZoom.fit());
     this.viewport.addEventListener('click', (event) => this.onClick(event));
+    this.viewport.addEventListener('keydown', (event) => this.onKey(event));
     // Re-fit when the editor or the panel is resized, unless the user has zoomed or panned.
     const view = this.doc.defaultView;
     if (view && 'ResizeObserver' in view) {
@@ -130,6 +137,7 @@ export class GraphView {
   showMessage(text: string, isError = false): void {
     this.renderSerial += 1;
     this.drawing = null;
+    this.graph = null;
     this.caption.textContent = '';
     this.summary.textContent = '';
     const message = this.el('div', isError ? 'tv-message tv-error' : 'tv-message');
@@ -142,7 +150,59 @@ export class GraphView {
   }
 
   async show(graph: StorageGraph, caption = ''): Promise<void> {
+    // A group the user opened stays open when the next document folds the same label.
+    // (Parameters and gradients share a label: the category tells them apart.)
+    const key = (g: GroupNode): string => `${g.device}\n${g.category}\n${g.label}`;
+    const open = new Set((this.graph?.groups ?? []).filter((g) => this.expanded.has(g.id)).map(key));
+    this.expanded.clear();
+    for (const g of graph.groups) if (open.has(key(g)) && canExpand(g)) this.expanded.add(g.id);
+    await this.draw(graph, caption, true);
+  }
+
+  /**
+   * Opens a folded group in place (its members drawn beside it), or folds it back; selects it
+   * and shows what it holds. A group whose members the document does not list only shows its
+   * details.
+   */
+  async toggleGroup(groupId: string): Promise<void> {
+    const graph = this.graph;
+    const group = graph?.groups.find((g) => g.id === groupId);
+    if (!graph || !group) return;
+    if (!canExpand(group)) {
+      this.selectGroup(groupId);
+      return;
+    }
+    if (this.expanded.has(groupId)) this.expanded.delete(groupId);
+    else this.expanded.add(groupId);
+    await this.draw(graph, this.caption_, false);
+    this.selectGroup(groupId);
+    this.refocus(groupId);
+  }
+
+  /**
+   * Gives the keyboard focus back to a group's new folder. A VS Code notebook moves the focus
+   * out of an output whose height changed, a moment after it changed: the focus is taken back
+   * once more then, if this frame lost it.
+   */
+  private refocus(groupId: string): void {
+    const focus = (): void => {
+      const node = this.drawing?.nodes.get(groupId);
+      if (node instanceof SVGElement || node instanceof HTMLElement) node.focus({ preventScroll: true });
+    };
+    focus();
+    const view = this.doc.defaultView;
+    view?.setTimeout(() => {
+      if (!this.doc.hasFocus() || this.doc.activeElement === this.doc.body) {
+        view.focus();
+        focus();
+      }
+    }, 400);
+  }
+
+  private async draw(graph: StorageGraph, caption: string, fresh: boolean): Promise<void> {
     const serial = ++this.renderSerial;
+    this.graph = graph;
+    this.caption_ = caption;
     if (graph.dot === null) {
       this.showMessage(NO_DOT_MESSAGE, true);
       this.caption.textContent = caption;
@@ -150,7 +210,7 @@ export class GraphView {
     }
     let svg: SVGSVGElement;
     try {
-      svg = (await viz()).renderSVGElement(graph.dot);
+      svg = (await viz()).renderSVGElement(expandedDot(graph.dot, graph, this.expanded));
     } catch (error) {
       if (serial === this.renderSerial) this.showMessage(`Could not draw the graph: ${(error as Error).message}`, true);
       return;
@@ -162,15 +222,17 @@ export class GraphView {
     this.caption.textContent = caption;
     const aliased = aliasedTensorCount(graph);
     const folded = graph.groups.reduce((n, g) => n + g.count, 0);
+    const opened = graph.groups.filter((g) => this.expanded.has(g.id)).reduce((n, g) => n + g.members.length, 0);
     this.summary.textContent =
       `${graph.tensors.length} tensor${graph.tensors.length === 1 ? '' : 's'} · ` +
       `${graph.storages.length} storage${graph.storages.length === 1 ? '' : 's'} · ` +
       `${aliased} sharing memory` +
-      (folded ? ` · ${folded} more folded` : '');
+      (folded ? ` · ${folded} more folded` : '') +
+      (opened ? ` (${opened} listed open)` : '');
     this.canvas.replaceChildren(svg);
     this.details.hidden = true;
     this.details.replaceChildren();
-    this.showNotes(graph);
+    if (fresh) this.showNotes(graph);
     this.search(this.searchBox.value);
     this.layout(true);
   }
@@ -194,6 +256,12 @@ export class GraphView {
     const hits = drawing.graph.tensors
       .filter((t) => t.names.some((name) => name.toLowerCase().includes(needle)) && drawing.nodes.has(t.id))
       .map((t) => t.id);
+    // A folded group matches when one of its members does (the folder lights up).
+    hits.push(
+      ...drawing.graph.groups
+        .filter((g) => drawing.nodes.has(g.id) && (g.label.toLowerCase().includes(needle) || g.members.some((m) => m.toLowerCase().includes(needle))))
+        .map((g) => g.id),
+    );
     for (const id of hits) drawing.nodes.get(id)?.classList.add('tv-search-hit');
     this.searchCount.textContent = `${hits.length} match${hits.length === 1 ? '' : 'es'}`;
     return hits;
@@ -206,12 +274,22 @@ export class GraphView {
     for (const t of graph.tensors) if (t.storage) views.set(t.storage, (views.get(t.storage) ?? 0) + 1);
     const names = new Map(graph.tensors.map((t) => [t.id, tensorTitle(t)]));
     for (const group of Array.from(svg.querySelectorAll('g.node'))) {
-      const ref = nodeRef(graph, this.titleOf(group));
+      const title = this.titleOf(group);
+      const opened = memberRef(graph, title);
+      if (opened !== null) {
+        // The box of an opened group: clicking it selects the group.
+        group.setAttribute('data-tv-group', opened);
+        group.classList.add('tv-member');
+        this.setTitle(group, [expansionCaption(graph.groups.find((g) => g.id === opened)!), 'click the folder (or Enter on it) to fold it']);
+        continue;
+      }
+      const ref = nodeRef(graph, title);
       if (ref === null) continue;
       drawing.nodes.set(ref.id, group);
       group.setAttribute('data-tv-id', ref.id);
       group.classList.add(`tv-${ref.kind}`, ...markClasses(graph, ref.id));
       this.setTitle(group, this.nodeDetails(graph, ref, views));
+      if (ref.kind === 'group') this.makeToggle(group, graph.groups.find((g) => g.id === ref.id)!);
     }
     // A device cluster's tooltip is its label (graphviz titles it with its DOT name).
     for (const cluster of Array.from(svg.querySelectorAll('g.cluster'))) {
@@ -258,7 +336,28 @@ export class GraphView {
     const marks = graph.marks.filter((m) => m.id === ref.id).map((m) => `marked: ${m.why}`);
     if (ref.kind === 'tensor') return [...tensorDetails(graph.tensors.find((t) => t.id === ref.id)!, graph), ...marks];
     if (ref.kind === 'storage') return [...storageDetails(graph.storages.find((s) => s.id === ref.id)!, views.get(ref.id) ?? 0, graph), ...marks];
-    return [...groupDetails(graph.groups.find((g) => g.id === ref.id)!), ...marks];
+    const group = graph.groups.find((g) => g.id === ref.id)!;
+    return [...groupDetails(group, this.expandState(group.id), false), ...marks];
+  }
+
+  /** Open, folded, or null for a group that cannot be opened (no members listed). */
+  private expandState(groupId: string): boolean | null {
+    const group = this.graph?.groups.find((g) => g.id === groupId);
+    return group && canExpand(group) ? this.expanded.has(groupId) : null;
+  }
+
+  /** A folded group's node as a button: focusable, with its state for screen readers. */
+  private makeToggle(node: Element, group: GroupNode): void {
+    node.setAttribute('tabindex', '0');
+    node.setAttribute('role', 'button');
+    const state = this.expandState(group.id);
+    if (state !== null) node.setAttribute('aria-expanded', String(state));
+    node.classList.toggle('tv-expanded', state === true);
+    node.setAttribute(
+      'aria-label',
+      `${group.label}: ${group.count} tensors, ${formatBytes(group.nbytes)}` +
+        (state === null ? '' : state ? ' (expanded; Enter folds it)' : ' (folded; Enter expands it)'),
+    );
   }
 
   /** Notes, marks, and the lines about what was not drawn, under the picture. */
@@ -326,10 +425,27 @@ export class GraphView {
 
   private onClick(event: MouseEvent): void {
     if (this.panZoom.consumedClick()) return;
-    const target = event.target instanceof Element ? event.target.closest('g.node') : null;
+    const element = event.target instanceof Element ? event.target : null;
+    const target = element?.closest('g.node');
     const id = target?.getAttribute('data-tv-id');
-    if (id) this.selectNode(id);
-    else this.select(null);
+    if (target?.classList.contains('tv-group') && id) void this.toggleGroup(id);
+    else if (id) this.selectNode(id);
+    else {
+      // The box of an opened group selects the group.
+      const opened = element?.closest('g.tv-member')?.getAttribute('data-tv-group');
+      if (opened) this.selectNode(opened);
+      else this.select(null);
+    }
+  }
+
+  /** Enter or Space on a focused group opens or folds it (keyboard users). */
+  private onKey(event: KeyboardEvent): void {
+    if (event.key !== 'Enter' && event.key !== ' ') return;
+    const target = event.target instanceof Element ? event.target.closest('g.node.tv-group') : null;
+    const id = target?.getAttribute('data-tv-id');
+    if (!id) return;
+    event.preventDefault();
+    void this.toggleGroup(id);
   }
 
   /** Selects a tensor, storage or group by its document id. */
@@ -424,7 +540,10 @@ export class GraphView {
     drawing.svg.classList.add('tv-has-selection');
     drawing.nodes.get(groupId)?.classList.add('tv-selected');
     const group = drawing.graph.groups.find((g) => g.id === groupId)!;
-    this.showDetails(group.label, groupDetails(group));
+    for (const el of Array.from(drawing.svg.querySelectorAll(`g.tv-member[data-tv-group="${CSS.escape(groupId)}"]`))) {
+      el.classList.add('tv-selected');
+    }
+    this.showDetails(group.label, groupDetails(group, this.expandState(groupId)));
   }
 
   private showDetails(heading: string, lines: string[]): void {

@@ -52,14 +52,30 @@ export interface OverlapEdge {
   exact: boolean;
 }
 
-/** Tensors a capped view folded away: one "N more" node of the drawing. */
+/** One row of a group's breakdown: its members under one path (`model.layers.*.linear1.weight`). */
+export interface GroupPart {
+  label: string;
+  count: number;
+  nbytes: number | null;
+}
+
+/**
+ * Tensors folded into one node of the drawing: repeated structure (`model.layers.0..11.*`,
+ * with a category and parts) or the node cap's "N more" (`model.layers.3.*`).
+ */
 export interface GroupNode {
   id: string;
-  /** Access-path prefix, e.g. `model.layers.3.*`. */
+  /** Access-path prefix, e.g. `model.layers.0..11.*` or `model.layers.3.*`. */
   label: string;
   device: string;
   count: number;
   nbytes: number | null;
+  /** `parameters`, `gradients`, `optimizer state`... when the members share one, else ''. */
+  category: string;
+  /** Access paths of the folded tensors (the first 500; `count` says how many in all). */
+  members: string[];
+  /** The group broken down by the rest of the path, biggest first. */
+  parts: GroupPart[];
 }
 
 /** A node the view highlights, and why (`new`, `new sharing`, `pinned by small views`). */
@@ -196,6 +212,12 @@ export function parseGraph(value: unknown): StorageGraph {
     device: str(g.device, '?'),
     count: optInt(g.count) ?? 0,
     nbytes: optInt(g.nbytes),
+    category: str(g.category, ''),
+    members: strings(g.members),
+    parts: (Array.isArray(g.parts) ? g.parts : [])
+      .filter(isObject)
+      .filter((p) => typeof p.label === 'string')
+      .map((p): GroupPart => ({ label: p.label as string, count: optInt(p.count) ?? 0, nbytes: optInt(p.nbytes) })),
   }));
   const marks = list(data, 'marks')
     .filter((m) => typeof m.id === 'string' && typeof m.why === 'string')

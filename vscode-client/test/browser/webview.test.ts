@@ -219,6 +219,60 @@ describe('Storage Graph panel webview (headless Chromium, strict CSP)', { timeou
     await page.close();
   });
 
+  it('opens a folded group of the 12-layer encoder on click, folds it back, and does the same with Enter', async () => {
+    const page = await panelWith('encoder');
+    const members = 'g.node.tv-member';
+    assert.equal(await page.locator(members).count(), 0);
+    assert.equal(await page.getAttribute(node('g0'), 'aria-expanded'), 'false');
+    await page.locator(node('g0')).click();
+    await page.locator(members).first().waitFor();
+    // One box beside the folder, one cell per layer listing that layer's tensors.
+    assert.equal(await page.locator(members).count(), 1);
+    const layers = await page.locator(`${members} text`).allTextContents();
+    assert.deepEqual(layers.filter((t) => /^model\.layers\.\d+\.\*$/.test(t)), Array.from({ length: 12 }, (_, i) => `model.layers.${i}.*`));
+    assert.equal(layers.filter((t) => t === 'linear1.weight').length, 12);
+    assert.equal(await page.getAttribute(node('g0'), 'aria-expanded'), 'true');
+    assert.match((await page.textContent('.tv-summary')) ?? '', /\(144 listed open\)$/);
+    const details = (await page.textContent('.tv-details')) ?? '';
+    assert.match(details, /parameters: 144 tensors\/arrays folded under model\.layers\.0\.\.11\.\*/);
+    assert.match(details, /model\.layers\.\*\.linear1\.weight ×12 · /);
+    assert.match(details, /\n {2}model\.layers\.11\.norm2\.bias/);
+    await page.screenshot({ path: join(artifacts(), 'panel-group-expanded.png') });
+    // The box selects its group.
+    await page.locator(members).click({ position: { x: 8, y: 8 } });
+    assert.equal(await page.textContent('.tv-details-title'), 'model.layers.0..11.*');
+    // The folder again: folded back, as the cores drew it.
+    await page.locator(node('g0')).click();
+    await page.waitForFunction(() => document.querySelectorAll('g.node.tv-member').length === 0);
+    assert.equal(await page.getAttribute(node('g0'), 'aria-expanded'), 'false');
+    // Keyboard: focus the optimizer state and press Enter.
+    await page.focus(node('g2'));
+    await page.keyboard.press('Enter');
+    await page.locator(members).first().waitFor();
+    assert.ok((await page.locator(`${members} text`).allTextContents()).includes('opt.state[model.layers.0.*][*]'));
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-tv-id')), 'g2', 'the focus stays on the folder');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.querySelectorAll('g.node.tv-member').length === 0);
+    // A group opened stays open when the next cell's view folds it again (the gradients, not
+    // the parameters that share its label).
+    await page.locator(node('g1')).click();
+    await page.locator(members).first().waitFor();
+    await page.evaluate((graph) => window.postMessage({ type: 'graph', graph, source: { kind: 'kernel', label: 'next cell' } }, '*'), fixture('encoder'));
+    await page.waitForFunction(() => document.querySelector('.tv-caption')?.textContent === 'next cell');
+    await page.locator(members).first().waitFor();
+    assert.equal(await page.getAttribute(node('g1'), 'aria-expanded'), 'true');
+    assert.equal(await page.getAttribute(node('g0'), 'aria-expanded'), 'false');
+    assert.ok((await page.locator(`${members} text`).allTextContents()).includes('linear1.weight.grad'));
+    await page.locator(node('g1')).click();
+    await page.waitForFunction(() => document.querySelectorAll('g.node.tv-member').length === 0);
+    // Search finds a group by its members' names.
+    await page.locator('.tv-search').fill('exp_avg_sq');
+    assert.equal(await page.textContent('.tv-search-count'), '1 match');
+    assert.ok((await classesOf(page, 'g2')).includes('tv-search-hit'));
+    assert.deepEqual((await facts(page)).csp, []);
+    await page.close();
+  });
+
   it('keeps injected kernel names as text: in the drawing, the details and the notes', async () => {
     const page = await panelWith('hostile');
     const texts = await page.$$eval('svg text', (nodes) => nodes.map((n) => n.textContent));

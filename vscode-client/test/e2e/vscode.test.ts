@@ -11,7 +11,7 @@
 
 import assert from 'node:assert/strict';
 import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
@@ -22,6 +22,11 @@ import { type CodeServer, startCodeServer } from './codeServer';
 
 const SEED = 'import torch\na = torch.rand(2, 2)\nb = torch.rand(2, 2)\na[0], b[0] = b[0], a[0]\n';
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts', 'vscode');
+/** scripts/make_client_images.sh: where the pictures for the docs go (unset: not drawn). */
+const IMAGES = process.env.TENSORVIEWS_CLIENT_IMAGES;
+const SHOWCASE = ['encoder', 'llama', 'pinned'];
+/** The names the showcase notebooks get in the workspace (what the editor's tab shows). */
+const SHOWCASE_FILE: Record<string, string> = { encoder: 'encoder-12-layers-adamw', llama: 'llama-7b-on-meta', pinned: 'pinned-h' };
 /** A real script to debug: a function whose locals hold a 4 KiB column of 64 MiB of activations. */
 const FRAME_SCRIPT = `import torch
 
@@ -182,6 +187,17 @@ before(async () => {
   writeFileSync(join(workspace, 'swap.py'), SEED);
   writeFileSync(join(workspace, 'frame.py'), FRAME_SCRIPT);
   const python = projectPython();
+  // encoder.ipynb: a small 12-layer encoder after an AdamW step, its `%tensorgraph --all`
+  // output saved by a real kernel (its parameters, gradients and optimizer state fold).
+  execFileSync(python, [join(REPO_ROOT, 'scripts', 'client_notebooks.py'), workspace, '--small'], {
+    cwd: REPO_ROOT, env: { ...process.env, PYTHONPATH: REPO_ROOT }, stdio: 'pipe', timeout: 180000,
+  });
+  if (IMAGES) {
+    // The showcase notebooks at full size, for the pictures in docs/images.
+    const notebooks = process.env.TENSORVIEWS_CLIENT_NOTEBOOKS;
+    assert.ok(notebooks, 'TENSORVIEWS_CLIENT_NOTEBOOKS: the folder scripts/client_notebooks.py wrote');
+    for (const name of SHOWCASE) copyFileSync(join(notebooks, `${name}.ipynb`), join(workspace, `${SHOWCASE_FILE[name]}.ipynb`));
+  }
   // VS Code's own debugger runs frame.py through the real debugpy adapter (the test-only
   // extension in test/debugpy-extension registers the `debugpy` type); the debuggee imports
   // tensorviews from this checkout.
@@ -322,6 +338,77 @@ describe('Tensor Views in a real VS Code (code-server)', { timeout: 300000 }, ()
       ['nb_a'],
     );
     await shot('e2e-notebook');
+  });
+
+  it("opens a folded group of a 12-layer encoder's saved --all output on click, and folds it back", async () => {
+    await page.keyboard.press('Escape');
+    await openFile('encoder.ipynb');
+    const output = await frameWith('.tv-notebook svg.tv-svg g.node.tv-group', 60000);
+    assert.equal(await output.locator('.tv-notebook g.node.tv-group').count(), 3);
+    const params = output.locator('.tv-notebook g.node.tv-group', {
+      has: output.locator('title', { hasText: /^parameters: 144 tensors\/arrays folded under model\.layers\.0\.\.11\.\*/ }),
+    });
+    const members = output.locator('.tv-notebook g.node.tv-member');
+    assert.equal(await members.count(), 0);
+    await params.click();
+    await members.first().waitFor();
+    assert.equal(await members.count(), 1, 'one box beside the folder');
+    const texts = await members.locator('text').allTextContents();
+    assert.deepEqual(texts.filter((t) => /^model\.layers\.\d+\.\*$/.test(t)), Array.from({ length: 12 }, (_, i) => `model.layers.${i}.*`), 'one cell per layer');
+    assert.equal(texts.filter((t) => t === 'self_attn.in_proj_weight').length, 12);
+    assert.equal(await params.getAttribute('aria-expanded'), 'true');
+    const details = (await output.locator('.tv-notebook .tv-details').textContent()) ?? '';
+    assert.match(details, /parameters: 144 tensors\/arrays folded under model\.layers\.0\.\.11\.\*/);
+    assert.match(details, /\n {2}model\.layers\.0\.linear1\.weight\n/);
+    await shot('e2e-group-expanded');
+    // VS Code moves the output's webview to its new height a moment later.
+    await page.waitForTimeout(1500);
+    await params.click();
+    await output.waitForFunction(() => document.querySelectorAll('.tv-notebook g.node.tv-member').length === 0);
+    assert.equal(await params.getAttribute('aria-expanded'), 'false');
+    // Enter on the focused folder opens it too.
+    await params.focus();
+    await page.keyboard.press('Enter');
+    await members.first().waitFor();
+    assert.equal(await members.count(), 1);
+    // VS Code moves the focus out of an output whose height changed; the view takes it back.
+    await output.waitForFunction(() => document.hasFocus() && document.activeElement?.getAttribute('data-tv-id') === 'g0', undefined, { timeout: 5000 });
+    await page.keyboard.press('Enter');
+    await output.waitForFunction(() => document.querySelectorAll('.tv-notebook g.node.tv-member').length === 0);
+  });
+
+  it('pictures for the docs: the showcase notebooks in VS Code', { skip: !IMAGES && 'TENSORVIEWS_CLIENT_IMAGES not set' }, async () => {
+    mkdirSync(IMAGES!, { recursive: true });
+    await page.keyboard.press('Escape');
+    await runCommand('View: Close All Editors');
+    await runCommand('View: Close Primary Side Bar');
+    // Tall enough for a cell and its output (at most 600 px) to be on screen at once.
+    await page.setViewportSize({ width: 1400, height: 1500 });
+    for (const name of SHOWCASE) {
+      await openFile(`${SHOWCASE_FILE[name]}.ipynb`);
+      const output = await frameWithText('.tv-notebook .tv-summary', new RegExp(name === 'pinned' ? 'sharing memory$' : 'folded', ''), 60000);
+      await output.locator('.tv-notebook svg.tv-svg').waitFor();
+      await page.waitForTimeout(1500);
+      // The %tensorgraph cell, its input and its output, across the editor's width.
+      const picture = async (file: string): Promise<void> => {
+        const editor = (await page.locator('.part.editor').boundingBox())!;
+        const cell = (await page.locator('.notebook-editor .monaco-list-row', { hasText: '%tensorgraph' }).last().boundingBox())!;
+        const drawn = (await output.locator('.tv-notebook').boundingBox())!;
+        const bottom = Math.min(editor.y + editor.height, Math.max(cell.y + cell.height, drawn.y + drawn.height + 8));
+        await page.screenshot({ path: join(IMAGES!, file), clip: { x: editor.x, y: cell.y, width: editor.width, height: bottom - cell.y } });
+      };
+      await picture(`vscode-${name}.png`);
+      if (name === 'encoder') {
+        await output.locator('.tv-notebook g.node.tv-group').first().click();
+        await output.locator('.tv-notebook g.node.tv-member').first().waitFor();
+        // A click on the background closes the details: the opened box is what the picture shows.
+        await output.locator('.tv-notebook .tv-viewport').click({ position: { x: 4, y: 4 } });
+        await page.waitForTimeout(500);
+        await picture(`vscode-${name}-expanded.png`);
+      }
+      await runCommand('View: Close All Editors');
+    }
+    await page.setViewportSize({ width: 1400, height: 900 });
   });
 
   it('draws the paused frame of a real debugpy session: its locals, with the pinned-memory note', async () => {

@@ -8,8 +8,8 @@ import { join, resolve } from 'node:path';
 export const CLIENT_ROOT = resolve(process.cwd());
 export const REPO_ROOT = resolve(CLIENT_ROOT, '..');
 
-export type FixtureName = 'swap' | 'mixed' | 'hostile' | 'pinned' | 'folded' | 'tall';
-export const FIXTURE_NAMES: readonly FixtureName[] = ['swap', 'mixed', 'hostile', 'pinned', 'folded', 'tall'];
+export type FixtureName = 'swap' | 'mixed' | 'hostile' | 'pinned' | 'folded' | 'tall' | 'encoder';
+export const FIXTURE_NAMES: readonly FixtureName[] = ['swap', 'mixed', 'hostile', 'pinned', 'folded', 'tall', 'encoder'];
 
 export function fixtureText(name: FixtureName): string {
   return readFileSync(join(CLIENT_ROOT, 'test', 'fixtures', `${name}.json`), 'utf8');

@@ -24,7 +24,11 @@ describe('parseGraph', () => {
     assert.match(pinned.notes[0]!, /^h \(4\.0 KiB\) keeps its storage \(64\.0 MiB\) alive/);
     assert.deepEqual(pinned.marks, [{ id: 's0', why: 'pinned by small views' }]);
     const folded = parseGraph(fixture('folded'));
-    assert.deepEqual(folded.groups[0], { id: 'g0', label: 'model.1.*', device: 'cpu', count: 2, nbytes: 24 });
+    assert.deepEqual(folded.groups[0], {
+      id: 'g0', label: 'model.1.*', device: 'cpu', count: 2, nbytes: 24, category: '', members: ['model.1.weight', 'model.1.bias'], parts: [],
+    });
+    const encoder = parseGraph(fixture('encoder'));
+    assert.deepEqual(encoder.groups[0]!.parts[0], { label: 'model.layers.*.self_attn.in_proj_weight', count: 12, nbytes: encoder.groups[0]!.parts[0]!.nbytes });
     assert.deepEqual(folded.notes, ['6 more tensors/arrays folded into 3 groups']);
   });
 
