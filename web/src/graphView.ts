@@ -223,12 +223,17 @@ export class GraphView {
     const aliased = aliasedTensorCount(graph);
     const folded = graph.groups.reduce((n, g) => n + g.count, 0);
     const opened = graph.groups.filter((g) => this.expanded.has(g.id)).reduce((n, g) => n + g.members.length, 0);
+    const groups = graph.groups.length;
+    // Everything folded (`--all` on a model): say what the groups hold, not "0 tensors".
     this.summary.textContent =
-      `${graph.tensors.length} tensor${graph.tensors.length === 1 ? '' : 's'} · ` +
-      `${graph.storages.length} storage${graph.storages.length === 1 ? '' : 's'} · ` +
-      `${aliased} sharing memory` +
-      (folded ? ` · ${folded} more folded` : '') +
-      (opened ? ` (${opened} listed open)` : '');
+      graph.tensors.length === 0 && folded
+        ? `${folded} tensor${folded === 1 ? '' : 's'} folded into ${groups} group${groups === 1 ? '' : 's'}` +
+          (opened ? ` (${opened} listed open)` : '')
+        : `${graph.tensors.length} tensor${graph.tensors.length === 1 ? '' : 's'} · ` +
+          `${graph.storages.length} storage${graph.storages.length === 1 ? '' : 's'} · ` +
+          `${aliased} sharing memory` +
+          (folded ? ` · ${folded} more folded` : '') +
+          (opened ? ` (${opened} listed open)` : '');
     this.canvas.replaceChildren(svg);
     this.details.hidden = true;
     this.details.replaceChildren();

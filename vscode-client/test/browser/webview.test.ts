@@ -223,6 +223,7 @@ describe('Storage Graph panel webview (headless Chromium, strict CSP)', { timeou
     const page = await panelWith('encoder');
     const members = 'g.node.tv-member';
     assert.equal(await page.locator(members).count(), 0);
+    assert.equal(await page.textContent('.tv-summary'), '720 tensors folded into 3 groups');
     assert.equal(await page.getAttribute(node('g0'), 'aria-expanded'), 'false');
     await page.locator(node('g0')).click();
     await page.locator(members).first().waitFor();
