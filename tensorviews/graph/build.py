@@ -14,10 +14,9 @@ Column operations on the table, top to bottom:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import pairwise
+from itertools import compress, pairwise
 
 import numpy as np
 
@@ -120,8 +119,8 @@ def _merge_shared_memory(lo: Ints, hi: Ints, devices: list[str]) -> Ints:
     return group.astype(np.int64)
 
 
-def _shared(of_row: Ints, n_storages: int) -> dict[int, list[int]]:
-    """Storages viewed by two or more rows, with their rows in order."""
+def _shared(of_row: Ints, n_storages: int) -> dict[int, Ints]:
+    """Storages viewed by two or more rows, with their rows in order, by storage position."""
     valid = of_row >= 0
     counts = np.bincount(of_row[valid], minlength=n_storages)
     if not (counts > 1).any():
@@ -130,9 +129,29 @@ def _shared(of_row: Ints, n_storages: int) -> dict[int, list[int]]:
     order = rows[np.argsort(of_row[rows], kind="stable")]
     bounds = np.concatenate(([0], np.cumsum(counts)))
     return {
-        s: order[bounds[s]:bounds[s + 1]].tolist()
+        s: order[bounds[s]:bounds[s + 1]]
         for s in np.flatnonzero(counts > 1).tolist()
     }
+
+
+def _dense_pairs(table: MetaTable, shared: dict[int, Ints]) -> dict[int, bool]:
+    """Storages viewed by exactly two dense rows (a tensor and a slice of it, a torch tensor
+    and its numpy array): whether the two overlap, decided for all of them in a few column
+    operations. Two dense layouts overlap exactly when their byte ranges meet."""
+    pairs = [s for s, members in shared.items() if len(members) == 2]
+    if not pairs:
+        return {}
+    c = table.columns
+    rows = np.array([shared[s] for s in pairs])
+    a, b = rows[:, 0], rows[:, 1]
+    dense = c.dense[a] & c.dense[b]
+    lo_a, lo_b = c.start[a], c.start[b]
+    hi_a = lo_a + c.numel[a] * c.itemsize[a]
+    hi_b = lo_b + c.numel[b] * c.itemsize[b]
+    meet = (lo_a < hi_b) & (lo_b < hi_a)
+    return dict(zip(
+        compress(pairs, dense.tolist()), meet[dense].tolist(), strict=True
+    ))
 
 
 @dataclass(slots=True)
@@ -142,6 +161,8 @@ class _Overlaps:
     shapes: list[tuple[int, ...]]
     strides: list[tuple[int, ...]]
     itemsizes: bytes
+    members: bytes  # rows the edges name
+    edges: list[OverlapEdge]
 
 
 class OverlapMemo:
@@ -155,16 +176,18 @@ class OverlapMemo:
     """
 
     def __init__(self) -> None:
-        self.kept: dict[tuple[int, ...], _Overlaps] = {}
-        self.current: dict[tuple[int, ...], _Overlaps] = {}
+        self.kept: dict[bytes, _Overlaps] = {}  # by the views' serial numbers
+        self.current: dict[bytes, _Overlaps] = {}
 
-    def edges(self, table: MetaTable, members: list[int]) -> list[OverlapEdge]:
+    def edges(self, table: MetaTable, members: Ints) -> list[OverlapEdge]:
         c = table.columns
-        key = tuple(table.uids[members].tolist())
+        key = table.uids[members].tobytes()
         starts = c.start[members].tobytes()
         itemsizes = c.itemsize[members].tobytes()
-        shapes = list(map(c.shape.__getitem__, members))
-        strides = list(map(c.strides_bytes.__getitem__, members))
+        rows = members.tolist()
+        # Rows reused from the last snapshot hold the very same tuples: compared by identity.
+        shapes = list(map(c.shape.__getitem__, rows))
+        strides = list(map(c.strides_bytes.__getitem__, rows))
         known = self.kept.get(key)
         if (
             known is None or known.starts != starts or known.itemsizes != itemsizes
@@ -172,12 +195,16 @@ class OverlapMemo:
         ):
             pairs = overlap_pairs(
                 [Layout(int(c.start[p]), c.shape[p], c.strides_bytes[p], int(c.itemsize[p]))
-                 for p in members]
+                 for p in rows]
             )
-            known = _Overlaps(pairs, starts, shapes, strides, itemsizes)
+            known = _Overlaps(pairs, starts, shapes, strides, itemsizes, b"", [])
+        at = members.tobytes()
+        if known.members != at:  # new, or the same views moved by names added before
+            known.members = at
+            known.edges = [OverlapEdge(f"t{rows[i]}", f"t{rows[j]}", exact)
+                           for i, j, exact in known.pairs]
         self.current[key] = known
-        return [OverlapEdge(f"t{members[i]}", f"t{members[j]}", exact)
-                for i, j, exact in known.pairs]
+        return known.edges
 
     def start(self) -> None:
         self.current = {}
@@ -231,10 +258,16 @@ def build_graph(
     n_storages = len(st.first)
     shared = _shared(st.of_row, n_storages)
     memo.start()
+    dense_pairs = _dense_pairs(table, shared)
     overlaps: list[OverlapEdge] = []
-    for members in shared.values():
-        overlaps.extend(memo.edges(table, members))
+    for s, members in shared.items():
+        meet = dense_pairs.get(s)
+        if meet is None:
+            overlaps.extend(memo.edges(table, members))
+        elif meet:
+            overlaps.append(OverlapEdge(f"t{members[0]}", f"t{members[1]}", True))
     memo.finish()
+    shared_rows = {s: members.tolist() for s, members in shared.items()}
     of_row = st.of_row.tolist()
     first = st.first.tolist()
     origin = st.origin.tolist()
@@ -250,8 +283,7 @@ def build_graph(
     def logical_nbytes() -> list[int]:
         nonlocal logical
         if logical is None:
-            logical = [math.prod(s) * int(i) for s, i in zip(c.shape, c.itemsize.tolist(),
-                                                             strict=True)]
+            logical = (c.numel * c.itemsize).tolist()
         return logical
 
     def fold(positions: Sequence[int]) -> list[tuple[str, str, int, int]]:
@@ -259,7 +291,7 @@ def build_graph(
 
     index = GraphIndex(
         tensor_uids=table.uids.tolist(), tensor_storage=of_row, storage_nbytes=nbytes,
-        storage_first=first, shared=shared, special=special, named=table.names.named_rows(),
+        storage_first=first, shared=shared_rows, special=special, named=table.names.named_rows(),
         names_at=table.names, ids_by_position=True, fold_at=fold,
         facts_at=lambda: (c.device, table.category),
         one_tensor_per_storage=n_storages == n and not shared and bool((st.of_row >= 0).all()),
@@ -276,7 +308,7 @@ def build_graph(
     def storage_node(s: int) -> StorageNode:
         # The views of one storage share its device, pinning and library: one of them tells,
         # unless storages of several libraries were merged into one memory.
-        members = shared.get(s, [first[s]]) if s in st.merged else [first[s]]
+        members = shared_rows.get(s, [first[s]]) if s in st.merged else [first[s]]
         p = members[0]
         return StorageNode(
             f"s{s}", c.device[p], nbytes[s], bool(c.pinned[members].any()),

@@ -20,6 +20,7 @@ Two ways in, one shape out:
 
 from __future__ import annotations
 
+import math
 import operator
 from bisect import bisect_right
 from collections.abc import Sequence
@@ -62,11 +63,15 @@ class Columns:
     start: Ints  # address of element 0
     itemsize: Ints
     ndim: Ints
+    numel: Ints
     version: Ints  # torch's version counter; -1 for arrays and inference tensors
     base_id: Ints  # id() of the object this is a view of; 0: none
     requires_grad: Flags
     parameter: Flags
     self_overlap: Flags  # two of its own elements share memory (expand, zero strides)
+    # Every byte of [start, start + numel * itemsize) is one element's (contiguous, not empty):
+    # two such rows overlap exactly when those ranges meet.
+    dense: Flags
     pinned: Flags
     allocated: Flags  # False: meta and fake tensors, whose storage holds no memory
     shape: list[tuple[int, ...]]
@@ -120,11 +125,13 @@ def columns_of(metas: Sequence[ArrayMeta], self_overlap: Sequence[bool],
         start=_ints(map(f["start"], metas), n),
         itemsize=_ints(map(f["itemsize"], metas), n),
         ndim=_ints(map(len, shapes), n),
+        numel=_ints(map(math.prod, shapes), n),
         version=_ints(versions, n),
         base_id=_ints((0 if m.base_id is None else m.base_id for m in metas), n),
         requires_grad=_flags(map(f["requires_grad"], metas), n),
         parameter=_flags(map(f["is_parameter"], metas), n),
         self_overlap=_flags(self_overlap, n),
+        dense=_flags(map(_dense_forward, metas), n),
         pinned=_flags(map(f["pinned"], metas), n),
         allocated=_flags(map(f["allocated"], metas), n),
         shape=shapes,
@@ -136,6 +143,12 @@ def columns_of(metas: Sequence[ArrayMeta], self_overlap: Sequence[bool],
         layout=list(map(f["layout"], metas)),
         extra=extra,
     )
+
+
+def _dense_forward(m: ArrayMeta) -> bool:
+    if m.storage_key is None or any(s < 0 for s in m.strides_bytes):
+        return False
+    return Layout(m.start, m.shape, m.strides_bytes, m.itemsize).is_dense
 
 
 _cdata_of = operator.attrgetter("_cdata")
@@ -166,18 +179,24 @@ def read_plain_tensors(
         nbytes = _ints(map(torch.UntypedStorage.nbytes, storages), n)
         storage_start = _ints(map(torch.UntypedStorage.data_ptr, storages), n)
         del storages
-        itemsizes = list(map(tensor.element_size, items))
-        itemsize = _ints(itemsizes, n)
-        start = storage_start + _ints(map(tensor.storage_offset, items), n) * itemsize
-        shapes = list(map(tuple, map(_shape_of, items)))  # plain tuples, not torch.Size
-        # Byte strides: one tuple per distinct (strides, item size), shared by the rows.
-        stride_keys = list(zip(map(tensor.stride, items), itemsizes, strict=True))
-        in_bytes = {
-            key: tuple(s * key[1] for s in key[0]) for key in set(stride_keys)
-        }
-        strides_bytes = list(map(in_bytes.__getitem__, stride_keys))
         dtypes = list(map(_dtype_of, items))
         dtype_names = {d: dtype_name(d) for d in set(dtypes)}
+        sizes = {d: d.itemsize for d in dtype_names}  # a few dtypes: their item sizes
+        itemsizes = list(map(sizes.__getitem__, dtypes))
+        itemsize = _ints(itemsizes, n)
+        start = storage_start + _ints(map(tensor.storage_offset, items), n) * itemsize
+        # torch.Size is a tuple: kept as it is (plain data, no reference to the tensor).
+        shapes: list[tuple[int, ...]] = list(map(_shape_of, items))
+        # Byte strides: one tuple per distinct (strides, item size), shared by the rows.
+        strides = list(map(tensor.stride, items))
+        if len(sizes) == 1:
+            size = itemsizes[0] if n else 0
+            in_bytes = {key: tuple(s * size for s in key) for key in set(strides)}
+            strides_bytes = list(map(in_bytes.__getitem__, strides))
+        else:
+            stride_keys = list(zip(strides, itemsizes, strict=True))
+            scaled = {key: tuple(s * key[1] for s in key[0]) for key in set(stride_keys)}
+            strides_bytes = list(map(scaled.__getitem__, stride_keys))
         devices = list(map(_device_of, items))
         device_names = {d: str(d) for d in set(devices)}
         unallocated = {d for d in device_names if d.type == "meta"}
@@ -197,6 +216,8 @@ def read_plain_tensors(
         self_overlap = np.zeros(n, dtype=np.bool_)
         # Only a non-contiguous tensor (expand, as_strided, a zero stride) can overlap itself.
         contiguous = list(map(tensor.is_contiguous, items))
+        numel = _ints(map(tensor.numel, items), n)
+        dense = _flags(contiguous, n) & (numel > 0)
         if not all(contiguous):
             for i in compress(range(n), map(operator.not_, contiguous)):
                 layout = Layout(int(start[i]), shapes[i], strides_bytes[i], itemsizes[i])
@@ -205,9 +226,10 @@ def read_plain_tensors(
         return None
     return Columns(
         storage_key=keys, storage_start=storage_start, storage_nbytes=nbytes, start=start,
-        itemsize=itemsize, ndim=_ints(map(len, shapes), n), version=_ints(versions, n),
+        itemsize=itemsize, ndim=_ints(map(len, shapes), n),
+        numel=numel, version=_ints(versions, n),
         base_id=bases, requires_grad=requires_grad, parameter=np.zeros(n, dtype=np.bool_),
-        self_overlap=self_overlap, pinned=pinned, allocated=allocated, shape=shapes,
+        self_overlap=self_overlap, dense=dense, pinned=pinned, allocated=allocated, shape=shapes,
         strides_bytes=strides_bytes, dtype=list(map(dtype_names.__getitem__, dtypes)),
         device=list(map(device_names.__getitem__, devices)),
         type_name=list(repeat("Tensor", n)), library=list(repeat("torch", n)),
@@ -216,8 +238,9 @@ def read_plain_tensors(
 
 
 _NUMERIC = (
-    "storage_key", "storage_start", "storage_nbytes", "start", "itemsize", "ndim", "version",
-    "base_id", "requires_grad", "parameter", "self_overlap", "pinned", "allocated",
+    "storage_key", "storage_start", "storage_nbytes", "start", "itemsize", "ndim", "numel",
+    "version",
+    "base_id", "requires_grad", "parameter", "self_overlap", "dense", "pinned", "allocated",
 )
 _OBJECTS = ("shape", "strides_bytes", "dtype", "device", "type_name", "library", "layout")
 
