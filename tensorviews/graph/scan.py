@@ -25,7 +25,7 @@ import contextlib
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from itertools import chain, repeat
+from itertools import repeat
 from types import ModuleType
 from typing import Any, cast
 
@@ -56,6 +56,8 @@ from tensorviews.graph.namespace_walk import (
 from tensorviews.graph.problems import Problem, grouped_problems
 from tensorviews.graph.table import (
     Columns,
+    Flags,
+    Ints,
     MetaTable,
     NameRun,
     RowNames,
@@ -87,6 +89,8 @@ class _Block:
     deaths: list[Any]  # the weak references of its tensors that died, appended by callbacks
     uids: tuple[int, ...]
     columns: Columns
+    id_column: Ints  # the ids and serial numbers again, as the table's columns take them
+    uid_column: Ints
     _positions: dict[int, int] | None = None
 
     def holds(self, check: BulkCheck | None) -> bool:
@@ -100,7 +104,7 @@ class _Block:
 
     def position(self, obj_id: int) -> int:
         if self._positions is None:
-            ids = self.check[1]
+            ids = self.check.ids
             self._positions = dict(zip(ids, range(len(ids)), strict=True))
         return self._positions[obj_id]
 
@@ -169,9 +173,9 @@ class Snapshotter:
     def _snapshot(self, namespace: Mapping[str, Any], skip: Callable[[str], bool]) -> StorageGraph:
         torch, np_mod = loaded_libraries()
         known_ids = {
-            container_id: block.check[1]
+            container_id: block.check.ids
             for container_id, block in self._blocks.items()
-            if not block.deaths and block.check[0] is None  # sequences; dicts are checked whole
+            if not block.deaths and block.check.keys is None  # sequences; dicts are checked whole
         }
         fingerprinter = Fingerprinter(torch, np_mod, self.limits.probe_items, known_ids)
         try:
@@ -359,19 +363,23 @@ class _Reader:
             return old
         keys = tuple(found.keys) if found.keys is not None else None
         check = fingerprinter.columns.get(found.container_id)
-        if check is None or check[0] != keys:
+        if check is None or check.keys != keys:
             check = bulk_check(found.items, keys)
         if old is not None and not self.snapshotter._reread and old.holds(check):
             self.blocks[found.container_id] = old
             return old
-        columns = read_plain_tensors(found.items, check[2], self.torch)
+        columns = read_plain_tensors(found.items, check.versions, self.torch)
         if columns is None:
             return None
         n = len(found.items)
         deaths: list[Any] = []
         refs = tuple(map(weakref.ref, found.items, repeat(deaths.append, n)))
         uids = self.uids_of(found)
-        block = _Block(check, found.id_set, refs, deaths, uids, columns)
+        block = _Block(
+            check, found.id_set, refs, deaths, uids, columns,
+            np.fromiter(check.ids, dtype=np.int64, count=n),
+            np.fromiter(uids, dtype=np.int64, count=n),
+        )
         self.blocks[found.container_id] = block
         self.changed = True
         return block
@@ -407,10 +415,10 @@ def _table(
     """The rows of one snapshot in walk order, as one table."""
     parts: list[Columns] = []
     runs: list[NameRun] = []
-    ids: list[Sequence[int]] = []
-    uids: list[Sequence[int]] = []
+    ids: list[Ints] = []
+    uids: list[Ints] = []
     category: list[str] = []
-    tied_rows: list[bool] = []
+    tied_rows: list[Flags] = []
     start = 0
     k = 0
     while k < len(rows):
@@ -423,10 +431,10 @@ def _table(
                 start, n, container=found.name, keys=found.keys,
                 extra={i: names.shown() for i, names in found.extra_names.items()},
             ))
-            ids.append(block.check[1])
-            uids.append(block.uids)
+            ids.append(block.id_column)
+            uids.append(block.uid_column)
             category.extend(repeat(found.category, n))
-            tied_rows.extend(repeat(False, n))
+            tied_rows.append(np.zeros(n, dtype=np.bool_))
             start += n
             k += 1
             continue
@@ -441,20 +449,24 @@ def _table(
         ))
         obj_ids = [r.obj_id for r in singles]
         runs.append(NameRun(start, len(singles), names=[r.names for r in singles]))
-        ids.append(obj_ids)
-        uids.append([e.uid for e in entries])
+        n = len(singles)
+        ids.append(np.fromiter(obj_ids, dtype=np.int64, count=n))
+        uids.append(np.fromiter((e.uid for e in entries), dtype=np.int64, count=n))
         category.extend(categories.get(i, "other") for i in obj_ids)
-        tied_rows.extend(i in tied for i in obj_ids)
-        start += len(singles)
-    n_rows = start
+        tied_rows.append(np.fromiter((i in tied for i in obj_ids), dtype=np.bool_, count=n))
+        start += n
     return MetaTable(
         columns=concat(parts),
-        ids=np.fromiter(chain.from_iterable(ids), dtype=np.int64, count=n_rows),
-        uids=np.fromiter(chain.from_iterable(uids), dtype=np.int64, count=n_rows),
+        ids=_joined(ids, np.int64),
+        uids=_joined(uids, np.int64),
         names=RowNames(runs),
         category=category,
-        tied=np.fromiter(tied_rows, dtype=np.bool_, count=n_rows),
+        tied=_joined(tied_rows, np.bool_),
     )
+
+
+def _joined(parts: list[Any], dtype: type) -> Any:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
 
 
 def _storage_token(t: Any, storage_id: Callable[[Any], int] | None) -> int:

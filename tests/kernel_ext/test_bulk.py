@@ -758,3 +758,21 @@ def test_memory_shared_with_an_unchanged_container_is_found() -> None:
         )
     assert graph.by_name("a").storage == graph.by_name("ts[5]").storage  # type: ignore[union-attr]
     assert graph.by_name("b").storage == graph.by_name("arr").storage  # type: ignore[union-attr]
+
+
+def test_an_unchanged_container_is_not_read_again_when_another_name_changes() -> None:
+    """Per-container reuse, seen from outside: every read of a tensor's shape makes a new
+    ``torch.Size``, so a node whose shape is the very object of the last graph's node was not
+    read again."""
+    ts = [torch.zeros(3) for _ in range(100)]
+    ns: Namespace = {"ts": ts}
+    snap = Snapshotter()
+    first = snap.snapshot(ns)
+    ns["z"] = torch.zeros(2)
+    second = snap.snapshot(ns)
+    assert second is not first and second.by_name("z") is not None
+    assert all(second.tensors[p].shape is first.tensors[p].shape for p in range(100))
+    ts[7].add_(1)  # a version counter moves: the container is read again
+    third = snap.snapshot(ns)
+    assert third.tensors[7].shape is not second.tensors[7].shape
+    assert_dicts_equal(Snapshotter().snapshot(ns).to_dict(), third.to_dict(), "after add_")
