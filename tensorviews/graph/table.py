@@ -146,9 +146,15 @@ def columns_of(metas: Sequence[ArrayMeta], self_overlap: Sequence[bool],
 
 
 def _dense_forward(m: ArrayMeta) -> bool:
-    if m.storage_key is None or any(s < 0 for s in m.strides_bytes):
+    """Row-major contiguous and not empty (what ``dense`` promises), from shape and strides."""
+    if m.storage_key is None:
         return False
-    return Layout(m.start, m.shape, m.strides_bytes, m.itemsize).is_dense
+    expected = m.itemsize
+    for n, s in zip(reversed(m.shape), reversed(m.strides_bytes), strict=True):
+        if n != 1 and s != expected:
+            return False
+        expected *= n
+    return expected > 0
 
 
 _cdata_of = operator.attrgetter("_cdata")
