@@ -57,10 +57,16 @@ def group_storages(table: MetaTable) -> _Storages:
     if len(uniq) < len(rows):
         np.minimum.at(lo_key, inverse, lo_row[rows])
         np.maximum.at(hi_key, inverse, hi_row[rows])
-    group = np.arange(len(uniq))
-    merged: set[int] = set()
-    if ranges_meet(np.where(lo_key != 0, lo_key, hi_key), hi_key):
-        group = _merge_shared_memory(lo_key, hi_key, [c.device[r] for r in first_row.tolist()])
+    of_row = np.full(n, -1, dtype=np.int64)
+    if not ranges_meet(np.where(lo_key != 0, lo_key, hi_key), hi_key):
+        # The common case: no two storages on one memory. Storages numbered by first row.
+        order = np.argsort(first_row, kind="stable")
+        position = np.empty(len(uniq), dtype=np.int64)
+        position[order] = np.arange(len(uniq))
+        of_row[rows] = position[inverse]
+        lo_key, hi_key = lo_key[order], hi_key[order]
+        return _Storages(of_row, lo_key, hi_key - lo_key, first_row[order], set())
+    group = _merge_shared_memory(lo_key, hi_key, [c.device[r] for r in first_row.tolist()])
     # Storages numbered by their first row; a merged memory by the first row of any part.
     n_groups = int(group.max()) + 1 if len(group) else 0
     group_first = np.full(n_groups, n, dtype=np.int64)
@@ -69,15 +75,13 @@ def group_storages(table: MetaTable) -> _Storages:
     position = np.empty(n_groups, dtype=np.int64)
     position[order] = np.arange(n_groups)
     key_storage = position[group]
-    of_row = np.full(n, -1, dtype=np.int64)
     of_row[rows] = key_storage[inverse]
     origin = np.full(n_groups, np.iinfo(np.int64).max, dtype=np.int64)
     end = np.zeros(n_groups, dtype=np.int64)
     np.minimum.at(origin, key_storage, lo_key)
     np.maximum.at(end, key_storage, hi_key)
-    if n_groups < len(uniq):
-        counts = np.bincount(key_storage, minlength=n_groups)
-        merged = set(np.flatnonzero(counts > 1).tolist())
+    counts = np.bincount(key_storage, minlength=n_groups)
+    merged = set(np.flatnonzero(counts > 1).tolist())
     return _Storages(of_row, origin, end - origin, group_first[order], merged)
 
 
@@ -311,16 +315,16 @@ def build_graph(
         members = shared_rows.get(s, [first[s]]) if s in st.merged else [first[s]]
         p = members[0]
         return StorageNode(
-            f"s{s}", c.device[p], nbytes[s], bool(c.pinned[members].any()),
-            tuple(sorted({c.library[q] for q in members})), allocated=bool(c.allocated[p]),
+            f"s{s}", c.device[p], nbytes[s], any(c.pinned.item(q) for q in members),
+            tuple(sorted({c.library[q] for q in members})), allocated=c.allocated.item(p),
         )
 
     def tensor_node(p: int) -> TensorNode:
         s = of_row[p]
-        itemsize = int(c.itemsize[p])
-        byte_offset = int(c.start[p]) - (origin[s] if s >= 0 else int(c.storage_start[p]))
+        itemsize = c.itemsize.item(p)
+        byte_offset = c.start.item(p) - (origin[s] if s >= 0 else c.storage_start.item(p))
         strides_bytes = c.strides_bytes[p]
-        base_id = int(c.base_id[p])
+        base_id = c.base_id.item(p)
         base = row_of(base_id) if base_id else None
         extra = c.extra.get(p)
         return TensorNode(
@@ -331,9 +335,9 @@ def build_graph(
             byte_offset=byte_offset, stride_bytes=strides_bytes, dtype=c.dtype[p],
             itemsize=itemsize, device=c.device[p], layout=c.layout[p],
             base=f"t{base}" if base is not None else None,
-            requires_grad=bool(c.requires_grad[p]), is_parameter=bool(c.parameter[p]),
-            self_overlap=bool(c.self_overlap[p]), uid=int(table.uids[p]),
-            tied=bool(table.tied[p]),
+            requires_grad=c.requires_grad.item(p), is_parameter=c.parameter.item(p),
+            self_overlap=c.self_overlap.item(p), uid=table.uids.item(p),
+            tied=table.tied.item(p),
             dtensor=extra.dtensor if extra is not None else None,
             flat_param=extra.flat_param if extra is not None else None,
             unsharded=extra.unsharded if extra is not None else None,
