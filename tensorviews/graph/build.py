@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import compress, pairwise
+from itertools import pairwise
 
 import numpy as np
 
@@ -123,39 +123,41 @@ def _merge_shared_memory(lo: Ints, hi: Ints, devices: list[str]) -> Ints:
     return group.astype(np.int64)
 
 
-def _shared(of_row: Ints, n_storages: int) -> dict[int, Ints]:
-    """Storages viewed by two or more rows, with their rows in order, by storage position."""
+@dataclass(slots=True)
+class _Shared:
+    """Storages viewed by two or more rows."""
+
+    rows: dict[int, list[int]]  # storage position -> its rows, in order
+    # Storages viewed by exactly two dense rows (a tensor and a slice of it, a torch tensor and
+    # its numpy array) -> whether the two overlap, decided for all of them in a few column
+    # operations: two dense layouts overlap exactly when their byte ranges meet.
+    dense_pairs: dict[int, bool]
+
+
+def _shared(table: MetaTable, of_row: Ints, n_storages: int) -> _Shared:
     valid = of_row >= 0
     counts = np.bincount(of_row[valid], minlength=n_storages)
     if not (counts > 1).any():
-        return {}
+        return _Shared({}, {})
     rows = np.flatnonzero(valid)
     order = rows[np.argsort(of_row[rows], kind="stable")]
     bounds = np.concatenate(([0], np.cumsum(counts)))
-    return {
-        s: order[bounds[s]:bounds[s + 1]]
-        for s in np.flatnonzero(counts > 1).tolist()
+    storages = np.flatnonzero(counts > 1)
+    in_order = order.tolist()
+    members = {
+        s: in_order[lo:hi]
+        for s, lo, hi in zip(
+            storages.tolist(), bounds[storages].tolist(), bounds[storages + 1].tolist(),
+            strict=True,
+        )
     }
-
-
-def _dense_pairs(table: MetaTable, shared: dict[int, Ints]) -> dict[int, bool]:
-    """Storages viewed by exactly two dense rows (a tensor and a slice of it, a torch tensor
-    and its numpy array): whether the two overlap, decided for all of them in a few column
-    operations. Two dense layouts overlap exactly when their byte ranges meet."""
-    pairs = [s for s, members in shared.items() if len(members) == 2]
-    if not pairs:
-        return {}
     c = table.columns
-    rows = np.array([shared[s] for s in pairs])
-    a, b = rows[:, 0], rows[:, 1]
+    pairs = np.flatnonzero(counts == 2)
+    a, b = order[bounds[pairs]], order[bounds[pairs] + 1]
     dense = c.dense[a] & c.dense[b]
     lo_a, lo_b = c.start[a], c.start[b]
-    hi_a = lo_a + c.numel[a] * c.itemsize[a]
-    hi_b = lo_b + c.numel[b] * c.itemsize[b]
-    meet = (lo_a < hi_b) & (lo_b < hi_a)
-    return dict(zip(
-        compress(pairs, dense.tolist()), meet[dense].tolist(), strict=True
-    ))
+    meet = (lo_a < lo_b + c.numel[b] * c.itemsize[b]) & (lo_b < lo_a + c.numel[a] * c.itemsize[a])
+    return _Shared(members, dict(zip(pairs[dense].tolist(), meet[dense].tolist(), strict=True)))
 
 
 @dataclass(slots=True)
@@ -183,12 +185,12 @@ class OverlapMemo:
         self.kept: dict[bytes, _Overlaps] = {}  # by the views' serial numbers
         self.current: dict[bytes, _Overlaps] = {}
 
-    def edges(self, table: MetaTable, members: Ints) -> list[OverlapEdge]:
+    def edges(self, table: MetaTable, rows: list[int]) -> list[OverlapEdge]:
         c = table.columns
+        members = np.array(rows, dtype=np.int64)
         key = table.uids[members].tobytes()
         starts = c.start[members].tobytes()
         itemsizes = c.itemsize[members].tobytes()
-        rows = members.tolist()
         # Rows reused from the last snapshot hold the very same tuples: compared by identity.
         shapes = list(map(c.shape.__getitem__, rows))
         strides = list(map(c.strides_bytes.__getitem__, rows))
@@ -260,18 +262,17 @@ def build_graph(
     n = len(c)
     st = group_storages(table)
     n_storages = len(st.first)
-    shared = _shared(st.of_row, n_storages)
+    shared = _shared(table, st.of_row, n_storages)
     memo.start()
-    dense_pairs = _dense_pairs(table, shared)
     overlaps: list[OverlapEdge] = []
-    for s, members in shared.items():
-        meet = dense_pairs.get(s)
+    for s, members in shared.rows.items():
+        meet = shared.dense_pairs.get(s)
         if meet is None:
             overlaps.extend(memo.edges(table, members))
         elif meet:
             overlaps.append(OverlapEdge(f"t{members[0]}", f"t{members[1]}", True))
     memo.finish()
-    shared_rows = {s: members.tolist() for s, members in shared.items()}
+    shared_rows = shared.rows
     of_row = st.of_row.tolist()
     first = st.first.tolist()
     origin = st.origin.tolist()
@@ -298,7 +299,7 @@ def build_graph(
         storage_first=first, shared=shared_rows, special=special, named=table.names.named_rows(),
         names_at=table.names, ids_by_position=True, fold_at=fold,
         facts_at=lambda: (c.device, table.category),
-        one_tensor_per_storage=n_storages == n and not shared and bool((st.of_row >= 0).all()),
+        one_tensor_per_storage=n_storages == n and not shared_rows and bool((st.of_row >= 0).all()),
         unallocated=np.flatnonzero(~c.allocated).tolist(),
     )
     row_of_id: dict[int, int] | None = None
