@@ -51,7 +51,7 @@ class TensorViews:
         self.shell = shell
         # Lazy: nodes of big containers are built from the live tensors within the hook
         # that took the snapshot (drawn, written to the live file), never later.
-        self.snapshotter = Snapshotter(lazy=True)
+        self.snapshotter = Snapshotter()
         self.graph: StorageGraph | None = None
         self.changes: GraphChanges | None = None
         self.reported: set[str] = set()

@@ -19,8 +19,8 @@ from itertools import compress, filterfalse, islice
 
 from tensorviews.graph.model import (
     GraphIndex,
-    LazyNodes,
     MemoryTotal,
+    RowNodes,
     StorageGraph,
     StorageNode,
     TensorNode,
@@ -194,7 +194,7 @@ def _unallocated_storages(
     if "meta" in devices:  # a C-level scan first: most namespaces hold no meta tensor
         found = {s for s, p in enumerate(index.storage_first) if devices[p] == "meta"}
     found |= {index.tensor_storage[p] for p in index.unallocated} - {-1}
-    if not isinstance(graph.storages, LazyNodes):  # nodes already built: ask them
+    if not isinstance(graph.storages, RowNodes):  # a view's nodes: ask them
         found |= {s for s, node in enumerate(graph.storages) if not node.allocated}
     return found
 

@@ -8,12 +8,8 @@ numpy-only user never pays for importing torch.
 
 from __future__ import annotations
 
-import math
-import operator
 import sys
-import weakref
 from dataclasses import dataclass
-from itertools import compress, repeat
 from types import ModuleType
 from typing import Any
 
@@ -68,6 +64,11 @@ def _dtype_name(dtype: Any, cache: dict[Any, str]) -> str:
 
 
 _DTYPE_NAMES: dict[Any, str] = {}
+
+
+def dtype_name(dtype: Any) -> str:
+    """``float32`` for ``torch.float32`` (and numpy's names as they are), cached."""
+    return _dtype_name(dtype, _DTYPE_NAMES)
 
 
 # Storage id -> (size, address of its first byte), for the storages seen in one snapshot.
@@ -240,163 +241,6 @@ def numpy_meta(a: Any, np: ModuleType) -> ArrayMeta:
         device="cpu", pinned=False, storage_key=id(root),
         storage_nbytes=storage_nbytes, storage_start=storage_start, start=start,
         base_id=id(base) if base is not None else None, requires_grad=False, is_parameter=False,
-    )
-
-
-_cdata_of = operator.attrgetter("_cdata")
-_call = weakref.ref.__call__  # a C-level call of each weak reference, for map()
-_version_of = operator.attrgetter("_version")
-_device_of = operator.attrgetter("device")
-_nbytes_of = operator.attrgetter("nbytes")
-_shape_of = operator.attrgetter("shape")
-
-
-# Start addresses, shapes, strides and item sizes of some tensors/arrays, one column each:
-# what the overlaps among a storage's views depend on, kept to compare from one snapshot to
-# the next. Strides are in elements with the item size; a numpy layout whose byte strides are
-# not whole elements keeps byte strides with the item size negated, so that two different
-# layouts never compare equal.
-LayoutColumns = tuple[
-    tuple[int, ...], tuple[tuple[int, ...], ...], tuple[tuple[int, ...], ...], tuple[int, ...]
-]
-
-
-def layout_columns(metas: list[ArrayMeta]) -> LayoutColumns:
-    """``LayoutColumns`` of tensors/arrays already read (one Python step per item)."""
-    strides: list[tuple[int, ...]] = []
-    itemsizes: list[int] = []
-    for m in metas:
-        size = m.itemsize
-        if size and all(b % size == 0 for b in m.strides_bytes):
-            strides.append(tuple(b // size for b in m.strides_bytes))
-            itemsizes.append(size)
-        else:
-            strides.append(m.strides_bytes)
-            itemsizes.append(-size)
-    return (
-        tuple(m.start for m in metas),
-        tuple(tuple(m.shape) for m in metas),
-        tuple(strides),
-        tuple(itemsizes),
-    )
-
-
-class StaleTensor(LookupError):
-    """A node was asked of a lazily read snapshot after its tensor was released or changed."""
-
-
-@dataclass(slots=True)
-class TorchColumns:
-    """Many plain ``torch.Tensor``s (one container's items), read column-wise.
-
-    Reading one attribute of ten thousand tensors with ``map`` runs the loop in C; reading
-    fifteen attributes of each in a Python loop costs ten times more. Per cell only what
-    storage grouping, diffs and the interesting view need is read: storage identity, size
-    and address, and whether a tensor can overlap itself. The rest (shape, strides, dtype,
-    device, base) is read when a node is built, from the live tensor through a weak
-    reference (``meta``), or up front when the snapshot is eager (``metas``).
-    """
-
-    # Tuples, not lists: a tuple of ints drops out of the cyclic collector's sight after its
-    # first collection, a list is traversed item by item at every one.
-    refs: tuple[Any, ...]  # weak references
-    versions: tuple[int, ...]
-    storage_keys: tuple[int, ...]
-    storage_nbytes: tuple[int, ...]
-    storage_starts: tuple[int, ...]
-    self_overlap: frozenset[int]  # positions whose own elements share memory
-    metas: list[ArrayMeta] | None  # eager: every row read already
-    _read: dict[int, ArrayMeta]
-    _fold: tuple[tuple[str, ...], tuple[int, ...]] | None = None
-
-    def fold_columns(self) -> tuple[tuple[str, ...], tuple[int, ...]]:
-        """Device and logical bytes of every tensor: what "N more" groups of a capped drawing
-        add up, read in C-level passes rather than one node at a time."""
-        if self._fold is None:
-            if self.metas is not None:
-                devices = tuple(m.device for m in self.metas)
-                nbytes = tuple(math.prod(m.shape) * m.itemsize for m in self.metas)
-            else:
-                tensors = list(map(_call, self.refs))
-                if any(map(operator.is_, tensors, repeat(None))) or tuple(
-                    map(_version_of, tensors)
-                ) != self.versions:
-                    raise StaleTensor("tensor released or changed since the snapshot was taken")
-                objects = tuple(map(_device_of, tensors))
-                names = {device: str(device) for device in set(objects)}  # a few devices
-                devices = tuple(map(names.__getitem__, objects))
-                nbytes = tuple(map(_nbytes_of, tensors))
-            self._fold = (devices, nbytes)
-        return self._fold
-
-    def layouts(self, indices: list[int]) -> LayoutColumns:
-        """Where the tensors at ``indices`` sit in memory (see ``LayoutColumns``), read in
-        C-level passes, without an ``ArrayMeta`` per tensor."""
-        if self.metas is not None:
-            return layout_columns(list(map(self.metas.__getitem__, indices)))
-        tensors = list(map(_call, map(self.refs.__getitem__, indices)))
-        if any(map(operator.is_, tensors, repeat(None))) or list(
-            map(_version_of, tensors)
-        ) != list(map(self.versions.__getitem__, indices)):
-            raise StaleTensor("tensor released or changed since the snapshot was taken")
-        tensor = sys.modules["torch"].Tensor
-        itemsizes = tuple(map(tensor.element_size, tensors))
-        offsets = map(operator.mul, map(tensor.storage_offset, tensors), itemsizes)
-        return (
-            tuple(map(operator.add, map(self.storage_starts.__getitem__, indices), offsets)),
-            tuple(map(tuple, map(_shape_of, tensors))),  # plain tuples, not torch.Size
-            tuple(map(tensor.stride, tensors)),
-            itemsizes,
-        )
-
-    def meta(self, i: int) -> ArrayMeta:
-        if self.metas is not None:
-            return self.metas[i]
-        meta = self._read.get(i)
-        if meta is None:
-            t = self.refs[i]()
-            if t is None or t._version != self.versions[i]:
-                raise StaleTensor("tensor released or changed since the snapshot was taken")
-            meta = self._read[i] = _torch_meta(t, sys.modules["torch"], {})
-        return meta
-
-
-def torch_columns(
-    items: list[Any], versions: tuple[int, ...], refs: tuple[Any, ...], torch: ModuleType,
-    eager: bool,
-) -> TorchColumns | None:
-    """Columns for ``items``, all of exact type ``torch.Tensor``, not nested and holding no
-    gradient (the walk checks all three).
-
-    ``None`` when the items need the careful one-by-one reading: a layout without a strided
-    storage (sparse and mkldnn tensors raise on ``untyped_storage``), or anything else that
-    raises.
-    """
-    tensor = torch.Tensor
-    try:
-        # The storage objects give the key (``_cdata`` is the StorageImpl's address, what
-        # ``torch._C._storage_id`` returns), the size and the address, in cheap passes.
-        storages = list(map(tensor.untyped_storage, items))
-        keys = tuple(map(_cdata_of, storages))
-        nbytes = tuple(map(torch.UntypedStorage.nbytes, storages))
-        starts = tuple(map(torch.UntypedStorage.data_ptr, storages))
-        del storages
-        contiguous = list(map(tensor.is_contiguous, items))
-        # Only a non-contiguous tensor (expand, as_strided, a zero stride) can overlap itself.
-        loose = (
-            [] if all(contiguous)
-            else list(compress(range(len(items)), map(operator.not_, contiguous)))
-        )
-        overlapping = frozenset(
-            i for i in loose
-            if overlaps_itself(_torch_meta(items[i], torch, {}))
-        )
-        metas = [_torch_meta(t, torch, {}) for t in items] if eager else None
-    except Exception:  # an exotic tensor among them: read them one by one instead
-        return None
-    return TorchColumns(
-        refs=refs, versions=versions, storage_keys=keys, storage_nbytes=nbytes,
-        storage_starts=starts, self_overlap=overlapping, metas=metas, _read={},
     )
 
 

@@ -16,6 +16,11 @@ snapshot created, into the oldest generation: two list splices, no traversal. No
 frozen. Skipped when the collector was disabled by the user, or when the user froze objects
 (``gc.freeze()`` at start-up, before forking): unfreezing would release theirs too.
 
+The promotion is feature-detected: it relies on CPython's generational collector up to 3.13
+(three generations, ``gc.freeze``/``gc.unfreeze`` moving the young ones to the permanent
+generation and back to the oldest). Elsewhere (PyPy, 3.14's incremental collector, a build
+without ``gc.freeze``) the collector is only paused and restored: plain behaviour.
+
 The snapshot creates no reference cycles, so nothing it promotes is garbage waiting for a full
 collection. Objects other threads allocate during the snapshot are promoted along with it.
 The young collection runs after the walk has found the namespace's objects and before any is
@@ -26,10 +31,24 @@ read; a finalizer it runs that changes one of them is seen at the next cell, as 
 from __future__ import annotations
 
 import gc
+import sys
 from types import TracebackType
 
 # Fewer new objects than this: the young collections cost less than the collection up front.
 PROMOTE_FROM = 1000
+
+
+def can_promote() -> bool:
+    """Does this interpreter's collector work as the promotion assumes (see above)?"""
+    return (
+        sys.implementation.name == "cpython"
+        and sys.version_info < (3, 14)
+        and all(hasattr(gc, name) for name in ("freeze", "unfreeze", "get_freeze_count"))
+        and len(gc.get_threshold()) == 3
+    )
+
+
+_CAN_PROMOTE = can_promote()
 
 
 class CollectorPause:
@@ -52,7 +71,8 @@ class CollectorPause:
     def will_keep(self, n: int) -> None:
         self.kept += n
         if (
-            not self.promoting
+            _CAN_PROMOTE
+            and not self.promoting
             and self.kept >= self.promote_from
             and self.was_enabled
             and gc.get_freeze_count() == 0

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from itertools import compress, islice, repeat
 from types import ModuleType
 from typing import Any
@@ -36,8 +37,13 @@ _version = operator.attrgetter("_version")
 _requires_grad = operator.attrgetter("requires_grad")
 _IGNORED, _TENSOR, _WALKED = 0, 1, 2
 
-# (dict keys or None, ids, version counters) of a container of plain tensors.
-BulkCheck = tuple[tuple[Any, ...] | None, tuple[int, ...], tuple[Any, ...]]
+@dataclass(frozen=True, slots=True)
+class BulkCheck:
+    """What must be equal for a container of plain tensors to count as unchanged."""
+
+    keys: tuple[Any, ...] | None  # a dict's keys; None for a list or tuple
+    ids: tuple[int, ...]
+    versions: tuple[Any, ...]  # ``change_token`` of each tensor
 
 
 def change_token(t: Any) -> Any:
@@ -60,7 +66,7 @@ def versions(items: Any) -> tuple[Any, ...]:
 
 def bulk_check(items: Any, keys: tuple[Any, ...] | None) -> BulkCheck:
     """What must be equal for a container of plain tensors to count as unchanged."""
-    return (keys, tuple(map(id, items)), versions(items))
+    return BulkCheck(keys, tuple(map(id, items)), versions(items))
 
 
 class Fingerprinter:
@@ -218,7 +224,7 @@ class Fingerprinter:
         if known is not None and len(known) == len(items):
             ids = tuple(map(id, items))
             if ids == known:
-                check = self.columns[id(items)] = (None, ids, versions(items))
+                check = self.columns[id(items)] = BulkCheck(None, ids, versions(items))
                 return (id(items), check)
         if len(items) > self.probe_items and self._skipped_by_walk(items[: self.probe_items]):
             return (id(items), len(items))

@@ -5,9 +5,10 @@ can be kept, diffed and serialised without keeping memory alive. Its JSON form i
 ``tensorviews.graph/1`` contract of docs/contracts.md. Rendering lives in ``tensorviews.render``.
 
 A snapshot of a big namespace holds ten thousand tensors that nobody will draw; building a node
-object for each costs more than reading them. So a graph's ``tensors`` and ``storages`` may be
-``LazyNodes`` (each node built the first time it is asked for), and the per-cell work (diffs,
-the interesting view, pinned waste) runs on a ``GraphIndex``: a few plain columns by position.
+object for each costs more than reading them. So a snapshot's ``tensors`` and ``storages`` are
+``RowNodes`` (each node built from the snapshot's metadata table the first time it is asked
+for), and the per-cell work (diffs, the interesting view, pinned waste) runs on a
+``GraphIndex``: a few plain columns by position.
 """
 
 from __future__ import annotations
@@ -163,8 +164,11 @@ def _numbered(node_id: str, prefix: str, count: int) -> int:
     raise KeyError(node_id)
 
 
-class LazyNodes(Sequence[N]):
-    """A read-only sequence whose items are built on first access by ``build(position)``."""
+class RowNodes(Sequence[N]):
+    """The nodes of a snapshot's table rows, each built from the table (plain data) the first
+    time it is asked for: a cell that changed one name among ten thousand builds the few
+    nodes it draws, not ten thousand. Nothing here can go stale: the table holds every field,
+    read when the snapshot was taken."""
 
     __slots__ = ("_build", "_count", "_nodes")
 
@@ -207,7 +211,7 @@ class LazyNodes(Sequence[N]):
         return hash(tuple(self))
 
     def __repr__(self) -> str:
-        return f"LazyNodes({self._count} nodes)"
+        return f"RowNodes({self._count} nodes)"
 
 
 @dataclass(slots=True)

@@ -25,9 +25,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import compress
 from types import ModuleType
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from tensorviews.graph.distributed import fsdp_tensors, inner_tensors
+
+if TYPE_CHECKING:  # fingerprint imports this module
+    from tensorviews.graph.fingerprint import BulkCheck
 
 # Names IPython puts in the user namespace for its own bookkeeping.
 _IPYTHON_NAME = re.compile(r"^(_+|_i+|_i?\d+|_[ioh]h|_dh|In|Out|exit|quit|get_ipython)$")
@@ -255,7 +258,7 @@ class _Walker:
         self.is_inference: Callable[[Any], bool] = (
             torch.Tensor.is_inference if torch is not None else bool
         )
-        self.plain_tensor_ids: Mapping[int, tuple[Any, ...]] = {}
+        self.plain_tensor_ids: Mapping[int, BulkCheck] = {}
         # id(container) -> the ids of its tensors, for containers checked at the last reading
         self.checked_bulks: Mapping[int, set[int]] = {}
         self.optimizers: list[tuple[Any, str, int]] = []
@@ -356,7 +359,7 @@ class _Walker:
             or (any(map(_requires_grad, items)) and _holds_a_gradient(items))
         ):
             return False
-        ids: Sequence[int] = known[1] if known is not None else tuple(map(id, items))
+        ids: Sequence[int] = known.ids if known is not None else tuple(map(id, items))
         id_set = checked_ids if checked_ids is not None else set(ids)
         if (
             len(id_set) != len(ids)
@@ -617,12 +620,12 @@ def walk_namespace(
     limits: WalkLimits | None = None,
     skip: Callable[[str], bool] = is_ipython_name,
     on_error: Callable[[str, BaseException], None] | None = None,
-    plain_tensor_ids: Mapping[int, tuple[Any, ...]] | None = None,
+    plain_tensor_ids: Mapping[int, BulkCheck] | None = None,
     checked_bulks: Mapping[int, set[int]] | None = None,
 ) -> WalkResult:
     """Every tensor/array reachable from ``namespace`` (in first-seen order) with its names.
 
-    ``plain_tensor_ids``: id(container) -> (keys, ids, ...) of containers already known to
+    ``plain_tensor_ids``: id(container) -> its ``BulkCheck``, for containers already known to
     hold plain tensors only (the fingerprint's columns), so their items are not typed again.
     ``checked_bulks``: those holding the very tensors of the last reading, unchanged, with the
     set of their ids then: not checked again for gradients and nested tensors

@@ -75,7 +75,7 @@ def test_no_gpu_memory_retained_after_del() -> None:
 def test_big_list_of_cuda_tensors_is_read_column_wise_and_freed() -> None:
     torch.cuda.synchronize()
     baseline = torch.cuda.memory_allocated()
-    snap = Snapshotter(lazy=True)  # as the kernel extension reads them
+    snap = Snapshotter()  # as the kernel extension reads them
     ns: dict[str, Any] = {"ts": [torch.empty(1024, device="cuda") for _ in range(64)]}
     ns["row"] = ns["ts"][3][10:]
     graph = snap.snapshot(ns)

@@ -220,7 +220,7 @@ def test_capping_on_the_index_matches_capping_the_nodes() -> None:
         "meta": torch.zeros(2, 2, device="meta"),
         "mixed": [torch.zeros(2, device="meta" if i % 3 else "cpu") for i in range(60)],
     }
-    graph = Snapshotter(lazy=True).snapshot(ns)
+    graph = Snapshotter().snapshot(ns)
     plain = dataclasses.replace(
         graph, tensors=tuple(graph.tensors), storages=tuple(graph.storages), columns=None
     )
@@ -239,7 +239,7 @@ def test_capping_on_the_index_matches_capping_the_nodes() -> None:
     assert groups[("meta", "meta")] == (1, 16)
     assert groups[("mixed[*]", "cpu")] == (20, 160) and groups[("mixed[*]", "meta")] == (40, 320)
     assert sum(g.count for g in view.groups) + len(view.tensors) == len(graph.tensors)
-    fresh = Snapshotter(lazy=True).snapshot(ns)
+    fresh = Snapshotter().snapshot(ns)
     interesting_view(fresh, None, [], 20)
     built = fresh.tensors._nodes  # type: ignore[attr-defined]
     assert len(built) <= 20  # ten thousand rows would cost twenty nodes, not ten thousand

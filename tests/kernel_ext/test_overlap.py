@@ -13,7 +13,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from tensorviews import overlaps
 from tensorviews.graph.overlap import Layout, has_internal_overlap, layouts_overlap
-from tensorviews.graph.scan import _ranges_overlap
+from tensorviews.graph.table import ranges_meet
 
 
 def element_starts(layout: Layout) -> list[int]:
@@ -240,7 +240,7 @@ def _ranges_meet_brute_force(los: list[int], his: list[int]) -> bool:
     )
 
 
-# Near 2**60 neighbouring ints round to one float: the int sort must take over there.
+# Addresses as int64 columns: exact up to 2**63, far beyond any address.
 _range_bases = st.sampled_from([0, 2**40, 2**53 - 8, 2**60])
 
 
@@ -248,10 +248,14 @@ _range_bases = st.sampled_from([0, 2**40, 2**53 - 8, 2**60])
 def test_storage_range_check_matches_brute_force(base: int, spans: list[tuple[int, int]]) -> None:
     los = [base + start for start, _ in spans]
     his = [base + start + size for start, size in spans]
-    assert _ranges_overlap(los, his) == _ranges_meet_brute_force(los, his)
+    assert ranges_meet(np.array(los, np.int64), np.array(his, np.int64)) == (
+        _ranges_meet_brute_force(los, his)
+    )
 
 
 def test_storage_range_check_beyond_exact_floats() -> None:
-    # As floats both ranges collapse onto 2**60 and look disjoint; as ints they overlap.
-    assert _ranges_overlap([2**60, 2**60 + 5], [2**60 + 10, 2**60 + 20])
-    assert not _ranges_overlap([2**60, 2**60 + 10], [2**60 + 10, 2**60 + 20])
+    # As floats both ranges would collapse onto 2**60 and look disjoint; as ints they overlap.
+    a = np.array([2**60, 2**60 + 5], np.int64)
+    assert ranges_meet(a, np.array([2**60 + 10, 2**60 + 20], np.int64))
+    b = np.array([2**60, 2**60 + 10], np.int64)
+    assert not ranges_meet(b, np.array([2**60 + 10, 2**60 + 20], np.int64))

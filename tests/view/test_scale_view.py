@@ -321,7 +321,7 @@ def test_a_twelve_layer_encoder_in_a_real_kernel_small_outputs_and_matching_tota
 def test_the_node_caps_groups_list_their_members_for_a_client_to_expand() -> None:
     x = torch.zeros(1000, 3)
     ns: dict[str, Any] = {"x": x, "rows": list(x.unbind(0))}
-    for graph in (Snapshotter(lazy=True).snapshot(ns), snapshot(ns)):
+    for graph in (Snapshotter().snapshot(ns), snapshot(ns)):
         doc = view_document(view(graph, None, ALL))
         (group,) = doc["groups"]
         assert (group["label"], group["count"]) == ("rows[*]", 1001 - 300)

@@ -1,0 +1,360 @@
+"""One columnar table of tensor and array metadata: every row a tensor or array, read once.
+
+A snapshot reads what it finds into ``Columns``: numpy columns for the numbers that grouping,
+merging and diffs compute on (storage key, storage start and size, address of element 0, item
+size, ndim, version counter, flags), Python lists for the rest (shape, byte strides, dtype,
+device, type name, library, layout, the id of the base, DTensor/FSDP details for the rows that
+have them). Everything is read up front: the table holds ints and strings only, never a
+tensor, so a graph built from it can be kept, diffed and drawn after the tensors are gone.
+
+Two ways in, one shape out:
+- ``read_plain_tensors``: many plain ``torch.Tensor``s (one container's items), each column
+  read by a C-level ``map`` over an unbound method or ``attrgetter``: no Python step per tensor
+  except for the few that are not contiguous (can they overlap themselves?);
+- ``columns_of``: rows read one by one (``array_meta.torch_meta``/``numpy_meta``), for
+  top-level names, module parameters, small or mixed containers and every exotic tensor
+  (sparse, nested, quantized, subclasses, DTensor/FSDP through ``distributed``), and arrays.
+
+``concat`` joins the pieces in walk order.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from bisect import bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from itertools import compress, repeat
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from tensorviews.graph.array_meta import ArrayMeta, dtype_name
+from tensorviews.graph.namespace_walk import item_path
+from tensorviews.graph.overlap import Layout, has_internal_overlap
+from tensorviews.graph.sharding import DTensorInfo, FlatParamInfo, UnshardedInfo
+
+Ints = NDArray[np.int64]
+Flags = NDArray[np.bool_]
+
+NO_STORAGE = 0  # storage key of a row without a strided storage (sparse, nested, wrappers)
+UNKNOWN_SIZE = -1  # storage size of numpy arrays over foreign memory (bytes, mmap, ...)
+
+
+@dataclass(slots=True)
+class RowExtra:
+    """What a few rows carry besides the common columns: DTensor and FSDP details."""
+
+    dtensor: DTensorInfo | None = None
+    flat_param: FlatParamInfo | None = None
+    unsharded: UnshardedInfo | None = None
+
+
+@dataclass(slots=True)
+class Columns:
+    """Metadata of some tensors/arrays, one column per field, rows in walk order."""
+
+    storage_key: Ints  # NO_STORAGE: none; else the storage's identity (see StorageKey)
+    storage_start: Ints  # address of the storage's first byte (0: meta, fake, none)
+    storage_nbytes: Ints  # UNKNOWN_SIZE for numpy over foreign memory
+    start: Ints  # address of element 0
+    itemsize: Ints
+    ndim: Ints
+    numel: Ints
+    version: Ints  # torch's version counter; -1 for arrays and inference tensors
+    base_id: Ints  # id() of the object this is a view of; 0: none
+    requires_grad: Flags
+    parameter: Flags
+    self_overlap: Flags  # two of its own elements share memory (expand, zero strides)
+    # Every byte of [start, start + numel * itemsize) is one element's (contiguous, not empty):
+    # two such rows overlap exactly when those ranges meet.
+    dense: Flags
+    pinned: Flags
+    allocated: Flags  # False: meta and fake tensors, whose storage holds no memory
+    shape: list[tuple[int, ...]]
+    strides_bytes: list[tuple[int, ...]]
+    dtype: list[str]
+    device: list[str]
+    type_name: list[str]
+    library: list[str]
+    layout: list[str]
+    extra: dict[int, RowExtra] = field(default_factory=dict)  # row -> DTensor/FSDP details
+
+    def __len__(self) -> int:
+        return len(self.shape)
+
+
+def _ints(values: Any, n: int) -> Ints:
+    return np.fromiter(values, dtype=np.int64, count=n)
+
+
+def _flags(values: Any, n: int) -> Flags:
+    return np.fromiter(values, dtype=np.bool_, count=n)
+
+
+_meta_fields = {
+    name: operator.attrgetter(name)
+    for name in (
+        "storage_start", "start", "itemsize", "requires_grad", "is_parameter", "pinned",
+        "allocated", "shape", "strides_bytes", "dtype", "device", "type_name", "library",
+        "layout",
+    )
+}
+
+
+def columns_of(metas: Sequence[ArrayMeta], self_overlap: Sequence[bool],
+               versions: Sequence[int]) -> Columns:
+    """Columns of rows read one by one."""
+    n = len(metas)
+    f = _meta_fields
+    shapes = [tuple(s) for s in map(f["shape"], metas)]
+    extra = {
+        i: RowExtra(m.dtensor, m.flat_param, m.unsharded)
+        for i, m in enumerate(metas)
+        if m.dtensor is not None or m.flat_param is not None or m.unsharded is not None
+    }
+    return Columns(
+        storage_key=_ints((NO_STORAGE if m.storage_key is None else m.storage_key
+                           for m in metas), n),
+        storage_start=_ints(map(f["storage_start"], metas), n),
+        storage_nbytes=_ints((UNKNOWN_SIZE if m.storage_nbytes is None else m.storage_nbytes
+                              for m in metas), n),
+        start=_ints(map(f["start"], metas), n),
+        itemsize=_ints(map(f["itemsize"], metas), n),
+        ndim=_ints(map(len, shapes), n),
+        numel=_ints(map(math.prod, shapes), n),
+        version=_ints(versions, n),
+        base_id=_ints((0 if m.base_id is None else m.base_id for m in metas), n),
+        requires_grad=_flags(map(f["requires_grad"], metas), n),
+        parameter=_flags(map(f["is_parameter"], metas), n),
+        self_overlap=_flags(self_overlap, n),
+        dense=_flags(map(_dense_forward, metas), n),
+        pinned=_flags(map(f["pinned"], metas), n),
+        allocated=_flags(map(f["allocated"], metas), n),
+        shape=shapes,
+        strides_bytes=[tuple(s) for s in map(f["strides_bytes"], metas)],
+        dtype=list(map(f["dtype"], metas)),
+        device=list(map(f["device"], metas)),
+        type_name=list(map(f["type_name"], metas)),
+        library=list(map(f["library"], metas)),
+        layout=list(map(f["layout"], metas)),
+        extra=extra,
+    )
+
+
+def _dense_forward(m: ArrayMeta) -> bool:
+    """Row-major contiguous and not empty (what ``dense`` promises), from shape and strides."""
+    if m.storage_key is None:
+        return False
+    expected = m.itemsize
+    for n, s in zip(reversed(m.shape), reversed(m.strides_bytes), strict=True):
+        if n != 1 and s != expected:
+            return False
+        expected *= n
+    return expected > 0
+
+
+_cdata_of = operator.attrgetter("_cdata")
+_shape_of = operator.attrgetter("shape")
+_dtype_of = operator.attrgetter("dtype")
+_device_of = operator.attrgetter("device")
+_base_of = operator.attrgetter("_base")
+_requires_grad_of = operator.attrgetter("requires_grad")
+
+
+def read_plain_tensors(
+    items: Sequence[Any], versions: Sequence[int], torch: ModuleType
+) -> Columns | None:
+    """Columns of ``items``, all of exact type ``torch.Tensor``, not nested and holding no
+    gradient (the walk checks all three), each column one C-level pass.
+
+    ``None`` when the items need the careful one-by-one reading: a layout without a strided
+    storage (sparse and mkldnn tensors raise on ``untyped_storage``), or anything else that
+    raises.
+    """
+    tensor = torch.Tensor
+    n = len(items)
+    try:
+        # The storage objects give the key (``_cdata`` is the StorageImpl's address, what
+        # ``torch._C._storage_id`` returns), the size and the address.
+        storages = list(map(tensor.untyped_storage, items))
+        keys = _ints(map(_cdata_of, storages), n)
+        nbytes = _ints(map(torch.UntypedStorage.nbytes, storages), n)
+        storage_start = _ints(map(torch.UntypedStorage.data_ptr, storages), n)
+        del storages
+        dtypes = list(map(_dtype_of, items))
+        dtype_names = {d: dtype_name(d) for d in set(dtypes)}
+        sizes = {d: d.itemsize for d in dtype_names}  # a few dtypes: their item sizes
+        itemsizes = list(map(sizes.__getitem__, dtypes))
+        itemsize = _ints(itemsizes, n)
+        start = storage_start + _ints(map(tensor.storage_offset, items), n) * itemsize
+        # torch.Size is a tuple: kept as it is (plain data, no reference to the tensor).
+        shapes: list[tuple[int, ...]] = list(map(_shape_of, items))
+        # Byte strides: one tuple per distinct (strides, item size), shared by the rows.
+        strides = list(map(tensor.stride, items))
+        if len(sizes) == 1:
+            size = itemsizes[0] if n else 0
+            in_bytes = {key: tuple(s * size for s in key) for key in set(strides)}
+            strides_bytes = list(map(in_bytes.__getitem__, strides))
+        else:
+            stride_keys = list(zip(strides, itemsizes, strict=True))
+            scaled = {key: tuple(s * key[1] for s in key[0]) for key in set(stride_keys)}
+            strides_bytes = list(map(scaled.__getitem__, stride_keys))
+        devices = list(map(_device_of, items))
+        device_names = {d: str(d) for d in set(devices)}
+        unallocated = {d for d in device_names if d.type == "meta"}
+        allocated = _flags((d not in unallocated for d in devices), n) if unallocated else (
+            np.ones(n, dtype=np.bool_)
+        )
+        bases = _ints(map(id, map(_base_of, items)), n)
+        bases[bases == id(None)] = 0
+        requires_grad = _flags(map(_requires_grad_of, items), n)
+        pinned = np.zeros(n, dtype=np.bool_)
+        cuda = getattr(torch, "cuda", None)
+        if cuda is not None and cuda.is_initialized():
+            # Asking an uninitialised CUDA runtime would start it (seconds, GPU memory); and
+            # nothing can be pinned before it started.
+            cpu = [i for i, d in enumerate(devices) if d.type == "cpu"]
+            pinned[cpu] = list(map(tensor.is_pinned, map(items.__getitem__, cpu)))
+        self_overlap = np.zeros(n, dtype=np.bool_)
+        # Only a non-contiguous tensor (expand, as_strided, a zero stride) can overlap itself.
+        contiguous = list(map(tensor.is_contiguous, items))
+        numel = _ints(map(tensor.numel, items), n)
+        dense = _flags(contiguous, n) & (numel > 0)
+        if not all(contiguous):
+            for i in compress(range(n), map(operator.not_, contiguous)):
+                layout = Layout(int(start[i]), shapes[i], strides_bytes[i], itemsizes[i])
+                self_overlap[i] = has_internal_overlap(layout).may_overlap
+    except Exception:  # an exotic tensor among them: read them one by one instead
+        return None
+    return Columns(
+        storage_key=keys, storage_start=storage_start, storage_nbytes=nbytes, start=start,
+        itemsize=itemsize, ndim=_ints(map(len, shapes), n),
+        numel=numel, version=_ints(versions, n),
+        base_id=bases, requires_grad=requires_grad, parameter=np.zeros(n, dtype=np.bool_),
+        self_overlap=self_overlap, dense=dense, pinned=pinned, allocated=allocated, shape=shapes,
+        strides_bytes=strides_bytes, dtype=list(map(dtype_names.__getitem__, dtypes)),
+        device=list(map(device_names.__getitem__, devices)),
+        type_name=list(repeat("Tensor", n)), library=list(repeat("torch", n)),
+        layout=list(repeat("strided", n)),
+    )
+
+
+_NUMERIC = (
+    "storage_key", "storage_start", "storage_nbytes", "start", "itemsize", "ndim", "numel",
+    "version",
+    "base_id", "requires_grad", "parameter", "self_overlap", "dense", "pinned", "allocated",
+)
+_OBJECTS = ("shape", "strides_bytes", "dtype", "device", "type_name", "library", "layout")
+
+
+def concat(parts: Sequence[Columns]) -> Columns:
+    """The rows of ``parts``, one after the other."""
+    if len(parts) == 1:
+        return parts[0]
+    if not parts:
+        return columns_of([], [], [])
+    numeric: dict[str, Any] = {
+        name: np.concatenate([getattr(p, name) for p in parts]) for name in _NUMERIC
+    }
+    objects: dict[str, Any] = {name: [] for name in _OBJECTS}
+    extra: dict[int, RowExtra] = {}
+    offset = 0
+    for p in parts:
+        for name in _OBJECTS:
+            objects[name].extend(getattr(p, name))
+        extra.update((offset + i, e) for i, e in p.extra.items())
+        offset += len(p)
+    return Columns(**numeric, **objects, extra=extra)
+
+
+def storage_ranges(c: Columns) -> tuple[Ints, Ints]:
+    """Per row, the byte range ``[lo, hi)`` of its storage; for memory whose size is not known
+    (numpy over foreign memory), what the row reaches; ``0, 0`` without a storage."""
+    lo = c.storage_start.copy()
+    hi = lo + c.storage_nbytes
+    none = c.storage_key == NO_STORAGE
+    for i in np.flatnonzero((c.storage_nbytes == UNKNOWN_SIZE) & ~none):
+        row = int(i)
+        lo[row], hi[row] = Layout(
+            int(c.start[row]), c.shape[row], c.strides_bytes[row], int(c.itemsize[row])
+        ).extent()
+    lo[none] = 0
+    hi[none] = 0
+    return lo, hi
+
+
+def ranges_meet(lo: Ints, hi: Ints) -> bool:
+    """Do two of the non-empty byte ranges ``[lo[i], hi[i])`` intersect? Sorted by start, they
+    are disjoint exactly when no range starts before the furthest end of those before it.
+    Empty ranges never intersect anything."""
+    keep = hi > lo
+    lo, hi = lo[keep], hi[keep]
+    if len(lo) < 2:
+        return False
+    order = np.argsort(lo, kind="stable")
+    reach = np.maximum.accumulate(hi[order])
+    return bool((lo[order][1:] < reach[:-1]).any())
+
+
+@dataclass(slots=True)
+class NameRun:
+    """The access paths of consecutive rows: a container read column-wise (``container``,
+    whose items are ``container[i]``, built only when asked) or rows read one by one."""
+
+    start: int  # first row
+    count: int
+    container: str | None = None
+    keys: list[Any] | None = None  # a dict's keys (str/int); None for a list or tuple
+    extra: dict[int, tuple[str, ...]] = field(default_factory=dict)  # item -> all its paths
+    names: list[tuple[str, ...]] = field(default_factory=list)  # rows read one by one
+
+
+class RowNames:
+    """Access paths by row, without building ten thousand item paths per cell."""
+
+    __slots__ = ("_runs", "_starts")
+
+    def __init__(self, runs: list[NameRun]) -> None:
+        self._runs = runs
+        self._starts = [run.start for run in runs]
+
+    def run_of(self, p: int) -> NameRun:
+        return self._runs[bisect_right(self._starts, p) - 1]
+
+    def __call__(self, p: int) -> tuple[str, ...]:
+        run = self.run_of(p)
+        i = p - run.start
+        if run.container is None:
+            return run.names[i]
+        names = run.extra.get(i)
+        return names if names is not None else (item_path(run.container, run.keys, i),)
+
+    def named_rows(self) -> list[int]:
+        """Rows that may have a top-level name: those read one by one, and container items
+        also reached another way."""
+        rows: list[int] = []
+        for run in self._runs:
+            if run.container is None:
+                rows.extend(range(run.start, run.start + run.count))
+            else:
+                rows.extend(run.start + i for i in sorted(run.extra))
+        return rows
+
+
+@dataclass(slots=True)
+class MetaTable:
+    """A snapshot's rows: their metadata, who they are, what they are called."""
+
+    columns: Columns
+    ids: Ints  # id() of each object when it was read: resolves bases to rows
+    uids: Ints  # serial numbers: the same object has the same one across cells
+    names: RowNames
+    category: list[str]  # parameters, buffers, gradients, optimizer state, other
+    tied: Flags  # a parameter a module holds at two places
+
+    def __len__(self) -> int:
+        return len(self.columns)
