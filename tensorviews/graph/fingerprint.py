@@ -24,27 +24,17 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from itertools import compress, islice, repeat
 from types import ModuleType
 from typing import Any
 
-from tensorviews.graph.namespace_walk import instance_dict, jagged_type, leaf_grad
+from tensorviews.graph.namespace_walk import BulkCheck, instance_dict, jagged_type, leaf_grad
 
 MAX_DICT_ITEMS = 256  # dicts larger than this are walked, not fingerprinted
 
 _version = operator.attrgetter("_version")
 _requires_grad = operator.attrgetter("requires_grad")
 _IGNORED, _TENSOR, _WALKED = 0, 1, 2
-
-@dataclass(frozen=True, slots=True)
-class BulkCheck:
-    """What must be equal for a container of plain tensors to count as unchanged."""
-
-    keys: tuple[Any, ...] | None  # a dict's keys; None for a list or tuple
-    ids: tuple[int, ...]
-    versions: tuple[Any, ...]  # ``change_token`` of each tensor
-
 
 def change_token(t: Any) -> Any:
     """What tells that a tensor's metadata may have changed: its version counter, or, for an

@@ -25,12 +25,19 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import compress
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from tensorviews.graph.distributed import fsdp_tensors, inner_tensors
 
-if TYPE_CHECKING:  # fingerprint imports this module
-    from tensorviews.graph.fingerprint import BulkCheck
+
+@dataclass(frozen=True, slots=True)
+class BulkCheck:
+    """What must be equal for a container of plain tensors to count as unchanged."""
+
+    keys: tuple[Any, ...] | None  # a dict's keys; None for a list or tuple
+    ids: tuple[int, ...]
+    versions: tuple[Any, ...]  # ``change_token`` of each tensor
+
 
 # Names IPython puts in the user namespace for its own bookkeeping.
 _IPYTHON_NAME = re.compile(r"^(_+|_i+|_i?\d+|_[ioh]h|_dh|In|Out|exit|quit|get_ipython)$")

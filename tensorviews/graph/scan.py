@@ -42,9 +42,10 @@ from tensorviews.graph.array_meta import (
 from tensorviews.graph.build import OverlapMemo, build_graph
 from tensorviews.graph.collector import CollectorPause
 from tensorviews.graph.distributed import NotDrawn, process_group, subclass_change_token
-from tensorviews.graph.fingerprint import BulkCheck, Fingerprinter, bulk_check, change_token
+from tensorviews.graph.fingerprint import Fingerprinter, bulk_check, change_token
 from tensorviews.graph.model import StorageGraph
 from tensorviews.graph.namespace_walk import (
+    BulkCheck,
     BulkFound,
     Found,
     NameFilter,
