@@ -180,23 +180,14 @@ export class GraphView {
   }
 
   /**
-   * Gives the keyboard focus back to a group's new folder. A VS Code notebook moves the focus
-   * out of an output whose height changed, a moment after it changed: the focus is taken back
-   * once more then, if this frame lost it.
+   * Gives the keyboard focus to a group's new folder (the drawing was replaced). Only at once:
+   * a VS Code notebook moves the focus out of an output whose height changed, a moment later,
+   * and taking it back then could as well take it from what the user opened meanwhile (Quick
+   * Open, the editor): the view never takes the focus from anything else.
    */
   private refocus(groupId: string): void {
-    const focus = (): void => {
-      const node = this.drawing?.nodes.get(groupId);
-      if (node instanceof SVGElement || node instanceof HTMLElement) node.focus({ preventScroll: true });
-    };
-    focus();
-    const view = this.doc.defaultView;
-    view?.setTimeout(() => {
-      if (!this.doc.hasFocus() || this.doc.activeElement === this.doc.body) {
-        view.focus();
-        focus();
-      }
-    }, 400);
+    const node = this.drawing?.nodes.get(groupId);
+    if (node instanceof SVGElement || node instanceof HTMLElement) node.focus({ preventScroll: true });
   }
 
   private async draw(graph: StorageGraph, caption: string, fresh: boolean): Promise<void> {

@@ -371,8 +371,10 @@ describe('Tensor Views in a real VS Code (code-server)', { timeout: 300000 }, ()
     await page.keyboard.press('Enter');
     await members.first().waitFor();
     assert.equal(await members.count(), 1);
-    // VS Code moves the focus out of an output whose height changed; the view takes it back.
-    await output.waitForFunction(() => document.hasFocus() && document.activeElement?.getAttribute('data-tv-id') === 'g0', undefined, { timeout: 5000 });
+    // VS Code moves the focus out of an output whose height changed, a moment later; the view
+    // does not take it back (it could take it from Quick Open): the folder is focused again.
+    await page.waitForTimeout(1500);
+    await params.focus();
     await page.keyboard.press('Enter');
     await output.waitForFunction(() => document.querySelectorAll('.tv-notebook g.node.tv-member').length === 0);
   });
