@@ -121,10 +121,18 @@ class _SingleRow:
 
 @dataclass(slots=True)
 class _BlockRows:
-    """One container read column-wise, at its place in walk order."""
+    """One container read column-wise, at its place in walk order: its names and its block,
+    never its tensors (the walk that found them is dropped before the table is built)."""
 
-    found: BulkFound
+    name: str
+    keys: list[Any] | None
+    extra_names: dict[int, Names]
+    category: str
     block: _Block
+
+    @classmethod
+    def of(cls, found: BulkFound, block: _Block) -> _BlockRows:
+        return cls(found.name, found.keys, found.extra_names, found.category, block)
 
 
 class Snapshotter:
@@ -236,7 +244,7 @@ class Snapshotter:
                     if row is not None:
                         ordered.append(((bulk.after, 0, k), row))
                 continue
-            ordered.append(((bulk.after, 0, k), _BlockRows(bulk, block)))
+            ordered.append(((bulk.after, 0, k), _BlockRows.of(bulk, block)))
         truncated = walk.truncated
         tied = frozenset(walk.tied)
         categories = walk.categories
@@ -247,8 +255,8 @@ class Snapshotter:
         rows = [row for _, row in ordered]
         signature: list[Any] = [
             (row.obj_id, row.names) if isinstance(row, _SingleRow)
-            else (id(row.block), row.found.name,
-                  tuple((i, names.shown()) for i, names in row.found.extra_names.items()))
+            else (id(row.block), row.name,
+                  tuple((i, names.shown()) for i, names in row.extra_names.items()))
             for row in rows
         ]
         signature.append(tied)
@@ -425,16 +433,16 @@ def _table(
     while k < len(rows):
         row = rows[k]
         if isinstance(row, _BlockRows):
-            found, block = row.found, row.block
+            block = row.block
             n = len(block.uids)
             parts.append(block.columns)
             runs.append(NameRun(
-                start, n, container=found.name, keys=found.keys,
-                extra={i: names.shown() for i, names in found.extra_names.items()},
+                start, n, container=row.name, keys=row.keys,
+                extra={i: names.shown() for i, names in row.extra_names.items()},
             ))
             ids.append(block.id_column)
             uids.append(block.uid_column)
-            category.extend(repeat(found.category, n))
+            category.extend(repeat(row.category, n))
             tied_rows.append(np.zeros(n, dtype=np.bool_))
             start += n
             k += 1
