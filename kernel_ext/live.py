@@ -124,7 +124,7 @@ class LiveChannel:
         self._last_graph: StorageGraph | None = None
         self._last_kinds: dict[str, tuple[str, str]] | None = None
         self._names = NameFilter()
-        self._last_signature: tuple[list[Any], list[type]] | None = None
+        self._last_signature: tuple[list[Any], tuple[type, ...]] | None = None
         self._last_cleanup = -CLEANUP_EVERY_S
         self.problem: str | None = None
 
@@ -139,8 +139,10 @@ class LiveChannel:
         namespace = self.state.shell.user_ns
         # The kinds only depend on the names and their values' types: unchanged (C-level
         # passes), nothing to classify or write.
-        names, values = self._names.kept(namespace, self.state.name_rule())
-        signature = (names, list(map(type, values)))
+        signature = self.state.snapshotter.names_seen  # the snapshot's: same names, same rule
+        if signature is None:
+            names, values = self._names.kept(namespace, self.state.name_rule())
+            signature = (names, tuple(map(type, values)))
         if graph is self._last_graph and signature == self._last_signature:
             return
         self._last_signature = signature

@@ -5,26 +5,30 @@ again costs about a microsecond per tensor in Python; a fingerprint built with C
 (``map(id, items)``, ``map(version, items)``) costs a tenth of that, so a list of 10,000
 tensors is checked in about a millisecond.
 
-A fingerprint covers identity, torch's version counter (bumped by every in-place write and
-by ``resize_``/``set_``/``t_``) and data address (``.data =`` swaps the memory without a version
-bump; the address is a cheaper call than the storage's identity) of every tensor,
-and shape/strides/dtype of numpy arrays. Equal ids only mean equal objects while the objects stay
-alive: the snapshotter drops the shortcut as soon as any object it saw has died (weak
-reference callbacks), since a new object may then sit at the old address.
+A fingerprint covers identity and torch's version counter (bumped by every in-place write and
+by ``resize_``/``set_``/``t_``; a view shares its base's counter, so one read per counter covers a
+base and all its views) of every tensor, gradient and data address of the top-level tensors and
+module parameters that require grad (``backward()`` makes gradients; ``w.data = ...``, the manual
+update of a parameter, swaps the memory without a version bump), and shape/strides/dtype of numpy
+arrays. Equal ids only mean equal objects while the objects stay alive: the snapshotter drops
+the shortcut as soon as any object it saw has died (weak reference callbacks), since a new object
+may then sit at the old address.
 
-What it does not see, by design, for tensors inside containers: ``requires_grad_()``, a
-``.grad`` appearing, and, in containers of plain tensors (the ten-thousand-tensor lists),
-``.data =`` swaps, whose address check would cost a third of an unchanged cell. All show at the
-next change of that container, and always in ``%tensorgraph``, which asks for a full walk.
-Anything without a cheap fingerprint (large dicts, mixed lists, user objects with tensors)
-returns ``None`` and the full walk runs.
+What it does not see, by design, for tensors that do not require grad (top-level names and
+container items alike): ``requires_grad_()``, a ``.grad`` assigned by hand, and ``.data =``
+swaps, whose checks would cost as much as the rest of an unchanged cell (ten thousand top-level
+names: about 2 ms with them, 4 ms without; see ``benchmarks/bench_kernel_hook.py``). All show at
+the next change of the namespace or of that container, and always in ``%tensorgraph``, which
+asks for a full walk. Anything without a cheap fingerprint (large dicts, mixed lists, user
+objects with tensors) returns ``None`` and the full walk runs.
 """
 
 from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Mapping
-from itertools import compress, islice, repeat
+from dataclasses import dataclass, field
+from itertools import compress, islice
 from types import ModuleType
 from typing import Any
 
@@ -34,6 +38,7 @@ MAX_DICT_ITEMS = 256  # dicts larger than this are walked, not fingerprinted
 
 _version = operator.attrgetter("_version")
 _requires_grad = operator.attrgetter("requires_grad")
+_base = operator.attrgetter("_base")
 _IGNORED, _TENSOR, _WALKED = 0, 1, 2
 
 def change_token(t: Any) -> Any:
@@ -43,6 +48,19 @@ def change_token(t: Any) -> Any:
         return t._version
     except RuntimeError:  # "Inference tensors do not track version counter"
         return (tuple(t.shape), t.stride(), t.storage_offset())
+
+
+def first_of_each_counter(tensors: list[Any]) -> tuple[bool, ...]:
+    """Per tensor: is it the first among ``tensors`` with its version counter? Views share
+    their base's counter (``_base`` is the base of a view of a view too); a tensor that is not
+    a view has its own, or shares it with views of it."""
+    owners = [
+        id(t) if base is None else id(base)
+        for t, base in zip(tensors, map(_base, tensors), strict=True)
+    ]
+    # Filled from the end: each owner ends up with the position of its first tensor.
+    first = dict(zip(reversed(owners), range(len(owners) - 1, -1, -1), strict=True))
+    return tuple(map(operator.eq, map(first.__getitem__, owners), range(len(owners))))
 
 
 def versions(items: Any) -> tuple[Any, ...]:
@@ -57,6 +75,31 @@ def versions(items: Any) -> tuple[Any, ...]:
 def bulk_check(items: Any, keys: tuple[Any, ...] | None) -> BulkCheck:
     """What must be equal for a container of plain tensors to count as unchanged."""
     return BulkCheck(keys, tuple(map(id, items)), versions(items))
+
+
+@dataclass(frozen=True, slots=True)
+class NamesPrint:
+    """What must be equal for the top-level names to count as unchanged: the names, their
+    values' types, the identity of every plain tensor and the version of every version counter
+    among them (a view shares its base's counter: every in-place write or layout change of
+    either bumps it, so one read covers a base and all its views); for the tensors that
+    require grad also their gradient (``backward()``) and data address (``w.data = ...``, the
+    manual update of a parameter, swaps the memory without a version bump). What the last
+    print read is reused while the same types (categories) or the same tensors (which require
+    grad, which share a counter) are there."""
+
+    keys: list[Any]
+    types: tuple[type, ...]
+    tensor_ids: tuple[int, ...]
+    versions: tuple[Any, ...]  # of the first tensor of each version counter
+    grads: tuple[int, ...]  # id of the gradient of each tensor that requires grad, or 0
+    addresses: tuple[int, ...]  # data address of each tensor that requires grad
+    walked: tuple[Any, ...]  # fingerprints of the containers, modules and arrays
+    # Read again only when the types (for the first two) or the tensors changed:
+    tensor_mask: tuple[bool, ...] = field(compare=False)  # per name: a plain tensor?
+    walked_mask: tuple[bool, ...] = field(compare=False)  # per name: walked? () if none is
+    requires_grad: tuple[bool, ...] = field(compare=False)
+    counters: tuple[bool, ...] = field(compare=False)  # first tensor of its version counter?
 
 
 class Fingerprinter:
@@ -90,33 +133,68 @@ class Fingerprinter:
         # whether a container read column-wise last time is unchanged.
         self.columns: dict[int, BulkCheck] = {}
 
-    def namespace(self, keys: list[Any], values: list[Any]) -> tuple[Any, ...] | None:
+    def namespace(
+        self, keys: list[Any], values: list[Any], previous: NamesPrint | None = None
+    ) -> NamesPrint | None:
         """The fingerprint of the names the walk visits and their values.
 
         Done in C-level passes over the names: their values' types, a category per distinct
-        type, and the id, version counter, address and requires_grad columns of the plain
-        tensors among them. Only values that hold something else worth walking (containers,
-        modules, arrays) are fingerprinted one by one.
+        type (or the last cell's categories when every name holds a value of the same type as
+        then), and the id, version counter and requires_grad columns of the plain tensors
+        among them; gradient and address only for those that require grad. Only values that
+        hold something else worth walking (containers, modules, arrays) are fingerprinted one
+        by one.
         """
-        types = list(map(type, values))
-        category = {tp: self._category(tp) for tp in set(types)}
-        categories = tuple(map(category.__getitem__, types))
-        tensors = list(compress(values, map(operator.eq, categories, repeat(_TENSOR))))
-        tensor_columns = self._tensors(tensors)
-        if tensor_columns is None:
+        types = tuple(map(type, values))
+        if previous is not None and types == previous.types:
+            tensor_mask, walked_mask = previous.tensor_mask, previous.walked_mask
+        else:
+            category = {tp: self._category(tp) for tp in set(types)}
+            categories = list(map(category.__getitem__, types))
+            tensor_mask = tuple(map(_TENSOR.__eq__, categories))
+            walked_mask = (
+                tuple(map(_WALKED.__eq__, categories)) if _WALKED in category.values() else ()
+            )
+        tensors = values if all(tensor_mask) else list(compress(values, tensor_mask))
+        tensor_ids = tuple(map(id, tensors))
+        if previous is not None and tensor_ids == previous.tensor_ids:
+            requires_grad, counters = previous.requires_grad, previous.counters
+        else:
+            requires_grad = tuple(map(_requires_grad, tensors))
+            counters = first_of_each_counter(tensors)
+        try:
+            tokens = tuple(map(_version, compress(tensors, counters)))
+        except RuntimeError:  # an inference tensor has no version counter: layouts compared
+            tokens = tuple(map(change_token, tensors))
+        grad_tensors = list(compress(tensors, requires_grad))
+        data_ptr = self.data_ptr
+        try:
+            addresses = (
+                tuple(map(data_ptr, grad_tensors)) if grad_tensors and data_ptr else ()
+            )
+        except RuntimeError:  # a sparse tensor has no data address: walk instead
             return None
-        requires_grad = tuple(map(_requires_grad, tensors))
-        grads = tuple(
-            id(grad) if grad is not None else 0
-            for grad in map(leaf_grad, compress(tensors, requires_grad))
-        )
-        parts = []
-        for value in compress(values, map(operator.eq, categories, repeat(_WALKED))):
+        walked = []
+        for value in compress(values, walked_mask):
             fp = self.value(value, 0)
             if fp is None:
                 return None
-            parts.append(fp)
-        return (tuple(keys), categories, tensor_columns, requires_grad, grads, tuple(parts))
+            walked.append(fp)
+        return NamesPrint(
+            keys=keys,
+            types=types,
+            tensor_ids=tensor_ids,
+            versions=tokens,
+            grads=tuple(
+                id(grad) if grad is not None else 0 for grad in map(leaf_grad, grad_tensors)
+            ),
+            addresses=addresses,
+            walked=tuple(walked),
+            tensor_mask=tensor_mask,
+            walked_mask=walked_mask,
+            requires_grad=requires_grad,
+            counters=counters,
+        )
 
     def _category(self, tp: type) -> int:
         """_TENSOR (a plain tensor or parameter), _WALKED (looked into one by one) or

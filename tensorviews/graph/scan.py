@@ -42,7 +42,7 @@ from tensorviews.graph.array_meta import (
 from tensorviews.graph.build import OverlapMemo, build_graph
 from tensorviews.graph.collector import CollectorPause
 from tensorviews.graph.distributed import NotDrawn, process_group, subclass_change_token
-from tensorviews.graph.fingerprint import Fingerprinter, bulk_check, change_token
+from tensorviews.graph.fingerprint import Fingerprinter, NamesPrint, bulk_check, change_token
 from tensorviews.graph.model import StorageGraph
 from tensorviews.graph.namespace_walk import (
     BulkCheck,
@@ -146,7 +146,8 @@ class Snapshotter:
         self._last_signature: list[Any] | None = None
         self._last_graph: StorageGraph | None = None
         self._next_uid = 1
-        self._last_fingerprint: tuple[Any, ...] | None = None
+        self._last_fingerprint: NamesPrint | None = None
+        self._names_print: NamesPrint | None = None  # the last one taken, for its categories
         self._overlaps = OverlapMemo()
         # Weak reference callbacks of objects read one by one append here (a container read
         # column-wise has a list of its own): a C-level call, since a cell that drops ten
@@ -173,6 +174,13 @@ class Snapshotter:
         with self._collector, no_torch_function:
             return self._snapshot(namespace, skip)
 
+    @property
+    def names_seen(self) -> tuple[list[Any], tuple[type, ...]] | None:
+        """The top-level names the last snapshot walked and their values' types, or None
+        when it could not fingerprint the namespace. Holds no user object."""
+        names_print = self._names_print
+        return None if names_print is None else (names_print.keys, names_print.types)
+
     def invalidate(self) -> None:
         """Make the next snapshot a full walk that reads every container again (an explicit
         request, or new limits)."""
@@ -188,12 +196,16 @@ class Snapshotter:
         }
         fingerprinter = Fingerprinter(torch, np_mod, self.limits.probe_items, known_ids)
         try:
-            fingerprint = (
-                fingerprinter.namespace(*self._names.kept(cast(dict[Any, Any], namespace), skip))
+            names_print = (
+                fingerprinter.namespace(
+                    *self._names.kept(cast(dict[Any, Any], namespace), skip), self._names_print
+                )
                 if issubclass(type(namespace), dict) else None
             )
         except Exception:  # a hostile object: no shortcut, the careful walk below copes
-            fingerprint = None
+            names_print = None
+        self._names_print = names_print
+        fingerprint = names_print
         if (
             fingerprint is not None
             and not self._deaths

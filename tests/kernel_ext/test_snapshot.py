@@ -292,6 +292,51 @@ def test_fingerprint_shortcut_sees_changes_to_a_big_list() -> None:
     assert snap.snapshot(ns).by_name("model.weight").shape == (5, 2)  # type: ignore[union-attr]
 
 
+def test_fingerprint_shortcut_sees_changes_to_top_level_names() -> None:
+    """Unchanged top-level names give the same graph; every change the fingerprint covers
+    gives the graph a fresh snapshot gives."""
+    snap = Snapshotter()
+    base = torch.zeros(6, 4)
+    ns: dict[str, Any] = {f"v{i}": base[i] for i in range(6)}
+    ns.update(base=base, a=torch.zeros(2), b=torch.zeros(3), n=1.5)
+    ns["w"] = torch.zeros(2, requires_grad=True)
+
+    def check(what: str) -> StorageGraph:
+        graph = snap.snapshot(ns)
+        assert graph.to_dict() == Snapshotter().snapshot(ns).to_dict(), what
+        return graph
+
+    first = check("first")
+    assert snap.snapshot(ns) is first  # nothing changed: the same graph, no walk
+    ns["a"], ns["b"] = ns["b"], ns["a"]  # two live tensors swap names
+    assert check("swapped").by_name("a").shape == (3,)  # type: ignore[union-attr]
+    ns["v4"].t_()  # a view's layout changes in place: the counter it shares with base moves
+    ns["v4"].unsqueeze_(0)
+    assert check("a view changed in place").by_name("v4").shape == (1, 4)  # type: ignore[union-attr]
+    ns["n"] = torch.zeros(5)  # a float's name now holds a tensor
+    assert check("a number became a tensor").by_name("n").shape == (5,)  # type: ignore[union-attr]
+    (ns["w"] * 2).sum().backward()  # a gradient appears on a tensor that requires grad
+    assert check("a gradient").by_name("w.grad") is not None
+    ns["w"].data = ns["v0"][:2]  # the manual update of a parameter: memory swapped
+    assert check("a parameter's data swapped").overlapping("w", "base")
+    with torch.inference_mode():
+        ns["i"] = torch.zeros(2, 3)
+    check("an inference tensor")
+    with torch.inference_mode():
+        ns["i"].t_()  # no version counter: the layout itself is compared
+    assert check("an inference tensor transposed").by_name("i").shape == (3, 2)  # type: ignore[union-attr]
+    # What the fingerprint does not read for a tensor that does not require grad (its address,
+    # requires_grad_()) shows at the namespace's next change, and on an explicit request.
+    ns["a"].data = ns["base"][5, :3]
+    ns["a"].requires_grad_()
+    ns["later"] = 1
+    graph = check("seen at the next change")
+    assert graph.overlapping("a", "base") and graph.by_name("a").requires_grad  # type: ignore[union-attr]
+    ns["b"].data = ns["base"][4, :2]
+    snap.invalidate()
+    assert check("seen on request").overlapping("b", "base")
+
+
 def test_fingerprint_shortcut_is_dropped_when_an_object_dies() -> None:
     snap = Snapshotter()
     ns: dict[str, Any] = {}
