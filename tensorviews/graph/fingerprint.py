@@ -17,7 +17,7 @@ may then sit at the old address.
 What it does not see, by design, for tensors that do not require grad (top-level names and
 container items alike): ``requires_grad_()``, a ``.grad`` assigned by hand, and ``.data =``
 swaps, whose checks would cost as much as the rest of an unchanged cell (ten thousand top-level
-names: about 2 ms with them, 4 ms without; see ``benchmarks/bench_kernel_hook.py``). All show at
+names: about 2 ms without them, 4 ms with them; ``benchmarks/bench_kernel_hook.py``). All show at
 the next change of the namespace or of that container, and always in ``%tensorgraph``, which
 asks for a full walk. Anything without a cheap fingerprint (large dicts, mixed lists, user
 objects with tensors) returns ``None`` and the full walk runs.
