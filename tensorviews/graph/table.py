@@ -243,12 +243,12 @@ def read_plain_tensors(
     )
 
 
-_NUMERIC = (
+NUMERIC_COLUMNS = (
     "storage_key", "storage_start", "storage_nbytes", "start", "itemsize", "ndim", "numel",
     "version",
     "base_id", "requires_grad", "parameter", "self_overlap", "dense", "pinned", "allocated",
 )
-_OBJECTS = ("shape", "strides_bytes", "dtype", "device", "type_name", "library", "layout")
+OBJECT_COLUMNS = ("shape", "strides_bytes", "dtype", "device", "type_name", "library", "layout")
 
 
 def concat(parts: Sequence[Columns]) -> Columns:
@@ -258,17 +258,43 @@ def concat(parts: Sequence[Columns]) -> Columns:
     if not parts:
         return columns_of([], [], [])
     numeric: dict[str, Any] = {
-        name: np.concatenate([getattr(p, name) for p in parts]) for name in _NUMERIC
+        name: np.concatenate([getattr(p, name) for p in parts]) for name in NUMERIC_COLUMNS
     }
-    objects: dict[str, Any] = {name: [] for name in _OBJECTS}
+    objects: dict[str, Any] = {name: [] for name in OBJECT_COLUMNS}
     extra: dict[int, RowExtra] = {}
     offset = 0
     for p in parts:
-        for name in _OBJECTS:
+        for name in OBJECT_COLUMNS:
             objects[name].extend(getattr(p, name))
         extra.update((offset + i, e) for i, e in p.extra.items())
         offset += len(p)
     return Columns(**numeric, **objects, extra=extra)
+
+
+def spliced(last: MetaTable, rows: MetaTable, a: int, b: int) -> MetaTable:
+    """``last`` with its rows ``a <= p < b`` replaced by ``rows`` (as many), under the names
+    of ``rows``, which name every row."""
+    c, new = last.columns, rows.columns
+    numeric: dict[str, Any] = {}
+    for name in NUMERIC_COLUMNS:
+        column = getattr(c, name).copy()
+        column[a:b] = getattr(new, name)
+        numeric[name] = column
+    objects: dict[str, Any] = {}
+    for name in OBJECT_COLUMNS:
+        values = list(getattr(c, name))  # the last table stays as it was: its graph reads it
+        values[a:b] = getattr(new, name)
+        objects[name] = values
+    extra = {p: e for p, e in c.extra.items() if not a <= p < b}
+    extra.update((a + i, e) for i, e in new.extra.items())
+    ids, uids, tied = last.ids.copy(), last.uids.copy(), last.tied.copy()
+    ids[a:b], uids[a:b], tied[a:b] = rows.ids, rows.uids, rows.tied
+    category = list(last.category)
+    category[a:b] = rows.category
+    return MetaTable(
+        columns=Columns(**numeric, **objects, extra=extra), ids=ids, uids=uids,
+        names=rows.names, category=category, tied=tied,
+    )
 
 
 def storage_ranges(c: Columns) -> tuple[Ints, Ints]:
