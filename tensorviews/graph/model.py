@@ -309,8 +309,13 @@ class GraphIndex:
                 if uid not in self.tensor_uids:  # no other row is that object
                     uids.discard(uid)
             self._uid_set = uids | new
-        if last._largest is not None and len(storages) == 0:
-            self._largest = last._largest
+        if last._largest is not None and all(
+            last.storage_nbytes[s] < last._largest for s in storages
+        ):  # the largest storage did not change
+            self._largest = max(
+                (self.storage_nbytes[s] for s in storages), default=last._largest
+            )
+            self._largest = max(self._largest, last._largest)
 
     def largest_storage(self) -> int:
         if self._largest is None:
