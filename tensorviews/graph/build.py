@@ -10,6 +10,10 @@ Column operations on the table, top to bottom:
    (``OverlapMemo``);
 4. the graph's index columns (``GraphIndex``) for diffs, the interesting view and totals, and
    the nodes, built from the table's rows (plain data) for what is drawn or asked.
+
+A snapshotter's builds keep the last one (``GraphBuilds``): when the next table differs in a
+few rows only, at the same positions, and those rows' storages are their own before and
+after, steps 1 to 4 run on those rows alone and are patched into the last build.
 """
 
 from __future__ import annotations

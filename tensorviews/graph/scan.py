@@ -16,6 +16,10 @@ only weak references and plain metadata, so that a cell pays for what it changed
 - overlaps among the views of a shared storage, while their layouts are the same
   (``build.OverlapMemo``; row "10,000 rows of one matrix in a list while another name
   changes");
+- the last table and build (``build.GraphBuilds``): a cell that changes a few rows whose
+  storages are their own (a name rebound to a new tensor) gets the last table and graph with
+  those rows patched in, and the nodes of the other rows already built (rows "one new
+  name");
 - what the snapshot allocates goes to the collector's oldest generation (``collector``).
 """
 
