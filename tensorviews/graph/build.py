@@ -44,6 +44,7 @@ from tensorviews.graph.table import (
     Ints,
     MetaTable,
     ranges_meet,
+    replaced_rows,
     storage_ranges,
 )
 
@@ -361,11 +362,13 @@ class _Built:
 
 @dataclass(slots=True)
 class RowChange:
-    """Where a table differs from the last one: rows ``start <= p < stop`` of both (the same
-    number of rows), between ``head`` equal parts before and ``tail`` equal parts after."""
+    """Where a table differs from the last one: its rows ``start <= p < stop`` are the last
+    table's ``start <= p < old_stop``, between ``head`` equal parts before and ``tail``
+    equal parts after. As many rows, or the change is at the end (no part after it)."""
 
     start: int
     stop: int
+    old_stop: int
     head: int
     tail: int
 
@@ -408,13 +411,13 @@ class GraphBuilds:
             tail += 1
         n = sum(part.count for part in parts)
         a = sum(part.count for part in parts[:head])
-        after = sum(part.count for part in parts[len(parts) - tail:])
-        old_after = sum(part.count for part in old[len(old) - tail:])
-        if n - after != len(self.last.table) - old_after:
+        b = n - sum(part.count for part in parts[len(parts) - tail:])
+        old_b = len(self.last.table) - sum(part.count for part in old[len(old) - tail:])
+        if b - a != old_b - a and tail:
             return None  # the rows after the change moved
-        if n - after - a > min(self.PATCH_ROWS, n // 16):
+        if max(b, old_b) - a > min(self.PATCH_ROWS, n // 16):
             return None
-        return RowChange(a, n - after, head, tail)
+        return RowChange(a, b, old_b, head, tail)
 
 
 def build_graph(
@@ -498,14 +501,14 @@ def _patch(
 ) -> _Built | None:
     """``last`` with the rows that changed since patched in, or None where a fresh build is
     needed (the changed rows' storages are not their own)."""
-    a, b = change.start, change.stop
+    a, b, old_b = change.start, change.stop, change.old_stop
     st = last.storages
     if not st.disjoint:
         return None
     # The storages whose first row changed: numbered sa..sb-1, and none of them may have a
     # row outside the change.
-    sa, sb = (int(i) for i in np.searchsorted(st.first, [a, b]))
-    old_of_row = st.of_row[a:b]
+    sa, sb = (int(i) for i in np.searchsorted(st.first, [a, old_b]))
+    old_of_row = st.of_row[a:old_b]
     viewed = old_of_row[old_of_row >= 0]
     if len(viewed) and (int(viewed.min()) < sa or int(viewed.max()) >= sb):
         return None
@@ -514,22 +517,23 @@ def _patch(
     c = table.columns
     rows = _rows(c, a, b)
     local = group_storages(rows)
-    if not local.disjoint or len(local.first) != sb - sa:
-        return None
+    new_sb = sa + len(local.first)
+    if not local.disjoint or (new_sb != sb and sb != len(st.first)):
+        return None  # storages after the change would be numbered otherwise
     lookup = last.lookup if last.lookup is not None else _Lookup.of(last.table.columns, st)
     keys = rows.storage_key[local.first]
     lo, hi = _range_bounds(local.origin, local.nbytes)
     if lookup.others_meet(sa, sb, keys, lo, hi):
         return None
     # The rows' storages are their own: patch them in.
-    of_row = st.of_row.copy()
-    of_row[a:b] = np.where(local.of_row >= 0, local.of_row + sa, -1)
-    origin, nbytes, first = st.origin.copy(), st.nbytes.copy(), st.first.copy()
-    origin[sa:sb], nbytes[sa:sb], first[sa:sb] = local.origin, local.nbytes, local.first + a
+    local_of_row = np.where(local.of_row >= 0, local.of_row + sa, -1)
+    of_row = replaced_rows(st.of_row, a, old_b, local_of_row)
+    origin = replaced_rows(st.origin, sa, sb, local.origin)
+    nbytes = replaced_rows(st.nbytes, sa, sb, local.nbytes)
+    first = replaced_rows(st.first, sa, sb, local.first + a)
     storages = _Storages(of_row, origin, nbytes, first, set(), True)
-    local_shared = _shared(rows, local.of_row, sb - sa)
-    counts = last.counts.copy()
-    counts[sa:sb] = local_shared.counts
+    local_shared = _shared(rows, local.of_row, new_sb - sa)
+    counts = replaced_rows(last.counts, sa, sb, local_shared.counts)
     # Shared storages and overlap edges: those before the change, the change's, those after.
     region: dict[int, list[int]] = {}
     edges: list[OverlapEdge] = []
@@ -557,23 +561,23 @@ def _patch(
     edge_at = np.concatenate((
         last.edge_storage[:e0], np.array(edge_storage, dtype=np.int64), last.edge_storage[e1:]
     ))
-    special = _spliced(last.special, a, b, np.flatnonzero(_special_rows(table, a, b)) + a)
-    unallocated = _spliced(last.unallocated, a, b, np.flatnonzero(~rows.allocated) + a)
+    special = _spliced(last.special, a, old_b, np.flatnonzero(_special_rows(table, a, b)) + a)
+    unallocated = _spliced(last.unallocated, a, old_b, np.flatnonzero(~rows.allocated) + a)
     index = last.index
     lists = _Lists(
         list(index.tensor_uids), list(index.tensor_storage), list(index.storage_nbytes),
         list(index.storage_first),
     )
-    lists.uids[a:b] = table.uids[a:b].tolist()
-    lists.of_row[a:b] = of_row[a:b].tolist()
-    lists.nbytes[sa:sb] = nbytes[sa:sb].tolist()
-    lists.first[sa:sb] = first[sa:sb].tolist()
+    lists.uids[a:old_b] = table.uids[a:b].tolist()
+    lists.of_row[a:old_b] = of_row[a:b].tolist()
+    lists.nbytes[sa:sb] = nbytes[sa:new_sb].tolist()
+    lists.first[sa:sb] = first[sa:new_sb].tolist()
     # Nodes of the other rows already built are the same, unless their base changed rows.
-    changed_ids = set(last.table.ids[a:b].tolist()) | set(table.ids[a:b].tolist())
+    changed_ids = set(last.table.ids[a:old_b].tolist()) | set(table.ids[a:b].tolist())
     base_id = c.base_id
     tensors = {
         p: node for p, node in last.tensors.built().items()
-        if not a <= p < b and base_id.item(p) not in changed_ids
+        if not a <= p < old_b and base_id.item(p) not in changed_ids
     }
     storage_nodes = {s: node for s, node in last.storage_nodes.built().items()
                      if not sa <= s < sb}
@@ -582,8 +586,10 @@ def _patch(
         lists, tensors, storage_nodes,
     )
     built.lookup = lookup.replaced(sa, sb, keys, lo, hi)
-    built.index.keep_from(last.index, range(a, b), range(sa, sb))
+    built.index.keep_from(last.index, range(a, old_b), range(a, b), range(sa, sb),
+                          range(sa, new_sb))
     return built
+
 
 
 def _spliced(rows: list[int], a: int, b: int, new: Ints) -> list[int]:

@@ -291,10 +291,13 @@ class GraphIndex:
             self._uid_set = set(self.tensor_uids)
         return self._uid_set
 
-    def keep_from(self, last: GraphIndex, rows: range, storages: range) -> None:
-        """Carry ``last``'s kept answers over to this index, which is ``last`` but for the
-        tensors at ``rows`` and the storages at ``storages`` (a patched build): only what
-        they change is worked out again."""
+    def keep_from(
+        self, last: GraphIndex, old_rows: range, rows: range, old_storages: range,
+        storages: range,
+    ) -> None:
+        """Carry ``last``'s kept answers over to this index, which is ``last`` but for its
+        tensors at ``old_rows`` and storages at ``old_storages``, here at ``rows`` and
+        ``storages`` (a patched build): only what those change is worked out again."""
         if last._shared_uids is not None:
             uid_at = self.tensor_uids.__getitem__
             kept = last._shared_uids
@@ -305,17 +308,16 @@ class GraphIndex:
         if last._uid_set is not None:
             uids = set(last._uid_set)
             new = set(self.tensor_uids[rows.start:rows.stop])
-            for uid in set(last.tensor_uids[rows.start:rows.stop]) - new:
+            for uid in set(last.tensor_uids[old_rows.start:old_rows.stop]) - new:
                 if uid not in self.tensor_uids:  # no other row is that object
                     uids.discard(uid)
             self._uid_set = uids | new
         if last._largest is not None and all(
-            last.storage_nbytes[s] < last._largest for s in storages
-        ):  # the largest storage did not change
+            last.storage_nbytes[s] < last._largest for s in old_storages
+        ):  # the largest storage is not among those replaced
             self._largest = max(
-                (self.storage_nbytes[s] for s in storages), default=last._largest
+                last._largest, max((self.storage_nbytes[s] for s in storages), default=-1)
             )
-            self._largest = max(self._largest, last._largest)
 
     def largest_storage(self) -> int:
         if self._largest is None:

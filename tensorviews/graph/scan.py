@@ -503,7 +503,7 @@ def _table(
     )
     if last is None or change is None:
         return table
-    return spliced(last, table, change.start, change.stop)
+    return spliced(last, table, change.start, change.old_stop)
 
 
 def _parts(

@@ -304,29 +304,38 @@ def concat(parts: Sequence[Columns]) -> Columns:
 
 
 def spliced(last: MetaTable, rows: MetaTable, a: int, b: int) -> MetaTable:
-    """``last`` with its rows ``a <= p < b`` replaced by ``rows`` (as many), under the names
-    of ``rows``, which name every row."""
+    """``last`` with its rows ``a <= p < b`` replaced by ``rows`` (as many, or ``b`` is the
+    end of ``last``), under the names of ``rows``, which name every row."""
     c, new = last.columns, rows.columns
-    numeric: dict[str, Any] = {}
-    for name in NUMERIC_COLUMNS:
-        column = getattr(c, name).copy()
-        column[a:b] = getattr(new, name)
-        numeric[name] = column
+    numeric: dict[str, Any] = {
+        name: replaced_rows(getattr(c, name), a, b, getattr(new, name))
+        for name in NUMERIC_COLUMNS
+    }
     objects: dict[str, Any] = {}
     for name in OBJECT_COLUMNS:
         values = list(getattr(c, name))  # the last table stays as it was: its graph reads it
         values[a:b] = getattr(new, name)
         objects[name] = values
-    extra = {p: e for p, e in c.extra.items() if not a <= p < b}
+    extra = {p: e for p, e in c.extra.items() if p < a}
     extra.update((a + i, e) for i, e in new.extra.items())
-    ids, uids, tied = last.ids.copy(), last.uids.copy(), last.tied.copy()
-    ids[a:b], uids[a:b], tied[a:b] = rows.ids, rows.uids, rows.tied
+    extra.update((p - b + a + len(new), e) for p, e in c.extra.items() if p >= b)
     category = list(last.category)
     category[a:b] = rows.category
     return MetaTable(
-        columns=Columns(**numeric, **objects, extra=extra), ids=ids, uids=uids,
-        names=rows.names, category=category, tied=tied,
+        columns=Columns(**numeric, **objects, extra=extra),
+        ids=replaced_rows(last.ids, a, b, rows.ids),
+        uids=replaced_rows(last.uids, a, b, rows.uids),
+        names=rows.names, category=category, tied=replaced_rows(last.tied, a, b, rows.tied),
     )
+
+
+def replaced_rows(values: Any, a: int, b: int, new: Any) -> Any:
+    """A copy of the array ``values`` with ``values[a:b]`` replaced by ``new``."""
+    if len(new) == b - a:
+        out = values.copy()
+        out[a:b] = new
+        return out
+    return np.concatenate((values[:a], new, values[b:]))
 
 
 def storage_ranges(c: Columns) -> tuple[Ints, Ints]:

@@ -887,6 +887,16 @@ def test_a_name_rebound_beside_a_big_list_reuses_the_other_nodes() -> None:
         assert_dicts_equal(fresh_graph.to_dict(), graph.to_dict(), f"x = {ns['x']!r}")
         assert index_columns(graph) == index_columns(fresh_graph)
         last = graph
+    for step in range(3):  # names added last, then dropped: the rows before stay where they are
+        ns[f"y{step}"] = torch.rand(2)
+        graph = snap.snapshot(ns)
+        assert all(graph.tensors[p] is last.tensors[p] for p in range(len(last.tensors) - 1))
+        assert_dicts_equal(Snapshotter().snapshot(ns).to_dict(), graph.to_dict(), "y added")
+        last = graph
+    del ns["y2"], ns["y1"]
+    graph = snap.snapshot(ns)
+    assert all(graph.tensors[p] is last.tensors[p] for p in range(len(graph.tensors)))
+    assert_dicts_equal(Snapshotter().snapshot(ns).to_dict(), graph.to_dict(), "y dropped")
     ns["x"] = ts[5][1:]  # a view of a list item: its storage is not its own
     graph = snap.snapshot(ns)
     assert graph.overlapping("x", "ts[5]") and graph.overlapping("x", "rows[5]")
