@@ -10,13 +10,19 @@ Column operations on the table, top to bottom:
    (``OverlapMemo``);
 4. the graph's index columns (``GraphIndex``) for diffs, the interesting view and totals, and
    the nodes, built from the table's rows (plain data) for what is drawn or asked.
+
+A snapshotter's builds keep the last one (``GraphBuilds``): when the next table differs in a
+few rows only, at the same positions, and those rows' storages are their own before and
+after, steps 1 to 4 run on those rows alone and are patched into the last build.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import pairwise
+from itertools import pairwise, repeat
+from typing import Any
 
 import numpy as np
 
@@ -29,7 +35,18 @@ from tensorviews.graph.model import (
     TensorNode,
 )
 from tensorviews.graph.overlap import Layout, holds_an_end, layouts_overlap
-from tensorviews.graph.table import NO_STORAGE, Ints, MetaTable, ranges_meet, storage_ranges
+from tensorviews.graph.table import (
+    NO_STORAGE,
+    NUMERIC_COLUMNS,
+    OBJECT_COLUMNS,
+    Columns,
+    Flags,
+    Ints,
+    MetaTable,
+    ranges_meet,
+    replaced_rows,
+    storage_ranges,
+)
 
 
 @dataclass(slots=True)
@@ -41,10 +58,12 @@ class _Storages:
     nbytes: Ints
     first: Ints  # first row of each storage
     merged: set[int]  # storages made of several keys (one memory under numpy and torch)
+    # No two storages' byte ranges meet (the common case): one key per storage, and a cell
+    # that changes a few rows can be patched in (``_patch``).
+    disjoint: bool
 
 
-def group_storages(table: MetaTable) -> _Storages:
-    c = table.columns
+def group_storages(c: Columns) -> _Storages:
     n = len(c)
     keys = c.storage_key
     lo_row, hi_row = storage_ranges(c)
@@ -65,7 +84,7 @@ def group_storages(table: MetaTable) -> _Storages:
         position[order] = np.arange(len(uniq))
         of_row[rows] = position[inverse]
         lo_key, hi_key = lo_key[order], hi_key[order]
-        return _Storages(of_row, lo_key, hi_key - lo_key, first_row[order], set())
+        return _Storages(of_row, lo_key, hi_key - lo_key, first_row[order], set(), True)
     group = _merge_shared_memory(lo_key, hi_key, [c.device[r] for r in first_row.tolist()])
     # Storages numbered by their first row; a merged memory by the first row of any part.
     n_groups = int(group.max()) + 1 if len(group) else 0
@@ -82,7 +101,7 @@ def group_storages(table: MetaTable) -> _Storages:
     np.maximum.at(end, key_storage, hi_key)
     counts = np.bincount(key_storage, minlength=n_groups)
     merged = set(np.flatnonzero(counts > 1).tolist())
-    return _Storages(of_row, origin, end - origin, group_first[order], merged)
+    return _Storages(of_row, origin, end - origin, group_first[order], merged, False)
 
 
 def _merge_shared_memory(lo: Ints, hi: Ints, devices: list[str]) -> Ints:
@@ -132,13 +151,14 @@ class _Shared:
     # its numpy array) -> whether the two overlap, decided for all of them in a few column
     # operations: two dense layouts overlap exactly when their byte ranges meet.
     dense_pairs: dict[int, bool]
+    counts: Ints  # rows per storage
 
 
-def _shared(table: MetaTable, of_row: Ints, n_storages: int) -> _Shared:
+def _shared(c: Columns, of_row: Ints, n_storages: int) -> _Shared:
     valid = of_row >= 0
     counts = np.bincount(of_row[valid], minlength=n_storages)
     if not (counts > 1).any():
-        return _Shared({}, {})
+        return _Shared({}, {}, counts)
     rows = np.flatnonzero(valid)
     order = rows[np.argsort(of_row[rows], kind="stable")]
     bounds = np.concatenate(([0], np.cumsum(counts)))
@@ -151,13 +171,14 @@ def _shared(table: MetaTable, of_row: Ints, n_storages: int) -> _Shared:
             strict=True,
         )
     }
-    c = table.columns
     pairs = np.flatnonzero(counts == 2)
     a, b = order[bounds[pairs]], order[bounds[pairs] + 1]
     dense = c.dense[a] & c.dense[b]
     lo_a, lo_b = c.start[a], c.start[b]
     meet = (lo_a < lo_b + c.numel[b] * c.itemsize[b]) & (lo_b < lo_a + c.numel[a] * c.itemsize[a])
-    return _Shared(members, dict(zip(pairs[dense].tolist(), meet[dense].tolist(), strict=True)))
+    return _Shared(
+        members, dict(zip(pairs[dense].tolist(), meet[dense].tolist(), strict=True)), counts
+    )
 
 
 @dataclass(slots=True)
@@ -249,40 +270,362 @@ def overlap_pairs(layouts: list[Layout]) -> list[tuple[int, int, bool]]:
     return pairs
 
 
+@dataclass(slots=True)
+class TablePart:
+    """Consecutive rows of a table that come from one thing read (a container read
+    column-wise, an object read one by one): parts of two cells' tables with equal ``key``
+    hold the very same rows (metadata, ids, serial numbers, names, category, tying)."""
+
+    key: tuple[Any, ...]
+    count: int
+
+
+@dataclass(slots=True)
+class _Lookup:
+    """A build's storages sorted by key and by byte range, to check new rows against (made
+    the first time a build is patched, then patched along with it)."""
+
+    keys: Ints  # the key of each storage, sorted
+    key_storage: Ints  # the storage position of each
+    range_lo: Ints  # the non-empty byte ranges, sorted (disjoint: so are their ends)
+    range_hi: Ints
+    range_storage: Ints
+
+    @classmethod
+    def of(cls, c: Columns, st: _Storages) -> _Lookup:
+        keys = c.storage_key[st.first]  # disjoint: one key per storage
+        by_key = np.argsort(keys, kind="stable")
+        lo, hi = _range_bounds(st.origin, st.nbytes)
+        valid = np.flatnonzero(hi > lo)
+        by_lo = valid[np.argsort(lo[valid], kind="stable")]
+        return cls(keys[by_key], by_key, lo[by_lo], hi[by_lo], by_lo)
+
+    def replaced(self, sa: int, sb: int, keys: Ints, lo: Ints, hi: Ints) -> _Lookup:
+        """This lookup with storages ``sa <= s < sb`` replaced by as many new ones."""
+        keep = (self.key_storage < sa) | (self.key_storage >= sb)
+        old_keys, old_storage = self.keys[keep], self.key_storage[keep]
+        new_storage = np.arange(sa, sa + len(keys), dtype=np.int64)
+        by_key = np.argsort(keys, kind="stable")
+        at = np.searchsorted(old_keys, keys[by_key])
+        keep = (self.range_storage < sa) | (self.range_storage >= sb)
+        r_lo, r_hi, r_st = self.range_lo[keep], self.range_hi[keep], self.range_storage[keep]
+        valid = np.flatnonzero(hi > lo)
+        valid = valid[np.argsort(lo[valid], kind="stable")]
+        r_at = np.searchsorted(r_lo, lo[valid])
+        return _Lookup(
+            np.insert(old_keys, at, keys[by_key]), np.insert(old_storage, at, new_storage[by_key]),
+            np.insert(r_lo, r_at, lo[valid]), np.insert(r_hi, r_at, hi[valid]),
+            np.insert(r_st, r_at, new_storage[valid]),
+        )
+
+    def others_meet(self, sa: int, sb: int, keys: Ints, lo: Ints, hi: Ints) -> bool:
+        """Does a storage outside ``sa <= s < sb`` have one of ``keys``, or a byte range
+        that meets one of ``[lo, hi)``?"""
+        at = np.minimum(np.searchsorted(self.keys, keys), max(len(self.keys) - 1, 0))
+        if len(self.keys):
+            found = self.key_storage[at][self.keys[at] == keys]
+            if ((found < sa) | (found >= sb)).any():
+                return True
+        for k in np.flatnonzero(hi > lo).tolist():
+            first = int(np.searchsorted(self.range_hi, lo[k], side="right"))
+            last = int(np.searchsorted(self.range_lo, hi[k], side="left"))
+            met = self.range_storage[first:last]
+            if ((met < sa) | (met >= sb)).any():
+                return True
+        return False
+
+
+def _range_bounds(origin: Ints, nbytes: Ints) -> tuple[Ints, Ints]:
+    """Storage ranges as the merge compares them: a null start is an empty range."""
+    hi = origin + nbytes
+    return np.where(origin != 0, origin, hi), hi
+
+
+@dataclass(slots=True)
+class _Built:
+    """One build, as the next cell needs it to patch a few changed rows in."""
+
+    parts: list[TablePart]
+    table: MetaTable
+    storages: _Storages
+    counts: Ints  # rows per storage
+    shared: dict[int, list[int]]
+    overlaps: tuple[OverlapEdge, ...]
+    edge_storage: Ints  # the storage of each overlap edge (ascending)
+    special: list[int]
+    unallocated: list[int]
+    index: GraphIndex
+    tensors: RowNodes[TensorNode]
+    storage_nodes: RowNodes[StorageNode]
+    lookup: _Lookup | None = None
+
+
+@dataclass(slots=True)
+class RowChange:
+    """Where a table differs from the last one: its rows ``start <= p < stop`` are the last
+    table's ``start <= p < old_stop``, between ``head`` equal parts before and ``tail``
+    equal parts after. As many rows, or the change is at the end (no part after it)."""
+
+    start: int
+    stop: int
+    old_stop: int
+    head: int
+    tail: int
+
+
+class GraphBuilds:
+    """What one snapshotter's builds keep from one cell to the next:
+
+    - the overlaps among the views of each shared storage (``OverlapMemo``);
+    - the last build. When the next table holds the same parts but for a few rows
+      (``change``), and those rows' storages are their own before and after (no other row
+      views them, no other storage's byte range meets theirs), the last build is patched:
+      the storage numbers, shared storages, overlaps and index columns of the other rows
+      stay, and so do their nodes already built. Benchmark row: "one name changes among
+      11000 tensors".
+    """
+
+    # More changed rows than this (or than a sixteenth of the table): built afresh.
+    PATCH_ROWS = 256
+
+    def __init__(self) -> None:
+        self.overlaps = OverlapMemo()
+        self.last: _Built | None = None
+
+    def last_table(self) -> MetaTable | None:
+        return self.last.table if self.last is not None else None
+
+    def change(self, parts: Sequence[TablePart]) -> RowChange | None:
+        """The few rows in which a table of ``parts`` differs from the last build's, when
+        the other rows are where they were; None when there is no last build, rows moved,
+        or many changed."""
+        if self.last is None or not parts:
+            return None
+        old = self.last.parts
+        m = min(len(old), len(parts))
+        head = 0
+        while head < m and old[head] == parts[head]:
+            head += 1
+        tail = 0
+        while tail < m - head and old[-1 - tail] == parts[-1 - tail]:
+            tail += 1
+        n = sum(part.count for part in parts)
+        a = sum(part.count for part in parts[:head])
+        b = n - sum(part.count for part in parts[len(parts) - tail:])
+        old_b = len(self.last.table) - sum(part.count for part in old[len(old) - tail:])
+        if b - a != old_b - a and tail:
+            return None  # the rows after the change moved
+        if max(b, old_b) - a > min(self.PATCH_ROWS, n // 16):
+            return None
+        return RowChange(a, b, old_b, head, tail)
+
+
 def build_graph(
     table: MetaTable,
     problems: Sequence[str],
     truncated: Sequence[str],
-    memo: OverlapMemo | None = None,
+    builds: GraphBuilds | None = None,
+    parts: Sequence[TablePart] = (),
+    change: RowChange | None = None,
 ) -> StorageGraph:
     """Group the table's rows into storages (merging memory that numpy and torch share), find
-    overlaps, and index the result."""
-    memo = memo if memo is not None else OverlapMemo()
+    overlaps, and index the result. Given ``builds``, the table's ``parts`` and where it
+    differs from the last build's (``GraphBuilds.change``), the last build is patched when it
+    can be (see ``GraphBuilds``)."""
+    builds = builds if builds is not None else GraphBuilds()
+    part_list = list(parts)
+    built = (
+        _patch(builds.last, table, part_list, change)
+        if builds.last is not None and change is not None else None
+    )
+    if built is None:
+        built = _build(table, part_list, builds.overlaps)
+    builds.last = built if part_list else None
+    return StorageGraph(
+        storages=built.storage_nodes, tensors=built.tensors, overlaps=built.overlaps,
+        problems=tuple(problems), truncated=tuple(truncated), columns=built.index,
+    )
+
+
+def _build(table: MetaTable, parts: list[TablePart], memo: OverlapMemo) -> _Built:
     c = table.columns
-    n = len(c)
-    st = group_storages(table)
-    n_storages = len(st.first)
-    shared = _shared(table, st.of_row, n_storages)
+    st = group_storages(c)
+    shared = _shared(c, st.of_row, len(st.first))
     memo.start()
     overlaps: list[OverlapEdge] = []
+    edge_storage: list[int] = []
     for s, members in shared.rows.items():
         meet = shared.dense_pairs.get(s)
         if meet is None:
-            overlaps.extend(memo.edges(table, members))
+            edges = memo.edges(table, members)
+            overlaps.extend(edges)
+            edge_storage.extend(repeat(s, len(edges)))
         elif meet:
             overlaps.append(OverlapEdge(f"t{members[0]}", f"t{members[1]}", True))
+            edge_storage.append(s)
     memo.finish()
-    shared_rows = shared.rows
-    of_row = st.of_row.tolist()
-    first = st.first.tolist()
-    origin = st.origin.tolist()
-    nbytes = st.nbytes.tolist()
-    # Rows always worth drawing: those that overlap themselves, have no strided storage, or
-    # are tied parameters.
-    special_rows = c.self_overlap | table.tied
-    if c.layout.count("strided") != n:
-        special_rows |= np.fromiter((k != "strided" for k in c.layout), np.bool_, n)
-    special = np.flatnonzero(special_rows).tolist()
+    return _assemble(
+        table, parts, st, shared.counts, shared.rows, tuple(overlaps),
+        np.array(edge_storage, dtype=np.int64),
+        np.flatnonzero(_special_rows(table, 0, len(c))).tolist(),
+        np.flatnonzero(~c.allocated).tolist(),
+        _Lists(table.uids.tolist(), st.of_row.tolist(), st.nbytes.tolist(), st.first.tolist()),
+        {}, {},
+    )
+
+
+def _special_rows(table: MetaTable, a: int, b: int) -> Flags:
+    """Rows ``a <= p < b`` always worth drawing: those that overlap themselves, have no
+    strided storage, or are tied parameters."""
+    c = table.columns
+    special = c.self_overlap[a:b] | table.tied[a:b]
+    layouts = c.layout[a:b]
+    if layouts.count("strided") != b - a:
+        special |= np.fromiter((k != "strided" for k in layouts), np.bool_, b - a)
+    return special
+
+
+@dataclass(slots=True)
+class _Lists:
+    """The index columns as lists: serial number and storage of each row, size and first row
+    of each storage."""
+
+    uids: list[int]
+    of_row: list[int]
+    nbytes: list[int]
+    first: list[int]
+
+
+def _patch(
+    last: _Built, table: MetaTable, parts: list[TablePart], change: RowChange
+) -> _Built | None:
+    """``last`` with the rows that changed since patched in, or None where a fresh build is
+    needed (the changed rows' storages are not their own)."""
+    a, b, old_b = change.start, change.stop, change.old_stop
+    st = last.storages
+    if not st.disjoint:
+        return None
+    # The storages whose first row changed: numbered sa..sb-1, and none of them may have a
+    # row outside the change.
+    sa, sb = (int(i) for i in np.searchsorted(st.first, [a, old_b]))
+    old_of_row = st.of_row[a:old_b]
+    viewed = old_of_row[old_of_row >= 0]
+    if len(viewed) and (int(viewed.min()) < sa or int(viewed.max()) >= sb):
+        return None
+    if int(last.counts[sa:sb].sum()) != len(viewed):
+        return None
+    c = table.columns
+    rows = _rows(c, a, b)
+    local = group_storages(rows)
+    new_sb = sa + len(local.first)
+    if not local.disjoint or (new_sb != sb and sb != len(st.first)):
+        return None  # storages after the change would be numbered otherwise
+    lookup = last.lookup if last.lookup is not None else _Lookup.of(last.table.columns, st)
+    keys = rows.storage_key[local.first]
+    lo, hi = _range_bounds(local.origin, local.nbytes)
+    if lookup.others_meet(sa, sb, keys, lo, hi):
+        return None
+    # The rows' storages are their own: patch them in.
+    local_of_row = np.where(local.of_row >= 0, local.of_row + sa, -1)
+    of_row = replaced_rows(st.of_row, a, old_b, local_of_row)
+    origin = replaced_rows(st.origin, sa, sb, local.origin)
+    nbytes = replaced_rows(st.nbytes, sa, sb, local.nbytes)
+    first = replaced_rows(st.first, sa, sb, local.first + a)
+    storages = _Storages(of_row, origin, nbytes, first, set(), True)
+    local_shared = _shared(rows, local.of_row, new_sb - sa)
+    counts = replaced_rows(last.counts, sa, sb, local_shared.counts)
+    # Shared storages and overlap edges: those before the change, the change's, those after.
+    region: dict[int, list[int]] = {}
+    edges: list[OverlapEdge] = []
+    edge_storage: list[int] = []
+    for s, members in local_shared.rows.items():
+        at = [p + a for p in members]
+        region[s + sa] = at
+        meet = local_shared.dense_pairs.get(s)
+        found = (
+            [(0, 1, True)] if meet else [] if meet is not None else overlap_pairs([
+                Layout(int(c.start[p]), c.shape[p], c.strides_bytes[p], int(c.itemsize[p]))
+                for p in at
+            ])
+        )
+        edges.extend(OverlapEdge(f"t{at[i]}", f"t{at[j]}", exact) for i, j, exact in found)
+        edge_storage.extend(repeat(s + sa, len(found)))
+    shared = dict(last.shared)
+    ordered = list(shared)  # ascending, as a build makes them
+    i0, i1 = bisect_left(ordered, sa), bisect_left(ordered, sb)
+    if region or i0 != i1:
+        items = list(shared.items())
+        shared = {**dict(items[:i0]), **region, **dict(items[i1:])}
+    e0, e1 = (int(i) for i in np.searchsorted(last.edge_storage, [sa, sb]))
+    overlaps = (*last.overlaps[:e0], *edges, *last.overlaps[e1:])
+    edge_at = np.concatenate((
+        last.edge_storage[:e0], np.array(edge_storage, dtype=np.int64), last.edge_storage[e1:]
+    ))
+    special = _spliced(last.special, a, old_b, np.flatnonzero(_special_rows(table, a, b)) + a)
+    unallocated = _spliced(last.unallocated, a, old_b, np.flatnonzero(~rows.allocated) + a)
+    index = last.index
+    lists = _Lists(
+        list(index.tensor_uids), list(index.tensor_storage), list(index.storage_nbytes),
+        list(index.storage_first),
+    )
+    lists.uids[a:old_b] = table.uids[a:b].tolist()
+    lists.of_row[a:old_b] = of_row[a:b].tolist()
+    lists.nbytes[sa:sb] = nbytes[sa:new_sb].tolist()
+    lists.first[sa:sb] = first[sa:new_sb].tolist()
+    # Nodes of the other rows already built are the same, unless their base changed rows.
+    changed_ids = set(last.table.ids[a:old_b].tolist()) | set(table.ids[a:b].tolist())
+    base_id = c.base_id
+    tensors = {
+        p: node for p, node in last.tensors.built().items()
+        if not a <= p < old_b and base_id.item(p) not in changed_ids
+    }
+    storage_nodes = {s: node for s, node in last.storage_nodes.built().items()
+                     if not sa <= s < sb}
+    built = _assemble(
+        table, parts, storages, counts, shared, overlaps, edge_at, special, unallocated,
+        lists, tensors, storage_nodes,
+    )
+    built.lookup = lookup.replaced(sa, sb, keys, lo, hi)
+    built.index.keep_from(last.index, range(a, old_b), range(a, b), range(sa, sb),
+                          range(sa, new_sb))
+    return built
+
+
+
+def _spliced(rows: list[int], a: int, b: int, new: Ints) -> list[int]:
+    """Ascending ``rows`` with those in ``[a, b)`` replaced by ``new``."""
+    i0, i1 = bisect_left(rows, a), bisect_left(rows, b)
+    return [*rows[:i0], *new.tolist(), *rows[i1:]]
+
+
+def _rows(c: Columns, a: int, b: int) -> Columns:
+    """Rows ``a <= p < b`` of ``c``."""
+    return Columns(
+        **{name: getattr(c, name)[a:b] for name in NUMERIC_COLUMNS},
+        **{name: getattr(c, name)[a:b] for name in OBJECT_COLUMNS},
+        extra={p - a: e for p, e in c.extra.items() if a <= p < b},
+    )
+
+
+def _assemble(
+    table: MetaTable,
+    parts: list[TablePart],
+    st: _Storages,
+    counts: Ints,
+    shared_rows: dict[int, list[int]],
+    overlaps: tuple[OverlapEdge, ...],
+    edge_storage: Ints,
+    special: list[int],
+    unallocated: list[int],
+    lists: _Lists,
+    tensors_built: dict[int, TensorNode],
+    storages_built: dict[int, StorageNode],
+) -> _Built:
+    """The index and the node builders of a build."""
+    c = table.columns
+    n = len(c)
+    n_storages = len(st.first)
+    of_row, first, origin, nbytes = lists.of_row, lists.first, st.origin.tolist(), lists.nbytes
     logical: list[int] | None = None
 
     def logical_nbytes() -> list[int]:
@@ -295,12 +638,14 @@ def build_graph(
         return _fold(table, positions, logical_nbytes())
 
     index = GraphIndex(
-        tensor_uids=table.uids.tolist(), tensor_storage=of_row, storage_nbytes=nbytes,
-        storage_first=first, shared=shared_rows, special=special, named=table.names.named_rows(),
-        names_at=table.names, ids_by_position=True, fold_at=fold,
-        facts_at=lambda: (c.device, table.category),
-        one_tensor_per_storage=n_storages == n and not shared_rows and bool((st.of_row >= 0).all()),
-        unallocated=np.flatnonzero(~c.allocated).tolist(),
+        tensor_uids=lists.uids, tensor_storage=of_row, storage_nbytes=nbytes,
+        storage_first=first, shared=shared_rows, special=special,
+        named=table.names.named_rows(), names_at=table.names, ids_by_position=True,
+        fold_at=fold, facts_at=lambda: (c.device, table.category),
+        one_tensor_per_storage=(
+            n_storages == n and not shared_rows and bool((st.of_row >= 0).all())
+        ),
+        unallocated=unallocated,
     )
     row_of_id: dict[int, int] | None = None
 
@@ -345,10 +690,10 @@ def build_graph(
             category=table.category[p],
         )
 
-    return StorageGraph(
-        storages=RowNodes(n_storages, storage_node), tensors=RowNodes(n, tensor_node),
-        overlaps=tuple(overlaps), problems=tuple(problems), truncated=tuple(truncated),
-        columns=index,
+    return _Built(
+        parts, table, st, counts, shared_rows, overlaps, edge_storage, special, unallocated,
+        index, RowNodes(n, tensor_node, tensors_built),
+        RowNodes(n_storages, storage_node, storages_built),
     )
 
 

@@ -172,10 +172,18 @@ class RowNodes(Sequence[N]):
 
     __slots__ = ("_build", "_count", "_nodes")
 
-    def __init__(self, count: int, build: Callable[[int], N]) -> None:
+    def __init__(
+        self, count: int, build: Callable[[int], N], built: dict[int, N] | None = None
+    ) -> None:
         self._build = build
         self._count = count
-        self._nodes: dict[int, N] = {}  # only the few built: no list of ten thousand Nones
+        # Only the few built: no list of ten thousand Nones. ``built``: nodes known already
+        # (those of the last cell's rows that did not change).
+        self._nodes: dict[int, N] = built if built is not None else {}
+
+    def built(self) -> dict[int, N]:
+        """The nodes built so far, by position (a copy)."""
+        return dict(self._nodes)
 
     def __len__(self) -> int:
         return self._count
@@ -282,6 +290,34 @@ class GraphIndex:
         if self._uid_set is None:
             self._uid_set = set(self.tensor_uids)
         return self._uid_set
+
+    def keep_from(
+        self, last: GraphIndex, old_rows: range, rows: range, old_storages: range,
+        storages: range,
+    ) -> None:
+        """Carry ``last``'s kept answers over to this index, which is ``last`` but for its
+        tensors at ``old_rows`` and storages at ``old_storages``, here at ``rows`` and
+        ``storages`` (a patched build): only what those change is worked out again."""
+        if last._shared_uids is not None:
+            uid_at = self.tensor_uids.__getitem__
+            kept = last._shared_uids
+            self._shared_uids = {
+                s: kept[s] if s not in storages else tuple(map(uid_at, members))
+                for s, members in self.shared.items()
+            }
+        if last._uid_set is not None:
+            uids = set(last._uid_set)
+            new = set(self.tensor_uids[rows.start:rows.stop])
+            for uid in set(last.tensor_uids[old_rows.start:old_rows.stop]) - new:
+                if uid not in self.tensor_uids:  # no other row is that object
+                    uids.discard(uid)
+            self._uid_set = uids | new
+        if last._largest is not None and all(
+            last.storage_nbytes[s] < last._largest for s in old_storages
+        ):  # the largest storage is not among those replaced
+            self._largest = max(
+                last._largest, max((self.storage_nbytes[s] for s in storages), default=-1)
+            )
 
     def largest_storage(self) -> int:
         if self._largest is None:

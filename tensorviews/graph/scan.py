@@ -16,6 +16,10 @@ only weak references and plain metadata, so that a cell pays for what it changed
 - overlaps among the views of a shared storage, while their layouts are the same
   (``build.OverlapMemo``; row "10,000 rows of one matrix in a list while another name
   changes");
+- the last table and build (``build.GraphBuilds``): a cell that changes a few rows whose
+  storages are their own (a name rebound to a new tensor) gets the last table and graph with
+  those rows patched in, and the nodes of the other rows already built (rows "one new
+  name");
 - what the snapshot allocates goes to the collector's oldest generation (``collector``).
 """
 
@@ -39,7 +43,7 @@ from tensorviews.graph.array_meta import (
     overlaps_itself,
     torch_meta,
 )
-from tensorviews.graph.build import OverlapMemo, build_graph
+from tensorviews.graph.build import GraphBuilds, RowChange, TablePart, build_graph
 from tensorviews.graph.collector import CollectorPause
 from tensorviews.graph.distributed import NotDrawn, process_group, subclass_change_token
 from tensorviews.graph.fingerprint import Fingerprinter, NamesPrint, bulk_check, change_token
@@ -65,10 +69,11 @@ from tensorviews.graph.table import (
     columns_of,
     concat,
     read_plain_tensors,
+    spliced,
 )
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # one object's row: compared by identity
 class _Single:
     """An object read one by one, as kept from one snapshot to the next."""
 
@@ -80,7 +85,7 @@ class _Single:
     uid: int  # serial number of the live object: stable across cells, never reused
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # one container's rows: compared by identity
 class _Block:
     """A container of plain tensors read column-wise, as kept from one snapshot to the next."""
 
@@ -148,7 +153,7 @@ class Snapshotter:
         self._next_uid = 1
         self._last_fingerprint: NamesPrint | None = None
         self._names_print: NamesPrint | None = None  # the last one taken, for its categories
-        self._overlaps = OverlapMemo()
+        self._builds = GraphBuilds()
         # Weak reference callbacks of objects read one by one append here (a container read
         # column-wise has a list of its own): a C-level call, since a cell that drops ten
         # thousand tensors runs it ten thousand times. Anything in it: something died.
@@ -238,8 +243,11 @@ class Snapshotter:
         walk = walk_namespace(
             namespace, torch, np_mod, self.limits, skip, report, fingerprinter.columns, unchanged
         )
-        # Everything below allocates in proportion to the namespace: promoted when it is big.
-        self._collector.will_keep(len(walk.found) + sum(len(b.items) for b in walk.bulks))
+        # Everything below allocates in proportion to what is read: promoted when it is big.
+        # An unchanged container is not read again.
+        self._collector.will_keep(len(walk.found) + sum(
+            len(b.items) for b in walk.bulks if b.container_id not in unchanged
+        ))
         reader = _Reader(self, torch, np_mod, problems)
         # Rows in walk order: a container found after n single objects sorts before the n-th.
         ordered: list[tuple[tuple[int, int, int], _SingleRow | _BlockRows]] = []
@@ -281,8 +289,12 @@ class Snapshotter:
         ):
             self._last_fingerprint = fingerprint
             return self._in_group(self._last_graph, torch)
-        table = _table(rows, categories, tied)
-        graph = build_graph(table, grouped_problems(problems), truncated, self._overlaps)
+        parts = _parts(rows, categories, tied)
+        change = self._builds.change(parts)
+        table = _table(rows, categories, tied, self._builds.last_table(), change)
+        graph = build_graph(
+            table, grouped_problems(problems), truncated, self._builds, parts, change
+        )
         graph = self._in_group(graph, torch)
         self._last_signature = signature
         self._last_graph = graph
@@ -431,15 +443,25 @@ class _Reader:
 
 
 def _table(
-    rows: Sequence[_SingleRow | _BlockRows], categories: Mapping[int, str], tied: frozenset[int]
+    rows: Sequence[_SingleRow | _BlockRows],
+    categories: Mapping[int, str],
+    tied: frozenset[int],
+    last: MetaTable | None = None,
+    change: RowChange | None = None,
 ) -> MetaTable:
-    """The rows of one snapshot in walk order, as one table."""
+    """The rows of one snapshot in walk order, as one table. Given the last snapshot's table
+    and where this one differs from it (``change``), the columns of the other rows are
+    copied from it rather than joined again."""
     parts: list[Columns] = []
     runs: list[NameRun] = []
     ids: list[Ints] = []
     uids: list[Ints] = []
     category: list[str] = []
     tied_rows: list[Flags] = []
+    # Rows whose columns are read from the rows: all, or those of the change.
+    first, stop = (0, len(rows)) if last is None or change is None else (
+        change.head, len(rows) - change.tail
+    )
     start = 0
     k = 0
     while k < len(rows):
@@ -447,36 +469,43 @@ def _table(
         if isinstance(row, _BlockRows):
             block = row.block
             n = len(block.uids)
-            parts.append(block.columns)
             runs.append(NameRun(
                 start, n, container=row.name, keys=row.keys,
                 extra={i: names.shown() for i, names in row.extra_names.items()},
             ))
-            ids.append(block.id_column)
-            uids.append(block.uid_column)
-            category.extend(repeat(row.category, n))
-            tied_rows.append(np.zeros(n, dtype=np.bool_))
+            if first <= k < stop:
+                parts.append(block.columns)
+                ids.append(block.id_column)
+                uids.append(block.uid_column)
+                category.extend(repeat(row.category, n))
+                tied_rows.append(np.zeros(n, dtype=np.bool_))
             start += n
             k += 1
             continue
         singles: list[_SingleRow] = []
-        while k < len(rows) and isinstance(rows[k], _SingleRow):
+        inside = first <= k < stop
+        # A run of rows read one by one, not across the change's bounds.
+        while (
+            k < len(rows) and isinstance(rows[k], _SingleRow) and (first <= k < stop) == inside
+        ):
             singles.append(cast(_SingleRow, rows[k]))
             k += 1
+        n = len(singles)
+        runs.append(NameRun(start, n, names=[r.names for r in singles]))
+        start += n
+        if not inside:
+            continue
         entries = [r.single for r in singles]
         parts.append(columns_of(
             [e.meta for e in entries], [e.self_overlap for e in entries],
             [e.version for e in entries],
         ))
         obj_ids = [r.obj_id for r in singles]
-        runs.append(NameRun(start, len(singles), names=[r.names for r in singles]))
-        n = len(singles)
         ids.append(np.fromiter(obj_ids, dtype=np.int64, count=n))
         uids.append(np.fromiter((e.uid for e in entries), dtype=np.int64, count=n))
         category.extend(categories.get(i, "other") for i in obj_ids)
         tied_rows.append(np.fromiter((i in tied for i in obj_ids), dtype=np.bool_, count=n))
-        start += n
-    return MetaTable(
+    table = MetaTable(
         columns=concat(parts),
         ids=_joined(ids, np.int64),
         uids=_joined(uids, np.int64),
@@ -484,6 +513,27 @@ def _table(
         category=category,
         tied=_joined(tied_rows, np.bool_),
     )
+    if last is None or change is None:
+        return table
+    return spliced(last, table, change.start, change.old_stop)
+
+
+def _parts(
+    rows: Sequence[_SingleRow | _BlockRows], categories: Mapping[int, str], tied: frozenset[int]
+) -> list[TablePart]:
+    """What each of ``rows`` puts in the table, as the build compares it with the last
+    cell's: the same record (object or container read) under the same names."""
+    return [
+        TablePart(
+            (row.single, row.obj_id, row.names, categories.get(row.obj_id, "other"),
+             row.obj_id in tied), 1,
+        ) if isinstance(row, _SingleRow) else TablePart(
+            (row.block, row.name, row.keys,
+             {i: names.shown() for i, names in row.extra_names.items()}, row.category),
+            len(row.block.uids),
+        )
+        for row in rows
+    ]
 
 
 def _joined(parts: list[Any], dtype: type) -> Any:

@@ -25,7 +25,7 @@ import operator
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import compress, repeat
+from itertools import count, repeat
 from types import ModuleType
 from typing import Any
 
@@ -165,11 +165,46 @@ _base_of = operator.attrgetter("_base")
 _requires_grad_of = operator.attrgetter("requires_grad")
 
 
+@dataclass(slots=True)
+class _LayoutFacts:
+    """What follows from a (shape, strides, dtype) alone, worked out once for all the rows
+    that have it (ten thousand tensors have a handful of distinct layouts)."""
+
+    itemsize: int
+    ndim: int
+    numel: int
+    dense: bool  # row-major contiguous and not empty
+    self_overlap: bool
+    strides_bytes: tuple[int, ...]
+    dtype: str
+
+    @classmethod
+    def of(cls, shape: tuple[int, ...], strides: tuple[int, ...], dtype: Any) -> _LayoutFacts:
+        itemsize = dtype.itemsize
+        strides_bytes = tuple(st * itemsize for st in strides)
+        numel = math.prod(shape)
+        expected = 1
+        contiguous = True
+        for n, st in zip(reversed(shape), reversed(strides), strict=True):
+            if n != 1 and st != expected:
+                contiguous = False
+                break
+            expected *= n
+        # Only a non-contiguous layout (expand, as_strided, a zero stride) can overlap itself;
+        # whether it does depends on the layout alone, not on where it starts.
+        self_overlap = not contiguous and numel > 0 and has_internal_overlap(
+            Layout(0, shape, strides_bytes, itemsize)
+        ).may_overlap
+        return cls(itemsize, len(shape), numel, contiguous and numel > 0, self_overlap,
+                   strides_bytes, dtype_name(dtype))
+
+
 def read_plain_tensors(
     items: Sequence[Any], versions: Sequence[int], torch: ModuleType
 ) -> Columns | None:
     """Columns of ``items``, all of exact type ``torch.Tensor``, not nested and holding no
-    gradient (the walk checks all three), each column one C-level pass.
+    gradient (the walk checks all three), each field one C-level pass; what follows from
+    shape, strides and dtype is worked out once per distinct layout.
 
     ``None`` when the items need the careful one-by-one reading: a layout without a strided
     storage (sparse and mkldnn tensors raise on ``untyped_storage``), or anything else that
@@ -185,24 +220,26 @@ def read_plain_tensors(
         nbytes = _ints(map(torch.UntypedStorage.nbytes, storages), n)
         storage_start = _ints(map(torch.UntypedStorage.data_ptr, storages), n)
         del storages
-        dtypes = list(map(_dtype_of, items))
-        dtype_names = {d: dtype_name(d) for d in set(dtypes)}
-        sizes = {d: d.itemsize for d in dtype_names}  # a few dtypes: their item sizes
-        itemsizes = list(map(sizes.__getitem__, dtypes))
-        itemsize = _ints(itemsizes, n)
-        start = storage_start + _ints(map(tensor.storage_offset, items), n) * itemsize
         # torch.Size is a tuple: kept as it is (plain data, no reference to the tensor).
         shapes: list[tuple[int, ...]] = list(map(_shape_of, items))
-        # Byte strides: one tuple per distinct (strides, item size), shared by the rows.
-        strides = list(map(tensor.stride, items))
-        if len(sizes) == 1:
-            size = itemsizes[0] if n else 0
-            in_bytes = {key: tuple(s * size for s in key) for key in set(strides)}
-            strides_bytes = list(map(in_bytes.__getitem__, strides))
-        else:
-            stride_keys = list(zip(strides, itemsizes, strict=True))
-            scaled = {key: tuple(s * key[1] for s in key[0]) for key in set(stride_keys)}
-            strides_bytes = list(map(scaled.__getitem__, stride_keys))
+        # Each row's layout numbered by the first row that has it: one hash per row.
+        first_with: dict[tuple[Any, ...], int] = {}
+        codes = list(map(
+            first_with.setdefault,
+            zip(shapes, map(tensor.stride, items), map(_dtype_of, items), strict=True),
+            count(),
+        ))
+        at = np.array(codes, dtype=np.int64)
+        facts = {k: _LayoutFacts.of(*key) for key, k in first_with.items()}
+
+        def per_row(field: str, dtype: type) -> Any:
+            values: Any = np.zeros(n, dtype=dtype)
+            for k, f in facts.items():
+                values[k] = getattr(f, field)
+            return values[at]
+
+        itemsize = per_row("itemsize", np.int64)
+        start = storage_start + _ints(map(tensor.storage_offset, items), n) * itemsize
         devices = list(map(_device_of, items))
         device_names = {d: str(d) for d in set(devices)}
         unallocated = {d for d in device_names if d.type == "meta"}
@@ -219,36 +256,31 @@ def read_plain_tensors(
             # nothing can be pinned before it started.
             cpu = [i for i, d in enumerate(devices) if d.type == "cpu"]
             pinned[cpu] = list(map(tensor.is_pinned, map(items.__getitem__, cpu)))
-        self_overlap = np.zeros(n, dtype=np.bool_)
-        # Only a non-contiguous tensor (expand, as_strided, a zero stride) can overlap itself.
-        contiguous = list(map(tensor.is_contiguous, items))
-        numel = _ints(map(tensor.numel, items), n)
-        dense = _flags(contiguous, n) & (numel > 0)
-        if not all(contiguous):
-            for i in compress(range(n), map(operator.not_, contiguous)):
-                layout = Layout(int(start[i]), shapes[i], strides_bytes[i], itemsizes[i])
-                self_overlap[i] = has_internal_overlap(layout).may_overlap
+        strides_bytes = {k: f.strides_bytes for k, f in facts.items()}
+        dtypes = {k: f.dtype for k, f in facts.items()}
     except Exception:  # an exotic tensor among them: read them one by one instead
         return None
     return Columns(
         storage_key=keys, storage_start=storage_start, storage_nbytes=nbytes, start=start,
-        itemsize=itemsize, ndim=_ints(map(len, shapes), n),
-        numel=numel, version=_ints(versions, n),
+        itemsize=itemsize, ndim=per_row("ndim", np.int64),
+        numel=per_row("numel", np.int64), version=_ints(versions, n),
         base_id=bases, requires_grad=requires_grad, parameter=np.zeros(n, dtype=np.bool_),
-        self_overlap=self_overlap, dense=dense, pinned=pinned, allocated=allocated, shape=shapes,
-        strides_bytes=strides_bytes, dtype=list(map(dtype_names.__getitem__, dtypes)),
+        self_overlap=per_row("self_overlap", np.bool_),
+        dense=per_row("dense", np.bool_), pinned=pinned, allocated=allocated,
+        shape=shapes, strides_bytes=list(map(strides_bytes.__getitem__, codes)),
+        dtype=list(map(dtypes.__getitem__, codes)),
         device=list(map(device_names.__getitem__, devices)),
         type_name=list(repeat("Tensor", n)), library=list(repeat("torch", n)),
         layout=list(repeat("strided", n)),
     )
 
 
-_NUMERIC = (
+NUMERIC_COLUMNS = (
     "storage_key", "storage_start", "storage_nbytes", "start", "itemsize", "ndim", "numel",
     "version",
     "base_id", "requires_grad", "parameter", "self_overlap", "dense", "pinned", "allocated",
 )
-_OBJECTS = ("shape", "strides_bytes", "dtype", "device", "type_name", "library", "layout")
+OBJECT_COLUMNS = ("shape", "strides_bytes", "dtype", "device", "type_name", "library", "layout")
 
 
 def concat(parts: Sequence[Columns]) -> Columns:
@@ -258,17 +290,52 @@ def concat(parts: Sequence[Columns]) -> Columns:
     if not parts:
         return columns_of([], [], [])
     numeric: dict[str, Any] = {
-        name: np.concatenate([getattr(p, name) for p in parts]) for name in _NUMERIC
+        name: np.concatenate([getattr(p, name) for p in parts]) for name in NUMERIC_COLUMNS
     }
-    objects: dict[str, Any] = {name: [] for name in _OBJECTS}
+    objects: dict[str, Any] = {name: [] for name in OBJECT_COLUMNS}
     extra: dict[int, RowExtra] = {}
     offset = 0
     for p in parts:
-        for name in _OBJECTS:
+        for name in OBJECT_COLUMNS:
             objects[name].extend(getattr(p, name))
         extra.update((offset + i, e) for i, e in p.extra.items())
         offset += len(p)
     return Columns(**numeric, **objects, extra=extra)
+
+
+def spliced(last: MetaTable, rows: MetaTable, a: int, b: int) -> MetaTable:
+    """``last`` with its rows ``a <= p < b`` replaced by ``rows`` (as many, or ``b`` is the
+    end of ``last``), under the names of ``rows``, which name every row."""
+    c, new = last.columns, rows.columns
+    numeric: dict[str, Any] = {
+        name: replaced_rows(getattr(c, name), a, b, getattr(new, name))
+        for name in NUMERIC_COLUMNS
+    }
+    objects: dict[str, Any] = {}
+    for name in OBJECT_COLUMNS:
+        values = list(getattr(c, name))  # the last table stays as it was: its graph reads it
+        values[a:b] = getattr(new, name)
+        objects[name] = values
+    extra = {p: e for p, e in c.extra.items() if p < a}
+    extra.update((a + i, e) for i, e in new.extra.items())
+    extra.update((p - b + a + len(new), e) for p, e in c.extra.items() if p >= b)
+    category = list(last.category)
+    category[a:b] = rows.category
+    return MetaTable(
+        columns=Columns(**numeric, **objects, extra=extra),
+        ids=replaced_rows(last.ids, a, b, rows.ids),
+        uids=replaced_rows(last.uids, a, b, rows.uids),
+        names=rows.names, category=category, tied=replaced_rows(last.tied, a, b, rows.tied),
+    )
+
+
+def replaced_rows(values: Any, a: int, b: int, new: Any) -> Any:
+    """A copy of the array ``values`` with ``values[a:b]`` replaced by ``new``."""
+    if len(new) == b - a:
+        out = values.copy()
+        out[a:b] = new
+        return out
+    return np.concatenate((values[:a], new, values[b:]))
 
 
 def storage_ranges(c: Columns) -> tuple[Ints, Ints]:

@@ -779,3 +779,128 @@ def test_an_unchanged_container_is_not_read_again_when_another_name_changes() ->
     third = snap.snapshot(ns)
     assert third.tensors[7].shape is not second.tensors[7].shape
     assert_dicts_equal(Snapshotter().snapshot(ns).to_dict(), third.to_dict(), "after add_")
+
+
+# -- the last build patched: a few rows change beside big unchanged containers -----------------
+
+
+def name_change(ns: Namespace, draw: Draw, step: int) -> None:
+    """One change of top-level names, as a cell makes it: mostly a name rebound to a new
+    tensor in place (what the build patches in), sometimes memory shared with other rows, a
+    write, ``set_``, ``.data =``, a death, a name added or dropped (rows move)."""
+    names = [k for k, v in ns.items() if isinstance(v, (torch.Tensor, np.ndarray))]
+    name = draw(st.sampled_from(names))
+    value = ns[name]
+    change = draw(st.sampled_from([
+        "rebind", "rebind", "rebind", "view_of_item", "view_of_name", "write", "set_", "data",
+        "expand", "meta", "empty", "numpy", "from_numpy", "add", "drop", "item",
+    ]))
+    tensor = (
+        isinstance(value, torch.Tensor) and not value.requires_grad
+        and value.device.type == "cpu"
+    )
+    if change == "rebind":
+        ns[name] = fresh(draw)
+    elif change == "view_of_item":
+        view = view_of(draw, draw(st.sampled_from(list(ns["ts"]))))
+        ns[name] = view if view is not None else fresh(draw)
+    elif change == "view_of_name" and tensor:
+        view = view_of(draw, value)
+        ns[f"view{step}"] = view if view is not None else fresh(draw)
+    elif change == "write" and tensor:
+        with contextlib.suppress(RuntimeError):
+            value.add_(1)
+    elif change == "set_" and tensor:
+        value.set_(torch.zeros(draw(st.integers(0, 4)), dtype=value.dtype).untyped_storage())
+    elif change == "data" and tensor and not any(
+        v is value for path, v in paths(ns) if "[" in path
+    ):  # in a container, a swap shows at the container's next change (see the fingerprint)
+        value.data = torch.zeros(draw(st.integers(0, 4)), dtype=value.dtype)
+    elif change == "expand":
+        ns[name] = torch.zeros(3).expand(2, 3)
+    elif change == "meta":
+        ns[name] = torch.zeros(2, 3, device="meta")
+    elif change == "empty":
+        ns[name] = torch.empty(0)
+    elif change == "numpy" and tensor:
+        with contextlib.suppress(RuntimeError):  # conjugate, negative views
+            ns[name] = value.numpy()
+    elif change == "from_numpy" and isinstance(value, np.ndarray):
+        ns[name] = torch.from_numpy(value)
+    elif change == "add":
+        ns[f"new{step}"] = fresh(draw)
+    elif change == "drop" and len(names) > 1:
+        del ns[name]
+    elif change == "item":
+        ns["ts"][draw(st.integers(0, len(ns["ts"]) - 1))] = fresh(draw)
+
+
+def index_columns(graph: StorageGraph) -> dict[str, Any]:
+    index = graph.index()
+    return {
+        "storage": list(index.tensor_storage), "nbytes": list(index.storage_nbytes),
+        "first": list(index.storage_first), "shared": list(index.shared.items()),
+        "special": list(index.special), "named": list(index.named),
+        "unallocated": list(index.unallocated),
+        "one_per_storage": index.one_tensor_per_storage,
+    }
+
+
+@PROPERTY
+@given(ns=namespaces(), data=st.data())
+def test_a_snapshotter_across_name_changes_matches_fresh_readings(
+    ns: Namespace, data: st.DataObject
+) -> None:
+    """Cell after cell, with every node of each graph built (as a drawing builds those it
+    shows, and a patched build reuses): each graph, its nodes and its index are those of a
+    fresh snapshot of the same namespace."""
+    ns = {**ns, "ts": list(ns["ts"]), "s0": torch.zeros(3), "s1": torch.zeros(2, 2)}
+    snap = Snapshotter()
+    snap.snapshot(ns).to_dict()
+    for step in range(6):
+        name_change(ns, data.draw, step)
+        graph = snap.snapshot(ns)
+        fresh_graph = Snapshotter().snapshot(ns)
+        assert_dicts_equal(fresh_graph.to_dict(), graph.to_dict(), f"step {step}")
+        assert index_columns(graph) == index_columns(fresh_graph), f"step {step}"
+
+
+def test_a_name_rebound_beside_a_big_list_reuses_the_other_nodes() -> None:
+    """The build of the unchanged rows is not redone: their nodes are the very objects of the
+    last graph, and everything equals a fresh reading, cell after cell."""
+    ts = [torch.zeros(3) for _ in range(200)]
+    ns: Namespace = {"ts": ts, "rows": [t[1:] for t in ts[:40]], "x": torch.zeros(3)}
+    snap = Snapshotter()
+    last = snap.snapshot(ns)
+    last.to_dict()
+    for make in [
+        lambda: torch.rand(3),
+        lambda: torch.rand(4)[1:],  # a view of a tensor not in the namespace
+        lambda: torch.rand(2, 2).t(),
+        lambda: torch.zeros(3).expand(2, 3),  # overlaps itself: always drawn
+        lambda: torch.zeros(3, device="meta"),  # no memory
+        lambda: np.zeros(3),
+    ]:
+        ns["x"] = make()
+        graph = snap.snapshot(ns)
+        x = len(graph.tensors) - 1
+        assert all(graph.tensors[p] is last.tensors[p] for p in range(x))
+        assert all(graph.storages[s] is last.storages[s] for s in range(len(graph.storages) - 1))
+        fresh_graph = Snapshotter().snapshot(ns)
+        assert_dicts_equal(fresh_graph.to_dict(), graph.to_dict(), f"x = {ns['x']!r}")
+        assert index_columns(graph) == index_columns(fresh_graph)
+        last = graph
+    for step in range(3):  # names added last, then dropped: the rows before stay where they are
+        ns[f"y{step}"] = torch.rand(2)
+        graph = snap.snapshot(ns)
+        assert all(graph.tensors[p] is last.tensors[p] for p in range(len(last.tensors) - 1))
+        assert_dicts_equal(Snapshotter().snapshot(ns).to_dict(), graph.to_dict(), "y added")
+        last = graph
+    del ns["y2"], ns["y1"]
+    graph = snap.snapshot(ns)
+    assert all(graph.tensors[p] is last.tensors[p] for p in range(len(graph.tensors)))
+    assert_dicts_equal(Snapshotter().snapshot(ns).to_dict(), graph.to_dict(), "y dropped")
+    ns["x"] = ts[5][1:]  # a view of a list item: its storage is not its own
+    graph = snap.snapshot(ns)
+    assert graph.overlapping("x", "ts[5]") and graph.overlapping("x", "rows[5]")
+    assert_dicts_equal(Snapshotter().snapshot(ns).to_dict(), graph.to_dict(), "a view")
