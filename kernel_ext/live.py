@@ -35,7 +35,7 @@ from tensorviews.live.files import (
     write_atomic,
 )
 from tensorviews.live.value_kinds import container_kind
-from tensorviews.view import view_document
+from tensorviews.view import DocumentMemo
 
 if TYPE_CHECKING:
     from kernel_ext.extension import TensorViews
@@ -126,6 +126,7 @@ class LiveChannel:
         self._names = NameFilter()
         self._last_signature: tuple[list[Any], list[type]] | None = None
         self._last_cleanup = -CLEANUP_EVERY_S
+        self._documents = DocumentMemo()
         self.problem: str | None = None
 
     def skip(self, name: str) -> bool:
@@ -168,7 +169,7 @@ class LiveChannel:
             self._last_cleanup = now
             remove_dead(self.folder, keep=self.path)
         names, omitted = summarize(graph, kinds)
-        document = {
+        head = {
             "schema": SNAPSHOT_SCHEMA,
             "kernelId": self.kernel_id,
             "pid": os.getpid(),
@@ -177,11 +178,12 @@ class LiveChannel:
             "seq": self.seq + 1,
             "names": names,
             "namesOmitted": omitted,
-            # What a person looks at: the interesting part, as `%tensorgraph` draws it, so
-            # ten thousand tensors that share nothing cost nothing to write or to draw.
-            "graph": view_document(self.state.display_graph(graph)),
         }
-        text = json.dumps(document)  # ASCII: as many bytes as characters
+        # What a person looks at: the interesting part, as `%tensorgraph` draws it, so ten
+        # thousand tensors that share nothing cost nothing to write or to draw; its JSON is
+        # the last cell's when it draws the same. ``graph`` is the document's last key.
+        shown = self._documents.json(self.state.display_graph(graph))
+        text = f'{json.dumps(head)[:-1]}, "graph": {shown}}}'  # ASCII: a byte per character
         if len(text) > MAX_SNAPSHOT_BYTES:
             # One line once (the report repeats no line); the size itself is in the status.
             self.state.report(
@@ -198,6 +200,7 @@ class LiveChannel:
         """Delete this kernel's file (unload, exit, ``live off``); never through a link."""
         remove_snapshot(self.path)
         self._last_graph = self._last_kinds = None
+        self._documents.forget()
 
     def command(self, rest: str) -> None:
         """``%tensorviews live [on|off|status]``."""

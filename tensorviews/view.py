@@ -25,11 +25,13 @@ category past ``FOLD_OVER`` tensors. docs/reading-the-picture.md says how to rea
 from __future__ import annotations
 
 import heapq
+import json
 import operator
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from itertools import compress
+from operator import attrgetter
 from typing import Any
 
 from tensorviews.graph.model import GraphIndex, GroupNode, StorageGraph, StorageNode, TensorNode
@@ -104,6 +106,53 @@ def view_document(shown: StorageGraph) -> dict[str, Any]:
     """The JSON of a drawn view, with its DOT (``dot``): what notebook outputs, the live file,
     the REST API and the debugger command carry, so every client draws the same picture."""
     return {**shown.to_dict(), "dot": shown.to_dot()}
+
+
+# What a view's document is made from: every compared field of the graph and of its nodes,
+# but a tensor's ``uid`` (the snapshotter's serial number for the object), which neither the
+# JSON nor the DOT carries. ``x = torch.rand(3)`` run again is a new object drawn the same.
+_GRAPH_FIELDS = tuple(f.name for f in fields(StorageGraph) if f.compare and f.name != "tensors")
+_drawn_fields = attrgetter(*(f.name for f in fields(TensorNode) if f.name != "uid"))
+
+
+def same_drawing(a: StorageGraph, b: StorageGraph) -> bool:
+    """Do the views ``a`` and ``b`` give the same document (``view_document``)?"""
+    if a is b:
+        return True
+    if len(a.tensors) != len(b.tensors):
+        return False
+    if any(getattr(a, name) != getattr(b, name) for name in _GRAPH_FIELDS):
+        return False
+    return all(
+        x is y or _drawn_fields(x) == _drawn_fields(y)
+        for x, y in zip(a.tensors, b.tensors, strict=True)
+    )
+
+
+class DocumentMemo:
+    """The JSON text of the last view's document, reused while the views draw the same.
+
+    The live file writes the view after every changed cell, and most cells change nothing
+    that is drawn (a lone tensor rebound beside ten thousand is counted, not drawn): the DOT
+    and the JSON of three hundred nodes would be made again for the same text. Whether two
+    views draw the same is decided on the views themselves (``same_drawing``), so a view that
+    differs in anything drawn is always drawn anew. Benchmark row: "one name changes" of
+    ``benchmarks/bench_kernel_hook.py`` (and the live-file rows).
+    """
+
+    def __init__(self) -> None:
+        self._shown: StorageGraph | None = None
+        self._text = ""
+
+    def json(self, shown: StorageGraph) -> str:
+        """``json.dumps(view_document(shown))``, made again only when the drawing changed."""
+        if self._shown is None or not same_drawing(shown, self._shown):
+            self._text = json.dumps(view_document(shown))
+            self._shown = shown
+        return self._text
+
+    def forget(self) -> None:
+        self._shown, self._text = None, ""
 
 
 def interesting_view(
@@ -361,13 +410,20 @@ def _capped(
         shared |= {graph.storage_position(node) for node, _ in graph.marks
                    if node.startswith("s")}
         on_shared = [storage_of[p] in shared for p in positions]
-        first = list(compress(positions, on_shared))
+        # A shared storage is drawn with all its views, or it would look unshared (one
+        # view, no overlap): its tensors are ranked together, storages by their first
+        # tensor, so the cap cuts through one storage at most.
+        by_storage: dict[int, list[int]] = {}
+        for p in compress(positions, on_shared):
+            by_storage.setdefault(storage_of[p], []).append(p)
+        first = [p for members in by_storage.values() for p in members]
         then = list(compress(positions, map(operator.not_, on_shared)))
         ranked = first + then
         folded = len(ranked) - max_nodes
         positions = sorted(ranked[:max_nodes])
         # Folded in the ranked order, each part ascending as ``fold`` wants.
-        folded_first, folded_then = first[max_nodes:], then[max(0, max_nodes - len(first)):]
+        folded_first = sorted(first[max_nodes:])
+        folded_then = then[max(0, max_nodes - len(first)):]
         chunks = index.fold(graph, folded_first) + index.fold(graph, folded_then)
         capped, depth = _groups(chunks, start=len(groups))
         if repeats:  # --all: what a client expands; the per-cell view skips the names
