@@ -403,19 +403,19 @@ def _capped(
             )
     if len(positions) > max_nodes:
         # Shared storages and overlaps first: they are what the drawing is for.
-        storage_of = index.tensor_storage
-        counts = Counter(storage_of[p] for p in positions)
+        at = list(map(index.tensor_storage.__getitem__, positions))
+        counts = Counter(at)
         shared = {s for s, n in counts.items() if n > 1 and s >= 0}
         # Storages the notes speak of (pinned by small views) rank with the shared ones.
         shared |= {graph.storage_position(node) for node, _ in graph.marks
                    if node.startswith("s")}
-        on_shared = [storage_of[p] in shared for p in positions]
+        on_shared = list(map(shared.__contains__, at))
         # A shared storage is drawn with all its views, or it would look unshared (one
         # view, no overlap): its tensors are ranked together, storages by their first
         # tensor, so the cap cuts through one storage at most.
         by_storage: dict[int, list[int]] = {}
-        for p in compress(positions, on_shared):
-            by_storage.setdefault(storage_of[p], []).append(p)
+        for p, s in zip(compress(positions, on_shared), compress(at, on_shared), strict=True):
+            by_storage.setdefault(s, []).append(p)
         first = [p for members in by_storage.values() for p in members]
         then = list(compress(positions, map(operator.not_, on_shared)))
         ranked = first + then
