@@ -204,6 +204,9 @@ def interesting_view(
     return _capped(graph, positions, max_nodes, summary)
 
 
+_edge_a, _edge_b = attrgetter("a"), attrgetter("b")
+
+
 def _restrict(
     graph: StorageGraph,
     tensors: tuple[TensorNode, ...],
@@ -211,11 +214,14 @@ def _restrict(
     storages: tuple[StorageNode, ...],
 ) -> StorageGraph:
     ids = {t.id for t in tensors}
+    edges = graph.overlaps  # ten thousand rows of one matrix: filtered in C-level passes
+    edges = tuple(compress(edges, map(ids.__contains__, map(_edge_a, edges))))
+    edges = tuple(compress(edges, map(ids.__contains__, map(_edge_b, edges))))
     return replace(
         graph,
         storages=storages,
         tensors=tensors,
-        overlaps=tuple(e for e in graph.overlaps if e.a in ids and e.b in ids),
+        overlaps=edges,
         notes=graph.notes + notes,
         _index={},
         _storage_index={},
@@ -413,10 +419,13 @@ def _capped(
         # A shared storage is drawn with all its views, or it would look unshared (one
         # view, no overlap): its tensors are ranked together, storages by their first
         # tensor, so the cap cuts through one storage at most.
-        by_storage: dict[int, list[int]] = {}
-        for p, s in zip(compress(positions, on_shared), compress(at, on_shared), strict=True):
-            by_storage.setdefault(s, []).append(p)
-        first = [p for members in by_storage.values() for p in members]
+        # (A stable sort by each storage's rank: C-level, and one pass when, as usual, no
+        # two storages' tensors interleave.)
+        on = list(compress(positions, on_shared))
+        storages = list(compress(at, on_shared))
+        rank = {s: k for k, s in enumerate(dict.fromkeys(storages))}
+        keys = list(map(rank.__getitem__, storages))
+        first = list(map(on.__getitem__, sorted(range(len(on)), key=keys.__getitem__)))
         then = list(compress(positions, map(operator.not_, on_shared)))
         ranked = first + then
         folded = len(ranked) - max_nodes
