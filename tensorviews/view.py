@@ -503,17 +503,23 @@ def _groups(
     while True:
         buckets: dict[tuple[str, str], list[int]] = {}  # -> [count, bytes]
         prefixes: dict[str, str] = {}  # ten thousand "rows[i]" have one prefix, found once
+        nested = False  # a label with components, whose prefix a shallower depth changes
         for label, device, count, nbytes in chunks:
             # Only what comes before the last component decides the prefix.
             cut = max(label.rfind("."), label.rfind("[")) + 1
-            stem = label[:cut] if cut else label
-            prefix = prefixes.get(stem)
-            if prefix is None:
-                prefix = prefixes[stem] = _prefix(label, depth)
+            if cut:
+                nested = True
+                stem = label[:cut]
+                prefix = prefixes.get(stem)
+                if prefix is None:
+                    prefix = prefixes[stem] = _prefix(label, depth)
+            else:  # a top-level name is its own prefix at every depth
+                prefix = label
             totals = buckets.setdefault((device, prefix), [0, 0])
             totals[0] += count
             totals[1] += nbytes
-        if len(buckets) <= MAX_GROUPS or depth == 1:
+        # Ten thousand top-level names: no shallower depth makes fewer groups.
+        if len(buckets) <= MAX_GROUPS or depth == 1 or not nested:
             break
         depth -= 1
     if len(buckets) > MAX_GROUPS:
