@@ -17,12 +17,12 @@ import json
 import os
 import time
 import types
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tensorviews.graph.model import StorageGraph
-from tensorviews.graph.namespace_walk import NameFilter, is_ipython_name
+from tensorviews.graph.namespace_walk import NameFilter
 from tensorviews.live.files import (
     MAX_SNAPSHOT_BYTES,
     SNAPSHOT_SCHEMA,
@@ -34,8 +34,8 @@ from tensorviews.live.files import (
     snapshot_path,
     write_atomic,
 )
-from tensorviews.live.value_kinds import container_kind
-from tensorviews.view import view_document
+from tensorviews.live.value_kinds import kind_of_type
+from tensorviews.view import DocumentMemo
 
 if TYPE_CHECKING:
     from kernel_ext.extension import TensorViews
@@ -69,16 +69,36 @@ def notebook_path(namespace: Mapping[str, Any]) -> str | None:
 
 def other_kinds(namespace: Mapping[str, Any], skip: Any) -> dict[str, tuple[str, str]]:
     """name -> (kind, type name) for the top-level names worth telling the language server."""
+    names = [name for name in list(namespace) if type(name) is not str or not skip(name)]
+    return kinds_of(names, [type(namespace[name]) for name in names])
+
+
+def kinds_of(names: Sequence[Any], types: Sequence[type]) -> dict[str, tuple[str, str]]:
+    """``other_kinds`` of names whose values have ``types``: each type classified once (ten
+    thousand tensors under their own names are one ``torch`` lookup)."""
+    by_type: dict[type, tuple[str, str] | None] = {}
     kinds: dict[str, tuple[str, str]] = {}
-    for name, value in list(namespace.items()):
-        if (type(name) is not str or name.startswith("__") or skip(name)  # globals()[1] = x
-                or issubclass(type(value), _NOT_DATA)):
+    for name, tp in zip(names, types, strict=True):
+        if type(name) is not str or name.startswith("__"):  # globals()[1] = x
             continue
-        try:
-            kinds[name] = (container_kind(value) or "unknown", type(value).__name__)
-        except Exception:  # a hostile __getattr__ or __class__: claim nothing about it
-            kinds[name] = ("unknown", type(value).__name__)
+        if tp in by_type:
+            found = by_type[tp]
+        else:
+            found = by_type[tp] = _kind_of_type(tp)
+        if found is not None:
+            kinds[name] = found
     return kinds
+
+
+def _kind_of_type(tp: type) -> tuple[str, str] | None:
+    """(kind, type name) of values of type ``tp``; None for what is not data."""
+    name = type.__dict__["__name__"].__get__(tp)  # never a metaclass's own ``__name__``
+    try:
+        if issubclass(tp, _NOT_DATA):
+            return None
+        return (kind_of_type(tp) or "unknown", name)
+    except Exception:  # a hostile metaclass: claim nothing about it
+        return ("unknown", name)
 
 
 def summarize(
@@ -125,12 +145,10 @@ class LiveChannel:
         self._last_kinds: dict[str, tuple[str, str]] | None = None
         self._names = NameFilter()
         self._last_signature: tuple[list[Any], tuple[type, ...]] | None = None
+        self._kinds: dict[str, tuple[str, str]] = {}
         self._last_cleanup = -CLEANUP_EVERY_S
+        self._documents = DocumentMemo()
         self.problem: str | None = None
-
-    def skip(self, name: str) -> bool:
-        hidden = getattr(self.state.shell, "user_ns_hidden", {})
-        return name in hidden or is_ipython_name(name)
 
     def on_graph(self, graph: StorageGraph) -> None:
         """Graph listener: write the snapshot file when something changed."""
@@ -143,10 +161,13 @@ class LiveChannel:
         if signature is None:
             names, values = self._names.kept(namespace, self.state.name_rule())
             signature = (names, tuple(map(type, values)))
-        if graph is self._last_graph and signature == self._last_signature:
+            del values  # nothing of the user's is kept
+        if signature != self._last_signature:
+            self._last_signature = signature
+            self._kinds = kinds_of(*signature)
+        elif graph is self._last_graph:
             return
-        self._last_signature = signature
-        kinds = other_kinds(namespace, self.skip)
+        kinds = self._kinds
         if graph is self._last_graph and kinds == self._last_kinds:
             return
         self.write(graph, kinds, namespace)
@@ -170,7 +191,7 @@ class LiveChannel:
             self._last_cleanup = now
             remove_dead(self.folder, keep=self.path)
         names, omitted = summarize(graph, kinds)
-        document = {
+        head = {
             "schema": SNAPSHOT_SCHEMA,
             "kernelId": self.kernel_id,
             "pid": os.getpid(),
@@ -179,11 +200,12 @@ class LiveChannel:
             "seq": self.seq + 1,
             "names": names,
             "namesOmitted": omitted,
-            # What a person looks at: the interesting part, as `%tensorgraph` draws it, so
-            # ten thousand tensors that share nothing cost nothing to write or to draw.
-            "graph": view_document(self.state.display_graph(graph)),
         }
-        text = json.dumps(document)  # ASCII: as many bytes as characters
+        # What a person looks at: the interesting part, as `%tensorgraph` draws it, so ten
+        # thousand tensors that share nothing cost nothing to write or to draw; its JSON is
+        # the last cell's when it draws the same. ``graph`` is the document's last key.
+        shown = self._documents.json(self.state.display_graph(graph))
+        text = f'{json.dumps(head)[:-1]}, "graph": {shown}}}'  # ASCII: a byte per character
         if len(text) > MAX_SNAPSHOT_BYTES:
             # One line once (the report repeats no line); the size itself is in the status.
             self.state.report(
@@ -200,6 +222,7 @@ class LiveChannel:
         """Delete this kernel's file (unload, exit, ``live off``); never through a link."""
         remove_snapshot(self.path)
         self._last_graph = self._last_kinds = None
+        self._documents.forget()
 
     def command(self, rest: str) -> None:
         """``%tensorviews live [on|off|status]``."""

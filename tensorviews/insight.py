@@ -88,14 +88,16 @@ def storage_owner(storage: StorageNode, views: Sequence[TensorNode]) -> TensorNo
     totals: the one found as a parameter, else a buffer, a gradient, optimizer state, anything
     (the order of ``memory_totals``); among those, one that spans the whole storage densely
     (the base, not a row of it), else the first found."""
-    if not views:
-        return None
-
-    def whole(t: TensorNode) -> bool:
+    if len(views) < 2:  # most storages: one tensor, the owner whatever it is
+        return views[0] if views else None
+    ranks = [_RANK.get(t.category, len(_RANK)) for t in views]
+    best = min(ranks)
+    candidates = [t for t, rank in zip(views, ranks, strict=True) if rank == best]
+    for t in candidates:
         lo, hi = t.extent()
-        return lo == 0 and hi == storage.nbytes and hi - lo == t.logical_nbytes
-
-    return min(views, key=lambda t: (_RANK.get(t.category, len(_RANK)), not whole(t)))
+        if lo == 0 and hi == storage.nbytes and hi - lo == t.logical_nbytes:
+            return t
+    return candidates[0]
 
 
 def waste_message(graph: StorageGraph, waste: PinnedWaste) -> str:

@@ -25,11 +25,13 @@ category past ``FOLD_OVER`` tensors. docs/reading-the-picture.md says how to rea
 from __future__ import annotations
 
 import heapq
+import json
 import operator
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from itertools import compress
+from operator import attrgetter
 from typing import Any
 
 from tensorviews.graph.model import GraphIndex, GroupNode, StorageGraph, StorageNode, TensorNode
@@ -106,6 +108,53 @@ def view_document(shown: StorageGraph) -> dict[str, Any]:
     return {**shown.to_dict(), "dot": shown.to_dot()}
 
 
+# What a view's document is made from: every compared field of the graph and of its nodes,
+# but a tensor's ``uid`` (the snapshotter's serial number for the object), which neither the
+# JSON nor the DOT carries. ``x = torch.rand(3)`` run again is a new object drawn the same.
+_GRAPH_FIELDS = tuple(f.name for f in fields(StorageGraph) if f.compare and f.name != "tensors")
+_drawn_fields = attrgetter(*(f.name for f in fields(TensorNode) if f.name != "uid"))
+
+
+def same_drawing(a: StorageGraph, b: StorageGraph) -> bool:
+    """Do the views ``a`` and ``b`` give the same document (``view_document``)?"""
+    if a is b:
+        return True
+    if len(a.tensors) != len(b.tensors):
+        return False
+    if any(getattr(a, name) != getattr(b, name) for name in _GRAPH_FIELDS):
+        return False
+    return all(
+        x is y or _drawn_fields(x) == _drawn_fields(y)
+        for x, y in zip(a.tensors, b.tensors, strict=True)
+    )
+
+
+class DocumentMemo:
+    """The JSON text of the last view's document, reused while the views draw the same.
+
+    The live file writes the view after every changed cell, and most cells change nothing
+    that is drawn (a lone tensor rebound beside ten thousand is counted, not drawn): the DOT
+    and the JSON of three hundred nodes would be made again for the same text. Whether two
+    views draw the same is decided on the views themselves (``same_drawing``), so a view that
+    differs in anything drawn is always drawn anew. Benchmark row: "one name changes" of
+    ``benchmarks/bench_kernel_hook.py`` (and the live-file rows).
+    """
+
+    def __init__(self) -> None:
+        self._shown: StorageGraph | None = None
+        self._text = ""
+
+    def json(self, shown: StorageGraph) -> str:
+        """``json.dumps(view_document(shown))``, made again only when the drawing changed."""
+        if self._shown is None or not same_drawing(shown, self._shown):
+            self._text = json.dumps(view_document(shown))
+            self._shown = shown
+        return self._text
+
+    def forget(self) -> None:
+        self._shown, self._text = None, ""
+
+
 def interesting_view(
     graph: StorageGraph,
     changes: GraphChanges | None,
@@ -155,6 +204,9 @@ def interesting_view(
     return _capped(graph, positions, max_nodes, summary)
 
 
+_edge_a, _edge_b = attrgetter("a"), attrgetter("b")
+
+
 def _restrict(
     graph: StorageGraph,
     tensors: tuple[TensorNode, ...],
@@ -162,11 +214,14 @@ def _restrict(
     storages: tuple[StorageNode, ...],
 ) -> StorageGraph:
     ids = {t.id for t in tensors}
+    edges = graph.overlaps  # ten thousand rows of one matrix: filtered in C-level passes
+    edges = tuple(compress(edges, map(ids.__contains__, map(_edge_a, edges))))
+    edges = tuple(compress(edges, map(ids.__contains__, map(_edge_b, edges))))
     return replace(
         graph,
         storages=storages,
         tensors=tensors,
-        overlaps=tuple(e for e in graph.overlaps if e.a in ids and e.b in ids),
+        overlaps=edges,
         notes=graph.notes + notes,
         _index={},
         _storage_index={},
@@ -354,20 +409,30 @@ def _capped(
             )
     if len(positions) > max_nodes:
         # Shared storages and overlaps first: they are what the drawing is for.
-        storage_of = index.tensor_storage
-        counts = Counter(storage_of[p] for p in positions)
+        at = list(map(index.tensor_storage.__getitem__, positions))
+        counts = Counter(at)
         shared = {s for s, n in counts.items() if n > 1 and s >= 0}
         # Storages the notes speak of (pinned by small views) rank with the shared ones.
         shared |= {graph.storage_position(node) for node, _ in graph.marks
                    if node.startswith("s")}
-        on_shared = [storage_of[p] in shared for p in positions]
-        first = list(compress(positions, on_shared))
+        on_shared = list(map(shared.__contains__, at))
+        # A shared storage is drawn with all its views, or it would look unshared (one
+        # view, no overlap): its tensors are ranked together, storages by their first
+        # tensor, so the cap cuts through one storage at most.
+        # (A stable sort by each storage's rank: C-level, and one pass when, as usual, no
+        # two storages' tensors interleave.)
+        on = list(compress(positions, on_shared))
+        storages = list(compress(at, on_shared))
+        rank = {s: k for k, s in enumerate(dict.fromkeys(storages))}
+        keys = list(map(rank.__getitem__, storages))
+        first = list(map(on.__getitem__, sorted(range(len(on)), key=keys.__getitem__)))
         then = list(compress(positions, map(operator.not_, on_shared)))
         ranked = first + then
         folded = len(ranked) - max_nodes
         positions = sorted(ranked[:max_nodes])
         # Folded in the ranked order, each part ascending as ``fold`` wants.
-        folded_first, folded_then = first[max_nodes:], then[max(0, max_nodes - len(first)):]
+        folded_first = sorted(first[max_nodes:])
+        folded_then = then[max(0, max_nodes - len(first)):]
         chunks = index.fold(graph, folded_first) + index.fold(graph, folded_then)
         capped, depth = _groups(chunks, start=len(groups))
         if repeats:  # --all: what a client expands; the per-cell view skips the names
@@ -438,17 +503,23 @@ def _groups(
     while True:
         buckets: dict[tuple[str, str], list[int]] = {}  # -> [count, bytes]
         prefixes: dict[str, str] = {}  # ten thousand "rows[i]" have one prefix, found once
+        nested = False  # a label with components, whose prefix a shallower depth changes
         for label, device, count, nbytes in chunks:
             # Only what comes before the last component decides the prefix.
             cut = max(label.rfind("."), label.rfind("[")) + 1
-            stem = label[:cut] if cut else label
-            prefix = prefixes.get(stem)
-            if prefix is None:
-                prefix = prefixes[stem] = _prefix(label, depth)
+            if cut:
+                nested = True
+                stem = label[:cut]
+                prefix = prefixes.get(stem)
+                if prefix is None:
+                    prefix = prefixes[stem] = _prefix(label, depth)
+            else:  # a top-level name is its own prefix at every depth
+                prefix = label
             totals = buckets.setdefault((device, prefix), [0, 0])
             totals[0] += count
             totals[1] += nbytes
-        if len(buckets) <= MAX_GROUPS or depth == 1:
+        # Ten thousand top-level names: no shallower depth makes fewer groups.
+        if len(buckets) <= MAX_GROUPS or depth == 1 or not nested:
             break
         depth -= 1
     if len(buckets) > MAX_GROUPS:

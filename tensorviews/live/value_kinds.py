@@ -27,7 +27,11 @@ _OTHER_TYPES = (
 
 
 def container_kind(value: object) -> ContainerKind | None:
-    tp = type(value)
+    return kind_of_type(type(value))
+
+
+def kind_of_type(tp: type) -> ContainerKind | None:
+    """The kind of every value of type ``tp`` (the kind depends on the type alone)."""
     torch = sys.modules.get("torch")
     if torch is not None and issubclass(tp, torch.Tensor):
         return "torch"

@@ -85,14 +85,15 @@ class LabelMemo:
     def get(self, key: Hashable, draw: Callable[[], tuple[str, str]]) -> tuple[str, str]:
         try:
             with self._lock:
-                found = self._drawn.get(key)
+                found = self._drawn.pop(key, None)
+                if found is not None:
+                    self._drawn[key] = found  # most recently used last
+                    return found
         except TypeError:  # a field that is not hashable: nothing to remember it by
             return draw()
-        if found is None:
-            found = draw()
+        found = draw()
         with self._lock:
-            self._drawn.pop(key, None)
-            self._drawn[key] = found  # most recently used last
+            self._drawn[key] = found
             if len(self._drawn) > self.size:
                 del self._drawn[next(iter(self._drawn))]
         return found
@@ -370,10 +371,13 @@ def _owner_label(s: StorageNode, views: list[TensorNode], labels: dict[str, str]
     return owner.label if owner is not None else None
 
 
-def _tensor_texts(t: TensorNode, base: str | None) -> tuple[str, str]:
-    """A tensor's label and quoted tooltip, remembered by the tensor and its base's name."""
+def _tensor_texts(
+    t: TensorNode, content: tuple[Any, ...], base: str | None
+) -> tuple[str, str]:
+    """A tensor's label and quoted tooltip, remembered by the tensor's ``content`` and its
+    base's name."""
     return _TENSOR_LABELS.get(
-        (_tensor_content(t), base), lambda: (tensor_label(t, base), _quoted(tensor_tooltip(t)))
+        (content, base), lambda: (tensor_label(t, base), _quoted(tensor_tooltip(t)))
     )
 
 
@@ -384,13 +388,14 @@ def _storage_texts(
     marks: list[str],
     owner: str | None,
     members: list[TensorNode],
+    contents: dict[str, tuple[Any, ...]],
     strips: bool,
 ) -> tuple[str, str]:
     """A storage's label and title, remembered by what they are drawn from: the storage, its
-    views (the memory strips), marks and owner."""
+    views (the memory strips: their ``contents``), marks and owner."""
     key = (
         _content(s), s.id if owner is None else None, views, logical, tuple(marks), owner,
-        tuple(map(_tensor_content, members)), strips,
+        tuple(contents[t.id] for t in members), strips,
     )
     return _STORAGE_LABELS.get(
         key,
@@ -425,6 +430,8 @@ def render_dot(graph: StorageGraph) -> str:
         if t.storage is not None:
             members.setdefault(t.storage, []).append(t)
     labels = {t.id: t.label for t in graph.tensors}
+    by_id = {t.id: t for t in graph.tensors}
+    contents = {t.id: _tensor_content(t) for t in graph.tensors}  # the labels' memo keys
     # Units laid out in rows: (left node, right node) of what shares nothing, per cluster.
     lone: dict[str, list[tuple[str, str]]] = {}
     strips = len(graph.storages) <= VIEW_STRIPS_UP_TO
@@ -438,7 +445,8 @@ def render_dot(graph: StorageGraph) -> str:
         on_it = members.get(s.id, [])
         owner = _owner_label(s, on_it, labels)
         label, title = _storage_texts(
-            s, views.get(s.id, 0), logical.get(s.id, 0), s_marks, owner, on_it, strips
+            s, views.get(s.id, 0), logical.get(s.id, 0), s_marks, owner, on_it, contents,
+            strips,
         )
         tooltip = f"{title} ({s.id}, {format_bytes(s.nbytes)} on {s.device})"
         clusters.setdefault(key, []).append(
@@ -453,7 +461,7 @@ def render_dot(graph: StorageGraph) -> str:
         color = "#c62828" if t.self_overlap else ("#1565c0" if t.library == "torch" else "#2e7d32")
         pen = ", penwidth=3" if "new sharing" in marks.get(t.id, []) else ""
         base = labels.get(t.base) if t.base is not None else None
-        label, tooltip = _tensor_texts(t, base)
+        label, tooltip = _tensor_texts(t, contents[t.id], base)
         clusters.setdefault(key, []).append(
             f"    {t.id} [shape=box, style=rounded, color=\"{color}\"{pen}, "
             f"label={label}, tooltip={tooltip}];"
@@ -487,7 +495,7 @@ def render_dot(graph: StorageGraph) -> str:
     # A view lying inside a whole tensor (a row of its matrix) is expected: the shared storage
     # box says so. Red links are kept for the overlaps a user would not guess: partial ones.
     for e in graph.overlaps:
-        a, b = graph.tensor(e.a), graph.tensor(e.b)
+        a, b = by_id[e.a], by_id[e.b]
         if a.contains(b) or b.contains(a):
             continue
         label = "overlap" if e.exact else "may overlap"

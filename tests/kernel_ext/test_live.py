@@ -50,6 +50,8 @@ def test_snapshot_file_is_private_describes_names_and_goes_away(tmp_path: Path) 
         assert snap.names["thing"] == {"kind": "unknown", "type": "Thing"}
         assert "torch" not in snap.names and "Thing" not in snap.names  # modules, classes
         assert snap.graph["schema"] == "tensorviews.graph/1"
+        text = path.read_text()  # one JSON document, as json.dumps writes it, graph last
+        assert text == json.dumps(json.loads(text)) and list(json.loads(text))[-1] == "graph"
         assert {n for t in snap.graph["tensors"] for n in t["names"]} == {"a", "b"}
         first_seq = snap.seq
 

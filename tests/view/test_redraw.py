@@ -3,6 +3,7 @@ nothing: remembered labels never outlive what they were drawn from."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
@@ -11,7 +12,7 @@ import torch
 from tensorviews import Snapshotter, StorageGraph, StorageNode, TensorNode
 from tensorviews.insight import diff_graphs
 from tensorviews.render.dot import forget_drawn_labels
-from tensorviews.view import view, view_document
+from tensorviews.view import DocumentMemo, view, view_document
 
 
 def cells() -> list[dict[str, Any]]:
@@ -90,3 +91,58 @@ def test_what_is_drawn_by_its_id_is_redrawn_when_the_id_changes() -> None:
     ).to_dot()
     assert "&lt;t0&gt;" in one and "&lt;t1&gt;" in two and "&lt;t0&gt;" not in two
     assert "storage s1" in one and "storage s0" in two and "storage s1" not in two
+
+
+def test_a_reused_document_equals_the_document_made_anew_cell_after_cell() -> None:
+    """The live file's document is reused while the view draws the same: across cells that
+    rebind, rename, share, write in place, reshape in place and delete, the text it hands
+    back is always the text made from nothing, and it is reused where nothing drawn changed."""
+    torch.manual_seed(0)
+    ns: dict[str, Any] = {"a": torch.rand(8, 8), "b": torch.rand(3), "x": torch.rand(3)}
+    ns["rows"] = list(ns["a"][:3])
+    steps: list[tuple[str, bool]] = [
+        ("ns['a'].add_(1)", True),  # a write moves version counters, draws nothing new
+        ("ns['x'] = torch.rand(3)", False),  # a new lone tensor: notes say so
+        ("ns['x'] = torch.rand(3)", True),  # and again: the same drawing
+        ("ns['a'].add_(1)", False),  # nothing new since the last cell: the notes go
+        ("ns['a'].add_(1)", True),
+        ("ns['bv'] = ns['b'][1:]", False),  # new sharing
+        ("ns['b2'] = ns.pop('b')", False),  # a name changes
+        ("ns['bv'].unsqueeze_(0)", False),  # the same tensor, another shape
+        ("del ns['rows'][0]", False),  # a death: a view is gone
+        ("ns['many'] = [torch.rand(2) for _ in range(60)]", False),  # the interesting part
+        ("ns['many'] = [torch.rand(2) for _ in range(60)]", False),  # renewed: notes differ
+        ("ns['x'] = torch.rand(3)", False),  # not drawn: only the notes change
+        ("ns['x'] = torch.rand(3)", True),
+        ("del ns['bv']", False),
+    ]
+    snapshotter = Snapshotter()
+    memo = DocumentMemo()
+    graph = snapshotter.snapshot(ns)
+    text = memo.json(view(graph))
+    reused: list[bool] = []
+    for step, _ in steps:
+        exec(step, {"ns": ns, "torch": torch})
+        previous, graph = graph, snapshotter.snapshot(ns)
+        shown = view(graph, diff_graphs(previous, graph))
+        last, text = text, memo.json(shown)
+        reused.append(text is last)
+        forget_drawn_labels()
+        assert text == json.dumps(view_document(shown)), step
+        assert json.loads(text) == view_document(view(graph, diff_graphs(previous, graph)))
+    assert reused == [same for _, same in steps]
+
+
+def test_a_capped_view_draws_each_shared_storage_with_all_its_views() -> None:
+    """Past the node cap, a shared storage is drawn whole (both the tensor and its slice, and
+    their overlap), never as one lone-looking view."""
+    ts = [torch.rand(3) for _ in range(1000)]
+    ns = {"ts": ts, "rows": [t[1:] for t in ts[:400]]}
+    document = view_document(view(Snapshotter().snapshot(ns)))
+    views: dict[str, int] = {}
+    for t in document["tensors"]:
+        views[t["storage"]] = views.get(t["storage"], 0) + 1
+    assert len(document["tensors"]) == 300
+    assert set(views.values()) == {2} and len(views) == len(document["storages"]) == 150
+    assert len(document["overlaps"]) == 150
+    assert sum(g["count"] for g in document["groups"]) == 800 - 300
