@@ -814,8 +814,11 @@ def name_change(ns: Namespace, draw: Draw, step: int) -> None:
         value.set_(torch.zeros(draw(st.integers(0, 4)), dtype=value.dtype).untyped_storage())
     elif change == "data" and tensor and not any(
         v is value for path, v in paths(ns) if "[" in path
-    ):  # in a container, a swap shows at the container's next change (see the fingerprint)
+    ):
+        # A swap of a tensor that does not require grad shows at the next change of the
+        # namespace (in a container: of the container; see the fingerprint).
         value.data = torch.zeros(draw(st.integers(0, 4)), dtype=value.dtype)
+        ns[f"after{step}"] = torch.zeros(1)
     elif change == "expand":
         ns[name] = torch.zeros(3).expand(2, 3)
     elif change == "meta":
