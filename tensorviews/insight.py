@@ -282,6 +282,7 @@ def _count(n: int, noun: str) -> str:
 
 LISTED = 3  # storages named in a change line; the rest are counted
 LISTED_PARTNERS = 8  # tensors named as newly sharing one storage; the rest are counted
+FEW_NEW = 16  # new tensors looked up one by one (each a C-level scan of the uids)
 OWNER_LOOKED_UP_TO = 64  # members whose nodes are built to find a new shared storage's owner
 
 
@@ -305,6 +306,19 @@ def _new_storages(index: GraphIndex, other_uids: set[int]) -> tuple[int, list[in
             return len(fresh), sorted(map(uids.index, fresh))
         first = islice(compress(range(len(uids)), map(operator.not_, in_other)), LISTED)
         return len(fresh), list(first)
+    fresh_uids = index.uid_set() - other_uids
+    if len(fresh_uids) <= FEW_NEW and -1 not in index.storage_first:
+        # Every storage holds a tensor: it is new when all its tensors are, so only the
+        # storages of the few new tensors are looked at (a name rebound beside big lists).
+        uids, storage_of = index.tensor_uids, index.tensor_storage
+        candidates = {storage_of[uids.index(uid)] for uid in fresh_uids} - {-1}
+        found = [
+            s for s in sorted(candidates)
+            if fresh_uids.issuperset(
+                uids[p] for p in index.shared.get(s, [index.storage_first[s]])
+            )
+        ]
+        return len(found), found
     continued = set(compress(index.tensor_storage, in_other))
     found = list(filterfalse(continued.__contains__, range(len(index.storage_first))))
     return len(found), found

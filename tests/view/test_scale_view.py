@@ -342,3 +342,33 @@ def test_ten_thousand_top_level_names_fold_into_few_groups_and_the_pinned_view_i
     # What the note speaks of is drawn, whatever its place among the names.
     assert any(t["names"] == ["h"] for t in document["tensors"])
     assert any(n.startswith("h (8.0 KiB) keeps its storage (64.0 MiB)") for n in document["notes"])
+
+
+def test_storages_created_and_released_beside_shared_memory_are_counted_exactly() -> None:
+    """Beside a matrix and its rows (storages shared by many tensors), a cell that changes a
+    few names: the storages it creates and releases, named, as a full count gives them."""
+    snap = Snapshotter()
+    m = torch.zeros(50, 3)
+    ns: dict[str, Any] = {"m": m, "rows": list(m.unbind(0)), "x": torch.zeros(2)}
+    previous = snap.snapshot(ns)
+
+    def cell(what: str, created: int, released: int) -> list[str]:
+        nonlocal previous
+        graph = snap.snapshot(ns)
+        changes = diff_graphs(previous, graph)
+        assert (changes.new_storage_count, changes.released_count) == (created, released), what
+        previous = graph
+        return [*changes.new_storage_labels, "released", *changes.released]
+
+    ns["x"] = torch.zeros(3)
+    assert cell("x rebound", 1, 1) == ["x", "released", "x"]
+    ns["v"] = m[7, 1:]  # a new view of the shared matrix: no storage is new
+    assert cell("a view of the matrix", 0, 0) == ["released"]
+    ns["y"] = torch.zeros(4)
+    ns["yv"] = ns["y"][1:]  # a new storage with two tensors
+    assert cell("a tensor and its view", 1, 0) == ["y, yv", "released"]
+    del ns["y"]
+    assert cell("one of two names of a storage dropped", 0, 0) == ["released"]
+    del ns["yv"], ns["x"]
+    ns["m"] = torch.ones(2)  # the matrix keeps living through its rows
+    assert cell("names dropped and rebound", 1, 2) == ["m", "released", "x", "yv"]
