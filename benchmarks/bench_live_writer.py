@@ -14,7 +14,9 @@ and ``json.dumps(view_document(...))`` with every remembered label forgotten. Na
 - "rows of one matrix, another name changes" / "... the matrix written in place": 10,000 rows
   of one matrix (``x.unbind(0)``) while ``z = torch.rand(3)`` or ``x.add_(1)`` runs;
 - "mixed": the soak's cell (a new base and views of it, a list that grows and shrinks) beside
-  the 11,000 tensors above: the drawing changes every cell.
+  the 11,000 tensors above: the drawing changes every cell;
+- "10,000 top-level names": half of them views of one base, while ``x = torch.rand(3)`` runs
+  (the file's name summary lists every name).
 
 Results go to benchmarks/results/live_writer.json.
 """
@@ -43,11 +45,17 @@ LIST_SETUP = (
     "rows = [t[1:] for t in ts[:1_000]]\nkept = []"
 )
 MATRIX_SETUP = "import torch\nx = torch.rand(10_000, 3)\nrows = list(x.unbind(0))"
+NAMES_SETUP = (  # as bench_kernel_hook.py's row of 10,000 top-level names
+    "import torch\nbase = torch.rand(5_000, 3)\n"
+    "globals().update({f't{i}': torch.rand(3) for i in range(5_000)})\n"
+    "globals().update({f'v{i}': base[i] for i in range(5_000)})"
+)
 CASES = {
     "one name changes": (LIST_SETUP, "x = torch.rand(3)"),
     "rows of one matrix, another name changes": (MATRIX_SETUP, "z = torch.rand(3)"),
     "rows of one matrix, the matrix written in place": (MATRIX_SETUP, "x.add_(1)"),
     "mixed": (LIST_SETUP, MIXED_CELL),
+    "10,000 top-level names, one more changes": (NAMES_SETUP, "x = torch.rand(3)"),
 }
 
 

@@ -148,6 +148,8 @@ class LiveChannel:
         self._kinds: dict[str, tuple[str, str]] = {}
         self._last_cleanup = -CLEANUP_EVERY_S
         self._documents = DocumentMemo()
+        self._last_names: dict[str, Any] | None = None  # the last name summary, and its JSON
+        self._names_text = "{}"
         self.problem: str | None = None
 
     def on_graph(self, graph: StorageGraph) -> None:
@@ -191,6 +193,8 @@ class LiveChannel:
             self._last_cleanup = now
             remove_dead(self.folder, keep=self.path)
         names, omitted = summarize(graph, kinds)
+        if names != self._last_names:  # comparing costs a tenth of encoding ten thousand
+            self._last_names, self._names_text = names, json.dumps(names)
         head = {
             "schema": SNAPSHOT_SCHEMA,
             "kernelId": self.kernel_id,
@@ -198,14 +202,15 @@ class LiveChannel:
             "notebookPath": notebook_path(namespace),
             "time": now,
             "seq": self.seq + 1,
-            "names": names,
-            "namesOmitted": omitted,
         }
         # What a person looks at: the interesting part, as `%tensorgraph` draws it, so ten
         # thousand tensors that share nothing cost nothing to write or to draw; its JSON is
-        # the last cell's when it draws the same. ``graph`` is the document's last key.
+        # the last cell's when it draws the same.
         shown = self._documents.json(self.state.display_graph(graph))
-        text = f'{json.dumps(head)[:-1]}, "graph": {shown}}}'  # ASCII: a byte per character
+        text = (  # the head, then names, namesOmitted and graph; ASCII: a byte per character
+            f'{json.dumps(head)[:-1]}, "names": {self._names_text}, '
+            f'"namesOmitted": {json.dumps(omitted)}, "graph": {shown}}}'
+        )
         if len(text) > MAX_SNAPSHOT_BYTES:
             # One line once (the report repeats no line); the size itself is in the status.
             self.state.report(
@@ -221,7 +226,7 @@ class LiveChannel:
     def remove(self) -> None:
         """Delete this kernel's file (unload, exit, ``live off``); never through a link."""
         remove_snapshot(self.path)
-        self._last_graph = self._last_kinds = None
+        self._last_graph = self._last_kinds = self._last_names = None
         self._documents.forget()
 
     def command(self, rest: str) -> None:

@@ -94,8 +94,10 @@ def storage_owner(storage: StorageNode, views: Sequence[TensorNode]) -> TensorNo
     best = min(ranks)
     candidates = [t for t, rank in zip(views, ranks, strict=True) if rank == best]
     for t in candidates:
+        if t.logical_nbytes != storage.nbytes:  # cannot span it densely: no extent to work out
+            continue
         lo, hi = t.extent()
-        if lo == 0 and hi == storage.nbytes and hi - lo == t.logical_nbytes:
+        if lo == 0 and hi == storage.nbytes:
             return t
     return candidates[0]
 

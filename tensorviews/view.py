@@ -418,21 +418,29 @@ def _capped(
         on_shared = list(map(shared.__contains__, at))
         # A shared storage is drawn with all its views, or it would look unshared (one
         # view, no overlap): its tensors are ranked together, storages by their first
-        # tensor, so the cap cuts through one storage at most.
+        # tensor, and the cap never cuts through one but the first.
         # (A stable sort by each storage's rank: C-level, and one pass when, as usual, no
         # two storages' tensors interleave.)
         on = list(compress(positions, on_shared))
         storages = list(compress(at, on_shared))
         rank = {s: k for k, s in enumerate(dict.fromkeys(storages))}
         keys = list(map(rank.__getitem__, storages))
-        first = list(map(on.__getitem__, sorted(range(len(on)), key=keys.__getitem__)))
+        order = sorted(range(len(on)), key=keys.__getitem__)
+        first = list(map(on.__getitem__, order))
         then = list(compress(positions, map(operator.not_, on_shared)))
-        ranked = first + then
-        folded = len(ranked) - max_nodes
-        positions = sorted(ranked[:max_nodes])
+        cut = min(max_nodes, len(first))
+        if 0 < cut < len(first) and keys[order[cut]] == keys[order[cut - 1]]:
+            # The cap falls inside a storage: it is left to the groups whole, unless it is
+            # the first (more views than the cap: ten thousand rows of one matrix).
+            start = cut
+            while start and keys[order[start - 1]] == keys[order[cut]]:
+                start -= 1
+            cut = start or cut
+        positions = sorted(first[:cut] + then[:max_nodes - cut])
         # Folded in the ranked order, each part ascending as ``fold`` wants.
-        folded_first = sorted(first[max_nodes:])
-        folded_then = then[max(0, max_nodes - len(first)):]
+        folded_first = sorted(first[cut:])
+        folded_then = then[max_nodes - cut:]
+        folded = len(folded_first) + len(folded_then)
         chunks = index.fold(graph, folded_first) + index.fold(graph, folded_then)
         capped, depth = _groups(chunks, start=len(groups))
         if repeats:  # --all: what a client expands; the per-cell view skips the names

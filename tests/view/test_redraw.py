@@ -12,7 +12,7 @@ import torch
 from tensorviews import Snapshotter, StorageGraph, StorageNode, TensorNode
 from tensorviews.insight import diff_graphs
 from tensorviews.render.dot import forget_drawn_labels
-from tensorviews.view import DocumentMemo, view, view_document
+from tensorviews.view import DocumentMemo, ViewOptions, view, view_document
 
 
 def cells() -> list[dict[str, Any]]:
@@ -146,3 +146,7 @@ def test_a_capped_view_draws_each_shared_storage_with_all_its_views() -> None:
     assert set(views.values()) == {2} and len(views) == len(document["storages"]) == 150
     assert len(document["overlaps"]) == 150
     assert sum(g["count"] for g in document["groups"]) == 800 - 300
+    # A cap that falls inside a storage leaves that storage to the groups, whole.
+    odd = view_document(view(Snapshotter().snapshot(ns), options=ViewOptions(max_nodes=301)))
+    assert len(odd["tensors"]) == 300 and len(odd["storages"]) == 150
+    assert sum(g["count"] for g in odd["groups"]) == 800 - 300
