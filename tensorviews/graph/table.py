@@ -222,13 +222,20 @@ def read_plain_tensors(
         del storages
         # torch.Size is a tuple: kept as it is (plain data, no reference to the tensor).
         shapes: list[tuple[int, ...]] = list(map(_shape_of, items))
-        # Each row's layout numbered by the first row that has it: one hash per row.
+        strides = list(map(tensor.stride, items))
+        dtype_of_row = list(map(_dtype_of, items))
         first_with: dict[tuple[Any, ...], int] = {}
-        codes = list(map(
-            first_with.setdefault,
-            zip(shapes, map(tensor.stride, items), map(_dtype_of, items), strict=True),
-            count(),
-        ))
+        if n and all(
+            column.count(column[0]) == n for column in (shapes, strides, dtype_of_row)
+        ):  # one layout for all (a list of same-shaped tensors): C-level comparisons only
+            first_with[shapes[0], strides[0], dtype_of_row[0]] = 0
+            codes = [0] * n
+        else:  # each row's layout numbered by the first row that has it: one hash per row
+            codes = list(map(
+                first_with.setdefault, zip(shapes, strides, dtype_of_row, strict=True),
+                count(),
+            ))
+        del strides, dtype_of_row
         at = np.array(codes, dtype=np.int64)
         facts = {k: _LayoutFacts.of(*key) for key, k in first_with.items()}
 
