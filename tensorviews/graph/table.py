@@ -240,10 +240,18 @@ def read_plain_tensors(
         facts = {k: _LayoutFacts.of(*key) for key, k in first_with.items()}
 
         def per_row(field: str, dtype: type) -> Any:
+            if len(facts) == 1:
+                return np.full(n, getattr(facts[0], field), dtype=dtype)
             values: Any = np.zeros(n, dtype=dtype)
             for k, f in facts.items():
                 values[k] = getattr(f, field)
             return values[at]
+
+        def listed(values: dict[Any, Any], keys: list[Any]) -> list[Any]:
+            """The value of each row's key (a list of one repeated value for one key)."""
+            if len(values) == 1:
+                return [next(iter(values.values()))] * n
+            return list(map(values.__getitem__, keys))
 
         itemsize = per_row("itemsize", np.int64)
         start = storage_start + _ints(map(tensor.storage_offset, items), n) * itemsize
@@ -274,9 +282,8 @@ def read_plain_tensors(
         base_id=bases, requires_grad=requires_grad, parameter=np.zeros(n, dtype=np.bool_),
         self_overlap=per_row("self_overlap", np.bool_),
         dense=per_row("dense", np.bool_), pinned=pinned, allocated=allocated,
-        shape=shapes, strides_bytes=list(map(strides_bytes.__getitem__, codes)),
-        dtype=list(map(dtypes.__getitem__, codes)),
-        device=list(map(device_names.__getitem__, devices)),
+        shape=shapes, strides_bytes=listed(strides_bytes, codes),
+        dtype=listed(dtypes, codes), device=listed(device_names, devices),
         type_name=list(repeat("Tensor", n)), library=list(repeat("torch", n)),
         layout=list(repeat("strided", n)),
     )
