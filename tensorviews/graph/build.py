@@ -301,7 +301,8 @@ class _Lookup:
         return cls(keys[by_key], by_key, lo[by_lo], hi[by_lo], by_lo)
 
     def replaced(self, sa: int, sb: int, keys: Ints, lo: Ints, hi: Ints) -> _Lookup:
-        """This lookup with storages ``sa <= s < sb`` replaced by as many new ones."""
+        """This lookup with storages ``sa <= s < sb`` replaced by those of ``keys`` (and
+        byte ranges ``[lo, hi)``), numbered from ``sa``."""
         keep = (self.key_storage < sa) | (self.key_storage >= sb)
         old_keys, old_storage = self.keys[keep], self.key_storage[keep]
         new_storage = np.arange(sa, sa + len(keys), dtype=np.int64)
@@ -378,11 +379,11 @@ class GraphBuilds:
 
     - the overlaps among the views of each shared storage (``OverlapMemo``);
     - the last build. When the next table holds the same parts but for a few rows
-      (``change``), and those rows' storages are their own before and after (no other row
-      views them, no other storage's byte range meets theirs), the last build is patched:
-      the storage numbers, shared storages, overlaps and index columns of the other rows
-      stay, and so do their nodes already built. Benchmark row: "one name changes among
-      11000 tensors".
+      (``change``: at the same positions, or at the end), and those rows' storages are their
+      own before and after (no other row views them, no other storage's byte range meets
+      theirs), the last build is patched: the storage numbers, shared storages, overlaps and
+      index columns of the other rows stay, and so do their nodes already built. Benchmark
+      row: "one name changes among 11000 tensors".
     """
 
     # More changed rows than this (or than a sixteenth of the table): built afresh.

@@ -299,12 +299,15 @@ class GraphIndex:
         tensors at ``old_rows`` and storages at ``old_storages``, here at ``rows`` and
         ``storages`` (a patched build): only what those change is worked out again."""
         if last._shared_uids is not None:
-            uid_at = self.tensor_uids.__getitem__
             kept = last._shared_uids
-            self._shared_uids = {
-                s: kept[s] if s not in storages else tuple(map(uid_at, members))
-                for s, members in self.shared.items()
-            }
+            if any(s in kept for s in old_storages) or any(s in self.shared for s in storages):
+                uid_at = self.tensor_uids.__getitem__
+                self._shared_uids = {
+                    s: kept[s] if s not in storages else tuple(map(uid_at, members))
+                    for s, members in self.shared.items()
+                }
+            else:  # the replaced storages are not shared: the same storages are
+                self._shared_uids = dict(kept)
         if last._uid_set is not None:
             uids = set(last._uid_set)
             new = set(self.tensor_uids[rows.start:rows.stop])

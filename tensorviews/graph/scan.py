@@ -458,7 +458,8 @@ def _table(
     uids: list[Ints] = []
     category: list[str] = []
     tied_rows: list[Flags] = []
-    # Rows whose columns are read from the rows: all, or those of the change.
+    # The rows whose columns are joined here: all of them, or those of the change (the others
+    # are copied from the last table).
     first, stop = (0, len(rows)) if last is None or change is None else (
         change.head, len(rows) - change.tail
     )

@@ -222,21 +222,36 @@ def read_plain_tensors(
         del storages
         # torch.Size is a tuple: kept as it is (plain data, no reference to the tensor).
         shapes: list[tuple[int, ...]] = list(map(_shape_of, items))
-        # Each row's layout numbered by the first row that has it: one hash per row.
+        strides = list(map(tensor.stride, items))
+        dtype_of_row = list(map(_dtype_of, items))
         first_with: dict[tuple[Any, ...], int] = {}
-        codes = list(map(
-            first_with.setdefault,
-            zip(shapes, map(tensor.stride, items), map(_dtype_of, items), strict=True),
-            count(),
-        ))
+        if n and all(
+            column.count(column[0]) == n for column in (shapes, strides, dtype_of_row)
+        ):  # one layout for all (a list of same-shaped tensors): C-level comparisons only
+            first_with[shapes[0], strides[0], dtype_of_row[0]] = 0
+            codes = [0] * n
+        else:  # each row's layout numbered by the first row that has it: one hash per row
+            codes = list(map(
+                first_with.setdefault, zip(shapes, strides, dtype_of_row, strict=True),
+                count(),
+            ))
+        del strides, dtype_of_row
         at = np.array(codes, dtype=np.int64)
         facts = {k: _LayoutFacts.of(*key) for key, k in first_with.items()}
 
         def per_row(field: str, dtype: type) -> Any:
+            if len(facts) == 1:
+                return np.full(n, getattr(facts[0], field), dtype=dtype)
             values: Any = np.zeros(n, dtype=dtype)
             for k, f in facts.items():
                 values[k] = getattr(f, field)
             return values[at]
+
+        def listed(values: dict[Any, Any], keys: list[Any]) -> list[Any]:
+            """The value of each row's key (a list of one repeated value for one key)."""
+            if len(values) == 1:
+                return [next(iter(values.values()))] * n
+            return list(map(values.__getitem__, keys))
 
         itemsize = per_row("itemsize", np.int64)
         start = storage_start + _ints(map(tensor.storage_offset, items), n) * itemsize
@@ -267,9 +282,8 @@ def read_plain_tensors(
         base_id=bases, requires_grad=requires_grad, parameter=np.zeros(n, dtype=np.bool_),
         self_overlap=per_row("self_overlap", np.bool_),
         dense=per_row("dense", np.bool_), pinned=pinned, allocated=allocated,
-        shape=shapes, strides_bytes=list(map(strides_bytes.__getitem__, codes)),
-        dtype=list(map(dtypes.__getitem__, codes)),
-        device=list(map(device_names.__getitem__, devices)),
+        shape=shapes, strides_bytes=listed(strides_bytes, codes),
+        dtype=listed(dtypes, codes), device=listed(device_names, devices),
         type_name=list(repeat("Tensor", n)), library=list(repeat("torch", n)),
         layout=list(repeat("strided", n)),
     )

@@ -859,13 +859,28 @@ def test_a_snapshotter_across_name_changes_matches_fresh_readings(
     fresh snapshot of the same namespace."""
     ns = {**ns, "ts": list(ns["ts"]), "s0": torch.zeros(3), "s1": torch.zeros(2, 2)}
     snap = Snapshotter()
-    snap.snapshot(ns).to_dict()
+    first = snap.snapshot(ns)
+    first.to_dict()
+    assert_kept_answers_hold(first)
     for step in range(6):
         name_change(ns, data.draw, step)
         graph = snap.snapshot(ns)
         fresh_graph = Snapshotter().snapshot(ns)
         assert_dicts_equal(fresh_graph.to_dict(), graph.to_dict(), f"step {step}")
         assert index_columns(graph) == index_columns(fresh_graph), f"step {step}"
+        assert_kept_answers_hold(graph)
+
+
+def assert_kept_answers_hold(graph: StorageGraph) -> None:
+    """What an index keeps (and a patched one carries over from the last) is what its own
+    columns say; asking for it here also makes the next graph carry it over."""
+    index = graph.index()
+    uids = list(index.tensor_uids)
+    assert index.uid_set() == set(uids)
+    assert index.shared_uids() == {
+        s: tuple(uids[p] for p in members) for s, members in index.shared.items()
+    }
+    assert index.largest_storage() == max(index.storage_nbytes, default=-1)
 
 
 def test_a_name_rebound_beside_a_big_list_reuses_the_other_nodes() -> None:
@@ -876,6 +891,7 @@ def test_a_name_rebound_beside_a_big_list_reuses_the_other_nodes() -> None:
     snap = Snapshotter()
     last = snap.snapshot(ns)
     last.to_dict()
+    assert_kept_answers_hold(last)
     for make in [
         lambda: torch.rand(3),
         lambda: torch.rand(4)[1:],  # a view of a tensor not in the namespace
@@ -892,6 +908,7 @@ def test_a_name_rebound_beside_a_big_list_reuses_the_other_nodes() -> None:
         fresh_graph = Snapshotter().snapshot(ns)
         assert_dicts_equal(fresh_graph.to_dict(), graph.to_dict(), f"x = {ns['x']!r}")
         assert index_columns(graph) == index_columns(fresh_graph)
+        assert_kept_answers_hold(graph)
         last = graph
     for step in range(3):  # names added last, then dropped: the rows before stay where they are
         ns[f"y{step}"] = torch.rand(2)
