@@ -98,7 +98,7 @@ class NamesPrint:
     # Read again only when the types (for the first two) or the tensors changed:
     tensor_mask: tuple[bool, ...] = field(compare=False)  # per name: a plain tensor?
     walked_mask: tuple[bool, ...] = field(compare=False)  # per name: walked? () if none is
-    requires_grad: tuple[bool, ...] = field(compare=False)
+    grad_positions: tuple[int, ...] = field(compare=False)  # of the tensors that require grad
     counters: tuple[bool, ...] = field(compare=False)  # first tensor of its version counter?
 
 
@@ -140,14 +140,20 @@ class Fingerprinter:
 
         Done in C-level passes over the names: their values' types, a category per distinct
         type (or the last cell's categories when every name holds a value of the same type as
-        then), and the id, version counter and requires_grad columns of the plain tensors
-        among them; gradient and address only for those that require grad. Only values that
-        hold something else worth walking (containers, modules, arrays) are fingerprinted one
-        by one.
+        then), the ids of the plain tensors among them and one version per version counter
+        (which tensors share a counter and which require grad are read again only when the
+        tensors changed); gradient and address only for those that require grad. Only values
+        that hold something else worth walking (containers, modules, arrays) are fingerprinted
+        one by one. Parts equal to the last print's are that print's objects, so comparing the
+        two compares them by identity.
         """
+        if previous is not None and keys == previous.keys:
+            keys = previous.keys
         types = tuple(map(type, values))
         if previous is not None and types == previous.types:
-            tensor_mask, walked_mask = previous.tensor_mask, previous.walked_mask
+            types, tensor_mask, walked_mask = (
+                previous.types, previous.tensor_mask, previous.walked_mask
+            )
         else:
             category = {tp: self._category(tp) for tp in set(types)}
             categories = list(map(category.__getitem__, types))
@@ -158,15 +164,18 @@ class Fingerprinter:
         tensors = values if all(tensor_mask) else list(compress(values, tensor_mask))
         tensor_ids = tuple(map(id, tensors))
         if previous is not None and tensor_ids == previous.tensor_ids:
-            requires_grad, counters = previous.requires_grad, previous.counters
+            tensor_ids, grad_positions, counters = (
+                previous.tensor_ids, previous.grad_positions, previous.counters
+            )
         else:
-            requires_grad = tuple(map(_requires_grad, tensors))
+            requires_grad = map(_requires_grad, tensors)
+            grad_positions = tuple(compress(range(len(tensors)), requires_grad))
             counters = first_of_each_counter(tensors)
         try:
             tokens = tuple(map(_version, compress(tensors, counters)))
         except RuntimeError:  # an inference tensor has no version counter: layouts compared
             tokens = tuple(map(change_token, tensors))
-        grad_tensors = list(compress(tensors, requires_grad))
+        grad_tensors = [tensors[p] for p in grad_positions]
         data_ptr = self.data_ptr
         try:
             addresses = (
@@ -192,7 +201,7 @@ class Fingerprinter:
             walked=tuple(walked),
             tensor_mask=tensor_mask,
             walked_mask=walked_mask,
-            requires_grad=requires_grad,
+            grad_positions=grad_positions,
             counters=counters,
         )
 
