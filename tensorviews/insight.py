@@ -300,27 +300,22 @@ def _new_storages(index: GraphIndex, other_uids: set[int]) -> tuple[int, list[in
 
     A storage continues when one of its tensors is in the other graph (matched by uid).
     """
-    in_other = map(other_uids.__contains__, index.tensor_uids)
-    if index.one_tensor_per_storage:  # storage p is tensor p's: count in C, list a few
-        uids = index.tensor_uids
-        fresh = index.uid_set() - other_uids
-        if len(fresh) <= LISTED:  # a few new ones anywhere: found by C-level scans
-            return len(fresh), sorted(map(uids.index, fresh))
-        first = islice(compress(range(len(uids)), map(operator.not_, in_other)), LISTED)
-        return len(fresh), list(first)
-    fresh_uids = index.uid_set() - other_uids
-    if len(fresh_uids) <= FEW_NEW and -1 not in index.storage_first:
+    uids = index.tensor_uids
+    fresh = index.uid_set() - other_uids
+    if len(fresh) <= FEW_NEW and -1 not in index.storage_first:
         # Every storage holds a tensor: it is new when all its tensors are, so only the
-        # storages of the few new tensors are looked at (a name rebound beside big lists).
-        uids, storage_of = index.tensor_uids, index.tensor_storage
-        candidates = {storage_of[uids.index(uid)] for uid in fresh_uids} - {-1}
+        # storages of the few new tensors are looked at (each found by a C-level scan).
+        storage_of = index.tensor_storage
+        candidates = {storage_of[uids.index(uid)] for uid in fresh} - {-1}
         found = [
             s for s in sorted(candidates)
-            if fresh_uids.issuperset(
-                uids[p] for p in index.shared.get(s, [index.storage_first[s]])
-            )
+            if fresh.issuperset(uids[p] for p in index.shared.get(s, [index.storage_first[s]]))
         ]
         return len(found), found
+    in_other = map(other_uids.__contains__, uids)
+    if index.one_tensor_per_storage:  # storage p is tensor p's: count in C, list a few
+        first = islice(compress(range(len(uids)), map(operator.not_, in_other)), LISTED)
+        return len(fresh), list(first)
     continued = set(compress(index.tensor_storage, in_other))
     found = list(filterfalse(continued.__contains__, range(len(index.storage_first))))
     return len(found), found

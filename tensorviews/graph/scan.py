@@ -210,12 +210,11 @@ class Snapshotter:
         except Exception:  # a hostile object: no shortcut, the careful walk below copes
             names_print = None
         self._names_print = names_print
-        fingerprint = names_print
         if (
-            fingerprint is not None
+            names_print is not None
             and not self._deaths
             and not any(block.deaths for block in self._blocks.values())
-            and fingerprint == self._last_fingerprint
+            and names_print == self._last_fingerprint
             and self._last_graph is not None
         ):
             return self._in_group(self._last_graph, torch)
@@ -287,7 +286,7 @@ class Snapshotter:
             and self._last_graph is not None
             and signature == self._last_signature
         ):
-            self._last_fingerprint = fingerprint
+            self._last_fingerprint = names_print
             return self._in_group(self._last_graph, torch)
         parts = _parts(rows, categories, tied)
         change = self._builds.change(parts)
@@ -298,7 +297,7 @@ class Snapshotter:
         graph = self._in_group(graph, torch)
         self._last_signature = signature
         self._last_graph = graph
-        self._last_fingerprint = fingerprint
+        self._last_fingerprint = names_print
         return graph
 
     def _in_group(self, graph: StorageGraph, torch: ModuleType | None) -> StorageGraph:
