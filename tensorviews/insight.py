@@ -246,37 +246,6 @@ class GraphChanges:
     def sharing_changed(self) -> bool:
         return bool(self.new_sharing or self.ended_sharing)
 
-    def describe(self, graph: StorageGraph) -> list[str]:
-        """Lines naming the changes; ``graph`` is the full new graph they refer to."""
-        out = []
-        if self.new_storage_count:
-            more = " ..." if self.new_storage_count > len(self.new_storage_labels) else ""
-            out.append(f"+ {_count(self.new_storage_count, 'new storage')}: "
-                       f"{', '.join(self.new_storage_labels)}{more}")
-        if self.released_count:
-            more = " ..." if self.released_count > len(self.released) else ""
-            out.append(f"- {_count(self.released_count, 'storage')} no longer held: "
-                       f"{'; '.join(self.released)}{more}")
-        index = graph.index()
-
-        def label(tensor_id: str) -> str:  # from the index: no node built
-            return index.label(graph.tensor_position(tensor_id))
-
-        partners: dict[str, list[str]] = {}
-        for a, owner in self.new_sharing:
-            partners.setdefault(owner, []).append(label(a))
-        for owner, labels in partners.items():
-            shown = ", ".join(labels[:LISTED_PARTNERS])
-            hidden = len(labels) - LISTED_PARTNERS
-            if hidden > 0:
-                shown += f" and {hidden} more"
-            verb = "shares" if len(labels) == 1 else "share"
-            name = label(owner)
-            out.append(f"+ {shown} now {verb} memory with {name} (storage of {name})")
-        for a_name, b_name in self.ended_sharing:
-            out.append(f"- {a_name} no longer shares memory with {b_name}")
-        return out
-
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'s' if n != 1 else ''}"
@@ -284,6 +253,7 @@ def _count(n: int, noun: str) -> str:
 
 LISTED = 3  # storages named in a change line; the rest are counted
 LISTED_PARTNERS = 8  # tensors named as newly sharing one storage; the rest are counted
+LISTED_STORAGES = 8  # newly shared storages given a line of their own; the rest are counted
 FEW_NEW = 16  # new tensors looked up one by one (each a C-level scan of the uids)
 OWNER_LOOKED_UP_TO = 64  # members whose nodes are built to find a new shared storage's owner
 
@@ -335,7 +305,8 @@ def diff_graphs(old: StorageGraph, new: StorageGraph) -> GraphChanges:
     gone_count, gone = _new_storages(oi, new_uids)
     changes.new_storage_count = fresh_count
     changes.new_storage_labels = [_storage_label(ni, s) for s in fresh[:LISTED]]
-    changes.new_storages = [new.storages[s].id for s in fresh if s in ni.shared]
+    shared_fresh = compress(fresh, map(ni.shared.__contains__, fresh))
+    changes.new_storages = [ni.storage_id(new, s) for s in shared_fresh]
     changes.released_count = gone_count
     changes.released = [_storage_label(oi, s) for s in gone[:LISTED]]
     # Sharing with the same members before and after is unchanged: only the rest is looked
@@ -344,50 +315,107 @@ def diff_graphs(old: StorageGraph, new: StorageGraph) -> GraphChanges:
     old_groups, new_groups = set(old_shared.values()), set(new_shared.values())
     born = [ni.shared[s] for s, key in new_shared.items() if key not in old_groups]
     split = [oi.shared[s] for s, key in old_shared.items() if key not in new_groups]
-    if born or split:
-        old_storage_of = dict(zip(oi.tensor_uids, oi.tensor_storage, strict=True))
-        new_storage_of = dict(zip(ni.tensor_uids, ni.tensor_storage, strict=True))
-        new_position = dict(zip(ni.tensor_uids, range(len(ni.tensor_uids)), strict=True))
+    pairs: list[tuple[int, int]] = []  # (tensor, owner) positions in ``new``
+    if born:
+        old_position = _positions_of(oi, [ni.tensor_uids[p] for m in born for p in m])
+        old_storage_of = {uid: oi.tensor_storage[p] for uid, p in old_position.items()}
         # Many new shared storages at once (a list of rows rebuilt): owners found on the
         # index, without building nodes, so the cell's cost stays that of reading them.
-        with_nodes = sum(map(len, born)) <= OWNER_LOOKED_UP_TO
+        categories = None if sum(map(len, born)) <= OWNER_LOOKED_UP_TO else ni.facts(new)[1]
         for members in born:
             # Sharing is new for every member that was not on its owner's storage before
             # (new here, or on another storage); each is named with the owner.
-            owner = _owner_position(new, ni, members, with_nodes)
-            was = old_storage_of.get(ni.tensor_uids[owner])
-            owner_id = ni.tensor_id(new, owner)
-            for p in members:
-                if p != owner and (was is None or old_storage_of.get(ni.tensor_uids[p]) != was):
-                    changes.new_sharing.append((ni.tensor_id(new, p), owner_id))
+            owner = _owner_position(new, ni, members, categories)
+            was = old_storage_of.get(ni.tensor_uids[owner]) if old_storage_of else None
+            if was is None:
+                pairs.extend((p, owner) for p in members if p != owner)
+                continue
+            pairs.extend(
+                (p, owner) for p in members
+                if p != owner and old_storage_of.get(ni.tensor_uids[p]) != was
+            )
+        changes.new_sharing = [(ni.tensor_id(new, p), ni.tensor_id(new, o)) for p, o in pairs]
+    new_position = (
+        _positions_of(ni, [oi.tensor_uids[p] for m in split for p in m]) if split else {}
+    )
+    if new_position:  # some tensors of a storage no longer shared are still held
         for members in split:
             by_new: dict[int, int] = {}
             for uid in sorted(oi.tensor_uids[p] for p in members):
-                if uid in new_storage_of:
-                    by_new.setdefault(new_storage_of[uid], uid)
+                if uid in new_position:
+                    by_new.setdefault(ni.tensor_storage[new_position[uid]], uid)
             if len(by_new) > 1:
                 first, second = sorted(by_new.values())[:2]
                 changes.ended_sharing.append(
                     (ni.label(new_position[first]), ni.label(new_position[second]))
                 )
-    changes.text = changes.describe(new)
+    changes.text = _describe(changes, ni, pairs)
     return changes
 
 
+def _positions_of(index: GraphIndex, uids: list[int]) -> dict[int, int]:
+    """uid -> position in ``index``, for those of ``uids`` it holds (a list of rows rebuilt:
+    none, and no map of all its tensors is made)."""
+    held = index.uid_set().intersection(uids)
+    if not held:
+        return {}
+    if len(held) <= FEW_NEW:
+        return {uid: index.tensor_uids.index(uid) for uid in held}
+    return dict(zip(index.tensor_uids, range(len(index.tensor_uids)), strict=True))
+
+
+def _describe(changes: GraphChanges, index: GraphIndex, pairs: list[tuple[int, int]]) -> list[str]:
+    """Lines naming the changes; ``index`` is the new graph's, ``pairs`` the positions there
+    of each tensor newly sharing memory and of its storage's owner. Past ``LISTED_STORAGES``
+    newly shared storages (a list of rows rebuilt), the rest are counted in one line."""
+    out = []
+    if changes.new_storage_count:
+        more = " ..." if changes.new_storage_count > len(changes.new_storage_labels) else ""
+        out.append(f"+ {_count(changes.new_storage_count, 'new storage')}: "
+                   f"{', '.join(changes.new_storage_labels)}{more}")
+    if changes.released_count:
+        more = " ..." if changes.released_count > len(changes.released) else ""
+        out.append(f"- {_count(changes.released_count, 'storage')} no longer held: "
+                   f"{'; '.join(changes.released)}{more}")
+    partners: dict[int, list[int]] = {}
+    for p, owner in pairs:
+        partners.setdefault(owner, []).append(p)
+    for owner, members in islice(partners.items(), LISTED_STORAGES):
+        shown = ", ".join(map(index.label, members[:LISTED_PARTNERS]))
+        hidden = len(members) - LISTED_PARTNERS
+        if hidden > 0:
+            shown += f" and {hidden} more"
+        verb = "shares" if len(members) == 1 else "share"
+        name = index.label(owner)
+        out.append(f"+ {shown} now {verb} memory with {name} (storage of {name})")
+    if len(partners) > LISTED_STORAGES:
+        rest = list(partners)[LISTED_STORAGES:]
+        tensors = sum(len(partners[owner]) for owner in rest)
+        labels = ", ".join(map(index.label, rest[:LISTED]))
+        out.append(
+            f"+ {_count(len(rest), 'more storage')} newly shared by "
+            f"{_count(tensors, 'more tensor')}: storages of {labels}"
+            + (" ..." if len(rest) > LISTED else "")
+        )
+    for a_name, b_name in changes.ended_sharing:
+        out.append(f"- {a_name} no longer shares memory with {b_name}")
+    return out
+
+
 def _owner_position(
-    graph: StorageGraph, index: GraphIndex, members: list[int], with_nodes: bool = True
+    graph: StorageGraph, index: GraphIndex, members: list[int],
+    categories: Sequence[str] | None = None,
 ) -> int:
-    """Position of the owner of a shared storage (``storage_owner``); past
-    ``OWNER_LOOKED_UP_TO`` members (or ``with_nodes`` false), the first of the best category,
-    no node built."""
-    if with_nodes and len(members) <= OWNER_LOOKED_UP_TO:
+    """Position of the owner of a shared storage (``storage_owner``); given the graph's
+    ``categories`` (many storages at once), the first of the best category, no node built."""
+    if categories is None:
         storage = graph.storages[index.tensor_storage[members[0]]]
         nodes = [graph.tensors[p] for p in members]
         owner = storage_owner(storage, nodes)
         assert owner is not None
         return members[nodes.index(owner)]
-    categories = index.facts(graph)[1]
-    return min(members, key=lambda p: _RANK.get(categories[p], len(_RANK)))
+    ranks = [_RANK.get(categories[p], len(_RANK)) for p in members]
+    return members[ranks.index(min(ranks))]
 
 
 def annotate(

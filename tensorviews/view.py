@@ -30,7 +30,7 @@ import operator
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
-from itertools import compress
+from itertools import chain, compress
 from operator import attrgetter
 from typing import Any
 
@@ -175,8 +175,7 @@ def interesting_view(
     for e in () if index.ids_by_position else graph.overlaps:
         keep_tensors |= {graph.tensor_position(e.a), graph.tensor_position(e.b)}
     if changes is not None:
-        for a, b in changes.new_sharing:
-            keep_tensors |= {graph.tensor_position(a), graph.tensor_position(b)}
+        keep_tensors.update(graph.tensor_positions(chain.from_iterable(changes.new_sharing)))
     keep_storages |= {index.tensor_storage[p] for p in keep_tensors}
     keep_storages.discard(-1)
     biggest = False
@@ -413,8 +412,9 @@ def _capped(
         counts = Counter(at)
         shared = {s for s, n in counts.items() if n > 1 and s >= 0}
         # Storages the notes speak of (pinned by small views) rank with the shared ones.
-        shared |= {graph.storage_position(node) for node, _ in graph.marks
-                   if node.startswith("s")}
+        shared.update(graph.storage_positions(
+            node for node, _ in graph.marks if node.startswith("s")
+        ))
         on_shared = list(map(shared.__contains__, at))
         # A shared storage is drawn with all its views, or it would look unshared (one
         # view, no overlap): its tensors are ranked together, storages by their first

@@ -14,7 +14,8 @@ for), and the per-cell work (diffs, the interesting view, pinned waste) runs on 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+import operator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, overload
 
@@ -162,6 +163,21 @@ def _numbered(node_id: str, prefix: str, count: int) -> int:
     if node_id[:1] == prefix and digits.isdigit() and int(digits) < count:
         return int(digits)
     raise KeyError(node_id)
+
+
+def _all_numbered(node_ids: list[str], prefix: str, count: int) -> list[int]:
+    """``_numbered`` of many ids, in C-level passes when all are well formed (a rebuilt list
+    of rows marks thousands of nodes)."""
+    if all(map(str.isdigit, map(_digits, node_ids))) and all(
+        map(prefix.__eq__, map(_first, node_ids))
+    ):
+        positions = list(map(int, map(_digits, node_ids)))
+        if max(positions, default=-1) < count:
+            return positions
+    return [_numbered(node_id, prefix, count) for node_id in node_ids]  # raises for a bad one
+
+
+_first, _digits = operator.itemgetter(slice(None, 1)), operator.itemgetter(slice(1, None))
 
 
 class RowNodes(Sequence[N]):
@@ -352,6 +368,9 @@ class GraphIndex:
     def tensor_id(self, graph: StorageGraph, p: int) -> str:
         return f"t{p}" if self.ids_by_position else graph.tensors[p].id
 
+    def storage_id(self, graph: StorageGraph, s: int) -> str:
+        return f"s{s}" if self.ids_by_position else graph.storages[s].id
+
 
 @dataclass(frozen=True)
 class StorageGraph:
@@ -393,6 +412,20 @@ class StorageGraph:
         if self._numbered_by_position():
             return _numbered(storage_id, "s", len(self.storages))
         return _position(self.storages, storage_id, self._storage_index)
+
+    def tensor_positions(self, tensor_ids: Iterable[str]) -> list[int]:
+        """``tensor_position`` of each of ``tensor_ids``."""
+        ids = list(tensor_ids)
+        if self._numbered_by_position():
+            return _all_numbered(ids, "t", len(self.tensors))
+        return [_position(self.tensors, i, self._index) for i in ids]
+
+    def storage_positions(self, storage_ids: Iterable[str]) -> list[int]:
+        """``storage_position`` of each of ``storage_ids``."""
+        ids = list(storage_ids)
+        if self._numbered_by_position():
+            return _all_numbered(ids, "s", len(self.storages))
+        return [_position(self.storages, i, self._storage_index) for i in ids]
 
     def _numbered_by_position(self) -> bool:
         """A snapshot: "t12" is the 13th tensor and "s3" the 4th storage, read without

@@ -261,6 +261,37 @@ def test_the_notes_since_the_last_cell_name_every_new_partner_and_the_owner() ->
     assert marked == {"x", "r0", "r1", "r2", "r3"}
 
 
+def test_a_rebuilt_list_of_rows_is_summed_up_past_the_first_newly_shared_storages() -> None:
+    """A cell that makes a thousand rows of a thousand new tensors: eight storages get a
+    line each, the rest one counted line; every pair is still marked, and the drawing keeps
+    the newly shared storages whole."""
+    snap = Snapshotter()
+    ns: dict[str, Any] = {"ts": [torch.zeros(3) for _ in range(1_000)]}
+    before = snap.snapshot(ns)
+    ns["ts"] = [torch.zeros(3) for _ in range(1_000)]
+    ns["rows"] = [t[1:] for t in ns["ts"]]
+    after = snap.snapshot(ns)
+    changes = diff_graphs(before, after)
+    assert len(changes.new_sharing) == 1_000
+    sharing = [line for line in changes.text if "shar" in line]
+    assert sharing[:8] == [
+        f"+ rows[{i}] now shares memory with ts[{i}] (storage of ts[{i}])" for i in range(8)
+    ]
+    assert sharing[8:] == [
+        "+ 992 more storages newly shared by 992 more tensors: storages of ts[8], ts[9], "
+        "ts[10] ..."
+    ]
+    shown = view(after, changes)
+    drawn = {t.label for t in shown.tensors}
+    assert len(drawn) == 300 and all(
+        f"ts[{label[5:-1]}]" in drawn for label in drawn if label.startswith("rows[")
+    )
+    marked = {node for node, why in shown.marks if why == "new sharing"}
+    assert {after.tensor(node).label for node in marked} == {
+        *(f"ts[{i}]" for i in range(1_000)), *(f"rows[{i}]" for i in range(1_000))
+    }
+
+
 def test_with_nothing_shared_the_default_view_shows_totals_and_the_biggest_storages() -> None:
     ns = {f"w{i}": torch.zeros(100 + i) for i in range(60)}
     shown = view(snapshot(ns))
