@@ -264,24 +264,36 @@ def _storage_label(index: GraphIndex, s: int) -> str:
     return ", ".join(labels[:LISTED]) + (" ..." if len(labels) > LISTED else "")
 
 
-def _new_storages(index: GraphIndex, other_uids: set[int]) -> tuple[int, list[int]]:
+def _new_storages(
+    index: GraphIndex, other_uids: set[int] | None, fresh_rows: dict[int, int] | None = None
+) -> tuple[int, list[int]]:
     """How many of ``index``'s storages hold no tensor of ``other_uids``, and which: all of
     those viewed by several tensors, and the first few others (for the text).
 
     A storage continues when one of its tensors is in the other graph (matched by uid).
+    ``fresh_rows``: uid -> position of the tensors not in the other graph, when known (a
+    patched index tells them), instead of ``other_uids``.
     """
     uids = index.tensor_uids
-    fresh = index.uid_set() - other_uids
-    if len(fresh) <= FEW_NEW and -1 not in index.storage_first:
+    if fresh_rows is not None:
+        fresh = set(fresh_rows)
+    else:
+        assert other_uids is not None
+        fresh = index.uid_set() - other_uids
+        if len(fresh) <= FEW_NEW:  # each found by a C-level scan
+            fresh_rows = {uid: uids.index(uid) for uid in fresh}
+    if fresh_rows is not None and -1 not in index.storage_first:
         # Every storage holds a tensor: it is new when all its tensors are, so only the
-        # storages of the few new tensors are looked at (each found by a C-level scan).
+        # storages of the few new tensors are looked at.
         storage_of = index.tensor_storage
-        candidates = {storage_of[uids.index(uid)] for uid in fresh} - {-1}
+        candidates = {storage_of[p] for p in fresh_rows.values()} - {-1}
         found = [
             s for s in sorted(candidates)
             if fresh.issuperset(uids[p] for p in index.shared.get(s, [index.storage_first[s]]))
         ]
         return len(found), found
+    if other_uids is None:
+        other_uids = index.uid_set() - fresh
     in_other = map(other_uids.__contains__, uids)
     if index.one_tensor_per_storage:  # storage p is tensor p's: count in C, list a few
         first = islice(compress(range(len(uids)), map(operator.not_, in_other)), LISTED)
@@ -289,6 +301,18 @@ def _new_storages(index: GraphIndex, other_uids: set[int]) -> tuple[int, list[in
     continued = set(compress(index.tensor_storage, in_other))
     found = list(filterfalse(continued.__contains__, range(len(index.storage_first))))
     return len(found), found
+
+
+def _rows_not_in_other(oi: GraphIndex, ni: GraphIndex) -> tuple[dict[int, int], dict[int, int]]:
+    """For ``ni`` patched from ``oi``: uid -> position of the tensors new in ``ni``, and of
+    those of ``oi`` no longer held; only the replaced rows are looked at."""
+    r = ni.replaced
+    assert r is not None
+    fresh, gone = r.fresh(), r.gone()
+    return (
+        {uid: r.rows.start + i for i, uid in enumerate(r.uids) if uid in fresh},
+        {uid: r.old_rows.start + i for i, uid in enumerate(r.old_uids) if uid in gone},
+    )
 
 
 def diff_graphs(old: StorageGraph, new: StorageGraph) -> GraphChanges:
@@ -300,9 +324,14 @@ def diff_graphs(old: StorageGraph, new: StorageGraph) -> GraphChanges:
     """
     changes = GraphChanges()
     oi, ni = old.index(), new.index()
-    old_uids, new_uids = oi.uid_set(), ni.uid_set()
-    fresh_count, fresh = _new_storages(ni, old_uids)
-    gone_count, gone = _new_storages(oi, new_uids)
+    if ni.replaced is not None and ni.replaced.parent is oi.token:
+        # ``new`` is ``old`` patched: only the replaced rows can be new or gone.
+        fresh_rows, gone_rows = _rows_not_in_other(oi, ni)
+        fresh_count, fresh = _new_storages(ni, None, fresh_rows)
+        gone_count, gone = _new_storages(oi, None, gone_rows)
+    else:
+        fresh_count, fresh = _new_storages(ni, oi.uid_set())
+        gone_count, gone = _new_storages(oi, ni.uid_set())
     changes.new_storage_count = fresh_count
     changes.new_storage_labels = [_storage_label(ni, s) for s in fresh[:LISTED]]
     shared_fresh = compress(fresh, map(ni.shared.__contains__, fresh))

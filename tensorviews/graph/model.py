@@ -238,6 +238,26 @@ class RowNodes(Sequence[N]):
         return f"RowNodes({self._count} nodes)"
 
 
+@dataclass(frozen=True, slots=True)
+class ReplacedRows:
+    """A patched index's rows ``rows`` that were its parent's ``old_rows`` (every other row
+    is the parent's, at the same position): what a diff of the two looks at."""
+
+    parent: object  # the parent index's ``token``
+    old_rows: range
+    rows: range
+    old_uids: tuple[int, ...]  # the serial numbers of the objects there before
+    uids: tuple[int, ...]  # and now
+
+    def fresh(self) -> set[int]:
+        """Objects not in the parent (each object is one row: the other rows are the
+        parent's other objects)."""
+        return set(self.uids).difference(self.old_uids)
+
+    def gone(self) -> set[int]:
+        return set(self.old_uids).difference(self.uids)
+
+
 @dataclass(slots=True)
 class GraphIndex:
     """Columns by position that the per-cell work reads instead of building every node.
@@ -267,6 +287,10 @@ class GraphIndex:
     # without building their nodes: what a capped drawing's "N more" groups add up. A label
     # may end in a wildcard (``ts[*]``): groups look only at what comes before its last part.
     fold_at: Callable[[Sequence[int]], list[tuple[str, str, int, int]]] | None = None
+    # Who this index is: a patched index names its parent by it (holding nothing else of it).
+    token: object = field(default_factory=object)
+    # A patched build's rows that differ from its parent's (see ``keep_from``).
+    replaced: ReplacedRows | None = None
     _uid_set: set[int] | None = None
     _largest: int | None = None
     _shared_uids: dict[int, tuple[int, ...]] | None = None
@@ -324,13 +348,19 @@ class GraphIndex:
                 }
             else:  # the replaced storages are not shared: the same storages are
                 self._shared_uids = dict(kept)
+        self.replaced = ReplacedRows(
+            last.token, old_rows, rows,
+            tuple(last.tensor_uids[old_rows.start:old_rows.stop]),
+            tuple(self.tensor_uids[rows.start:rows.stop]),
+        )
         if last._uid_set is not None:
-            uids = set(last._uid_set)
-            new = set(self.tensor_uids[rows.start:rows.stop])
-            for uid in set(last.tensor_uids[old_rows.start:old_rows.stop]) - new:
-                if uid not in self.tensor_uids:  # no other row is that object
-                    uids.discard(uid)
-            self._uid_set = uids | new
+            # Taken over, not copied (ten thousand serial numbers): an object is one row, so
+            # the other rows' objects are the parent's other rows'. The parent works its set
+            # out again if it is ever asked.
+            uids, last._uid_set = last._uid_set, None
+            uids.difference_update(self.replaced.gone())
+            uids.update(self.replaced.fresh())
+            self._uid_set = uids
         if last._largest is not None and all(
             last.storage_nbytes[s] < last._largest for s in old_storages
         ):  # the largest storage is not among those replaced

@@ -14,6 +14,7 @@ import contextlib
 import gc
 import weakref
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -856,15 +857,21 @@ def test_a_snapshotter_across_name_changes_matches_fresh_readings(
 ) -> None:
     """Cell after cell, with every node of each graph built (as a drawing builds those it
     shows, and a patched build reuses): each graph, its nodes and its index are those of a
-    fresh snapshot of the same namespace."""
+    fresh snapshot of the same namespace, and what changed since the last cell is what the
+    two graphs' nodes alone say."""
     ns = {**ns, "ts": list(ns["ts"]), "s0": torch.zeros(3), "s1": torch.zeros(2, 2)}
     snap = Snapshotter()
     first = snap.snapshot(ns)
     first.to_dict()
     assert_kept_answers_hold(first)
+    previous = first
     for step in range(6):
         name_change(ns, data.draw, step)
         graph = snap.snapshot(ns)
+        changes = diff_graphs(previous, graph)
+        from_nodes = diff_graphs(replace(previous, columns=None), replace(graph, columns=None))
+        assert changes == from_nodes, f"step {step}"
+        previous = graph
         fresh_graph = Snapshotter().snapshot(ns)
         assert_dicts_equal(fresh_graph.to_dict(), graph.to_dict(), f"step {step}")
         assert index_columns(graph) == index_columns(fresh_graph), f"step {step}"
