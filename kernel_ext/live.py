@@ -5,7 +5,9 @@ A graph listener of the extension writes ``kernel-<id>.json`` in the runtime dir
 reads that never block) for the language server and the jupyter-server extension. The write is
 skipped when neither the graph (the snapshotter hands back the same object when nothing
 changed) nor the kinds of the other top-level names changed, so an idle cell costs one pass over
-the namespace's names. ``%tensorviews live on|off|status`` controls it. A folder that is not
+the namespace's names; and when the file would hold what it holds (the names summary and the
+drawing equal, as after ``x = torch.rand(3)`` run again beside ten thousand tensors), so readers
+redraw only what changed. ``%tensorviews live on|off|status`` controls it. A folder that is not
 this user's private directory is refused with one line, and nothing is written.
 """
 
@@ -150,6 +152,7 @@ class LiveChannel:
         self._documents = DocumentMemo()
         self._last_names: dict[str, Any] | None = None  # the last name summary, and its JSON
         self._names_text = "{}"
+        self._written: tuple[str, int, str | None, str] | None = None  # what the file holds
         self.problem: str | None = None
 
     def on_graph(self, graph: StorageGraph) -> None:
@@ -181,32 +184,28 @@ class LiveChannel:
         kinds: Mapping[str, tuple[str, str]],
         namespace: Mapping[str, Any],
     ) -> None:
-        try:
-            ensure_private_dir(self.folder)
-        except UnsafeFolder as unsafe:
-            # Nothing is written into (or deleted from) a folder someone else may control.
-            self.problem = f"live file not written: {unsafe}"
-            self.state.report(self.problem)
-            return
         now = time.time()
-        if now - self._last_cleanup >= CLEANUP_EVERY_S:
-            self._last_cleanup = now
-            remove_dead(self.folder, keep=self.path)
         names, omitted = summarize(graph, kinds)
         if names != self._last_names:  # comparing costs a tenth of encoding ten thousand
             self._last_names, self._names_text = names, json.dumps(names)
-        head = {
-            "schema": SNAPSHOT_SCHEMA,
-            "kernelId": self.kernel_id,
-            "pid": os.getpid(),
-            "notebookPath": notebook_path(namespace),
-            "time": now,
-            "seq": self.seq + 1,
-        }
+        path = notebook_path(namespace)
         # What a person looks at: the interesting part, as `%tensorgraph` draws it, so ten
         # thousand tensors that share nothing cost nothing to write or to draw; its JSON is
         # the last cell's when it draws the same.
         shown = self._documents.json(self.state.display_graph(graph))
+        content = (self._names_text, omitted, path, shown)
+        if content == self._written:
+            # The same file but for its time (a lone tensor rebound beside ten thousand):
+            # not written, so readers have nothing to redraw.
+            return
+        head = {
+            "schema": SNAPSHOT_SCHEMA,
+            "kernelId": self.kernel_id,
+            "pid": os.getpid(),
+            "notebookPath": path,
+            "time": now,
+            "seq": self.seq + 1,
+        }
         text = (  # the head, then names, namesOmitted and graph; ASCII: a byte per character
             f'{json.dumps(head)[:-1]}, "names": {self._names_text}, '
             f'"namesOmitted": {json.dumps(omitted)}, "graph": {shown}}}'
@@ -219,14 +218,28 @@ class LiveChannel:
             )
             self.problem = f"live file not written: {len(text) / 2**20:.1f} MiB is too big"
             return
-        write_atomic(self.path, text)
+        try:
+            try:  # the folder is checked on every write (``write_atomic``), made once
+                write_atomic(self.path, text)
+            except FileNotFoundError:
+                ensure_private_dir(self.folder)
+                write_atomic(self.path, text)
+        except UnsafeFolder as unsafe:
+            # Nothing is written into (or deleted from) a folder someone else may control.
+            self.problem = f"live file not written: {unsafe}"
+            self.state.report(self.problem)
+            return
+        if now - self._last_cleanup >= CLEANUP_EVERY_S:
+            self._last_cleanup = now
+            remove_dead(self.folder, keep=self.path)
         self.seq += 1
         self.problem = None
+        self._written = content
 
     def remove(self) -> None:
         """Delete this kernel's file (unload, exit, ``live off``); never through a link."""
         remove_snapshot(self.path)
-        self._last_graph = self._last_kinds = self._last_names = None
+        self._last_graph = self._last_kinds = self._last_names = self._written = None
         self._documents.forget()
 
     def command(self, rest: str) -> None:

@@ -149,7 +149,10 @@ def memory_totals(graph: StorageGraph) -> tuple[tuple[MemoryTotal, ...], tuple[M
     device_set, category_set = set(devices), set(categories)
     if len(device_set) == 1 and len(category_set) == 1 and not unallocated:
         # The common case, in C-level passes: one device, one category, all allocated.
-        held = len(index.tensor_storage) - list(index.tensor_storage).count(-1)
+        storage_of = index.tensor_storage
+        held = len(storage_of) - (
+            storage_of.count(-1) if isinstance(storage_of, list) else list(storage_of).count(-1)
+        )
         row = MemoryTotal(device_set.pop(), category_set.pop(), sum(sizes), held, len(sizes))
         return ((row,) if sizes else ()), ()
     # One key per storage, read in C-level passes (a namespace holds ten thousand storages

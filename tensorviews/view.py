@@ -34,7 +34,14 @@ from itertools import chain, compress
 from operator import attrgetter
 from typing import Any
 
-from tensorviews.graph.model import GraphIndex, GroupNode, StorageGraph, StorageNode, TensorNode
+from tensorviews.graph.model import (
+    GraphIndex,
+    GroupNode,
+    StorageGraph,
+    StorageNode,
+    TensorNode,
+    nodes_at,
+)
 from tensorviews.insight import (
     DEFAULT_MIN_WASTE,
     GraphChanges,
@@ -449,8 +456,8 @@ def _capped(
         notes += (f"{folded} more tensors/arrays folded into {len(capped)} groups",)
     kept_storages = sorted({index.tensor_storage[p] for p in positions} - {-1})
     view = _restrict(
-        graph, tuple(graph.tensors[p] for p in positions), notes,
-        storages=tuple(graph.storages[s] for s in kept_storages),
+        graph, nodes_at(graph.tensors, positions), notes,
+        storages=nodes_at(graph.storages, kept_storages),
     )
     return replace(view, groups=groups) if groups else view
 

@@ -17,7 +17,8 @@ import json
 import operator
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, overload
+from itertools import compress, repeat
+from typing import Any, TypeVar, cast, overload
 
 from tensorviews.graph.overlap import Layout
 from tensorviews.graph.sharding import DTensorInfo, FlatParamInfo, UnshardedInfo
@@ -158,6 +159,13 @@ def _position(
     return cache[node_id]
 
 
+def nodes_at(nodes: Sequence[N], positions: Sequence[int]) -> tuple[N, ...]:
+    """``tuple(nodes[p] for p in positions)``, without building a node twice."""
+    if isinstance(nodes, RowNodes):
+        return nodes.at(positions)
+    return tuple(map(nodes.__getitem__, positions))
+
+
 def _numbered(node_id: str, prefix: str, count: int) -> int:
     digits = node_id[1:]
     if node_id[:1] == prefix and digits.isdigit() and int(digits) < count:
@@ -200,6 +208,14 @@ class RowNodes(Sequence[N]):
     def built(self) -> dict[int, N]:
         """The nodes built so far, by position (a copy)."""
         return dict(self._nodes)
+
+    def at(self, positions: Sequence[int]) -> tuple[N, ...]:
+        """The nodes at ``positions``: those built already looked up in one C-level pass
+        (what a drawing keeps from one cell to the next), the others built now."""
+        found = list(map(self._nodes.get, positions))
+        for k in compress(range(len(found)), map(operator.is_, found, repeat(None))):
+            found[k] = self[positions[k]]
+        return tuple(cast(list[N], found))
 
     def __len__(self) -> int:
         return self._count

@@ -171,3 +171,33 @@ def test_the_drawing_in_the_file_after_each_cell_is_the_drawing_made_from_nothin
     assert drawings["remembered"] == drawings["fresh"]
     assert len(set(drawings["fresh"])) == len(REDRAW_CELLS)  # every cell changed the drawing
     assert "storage of row" in drawings["fresh"][3]
+
+
+def test_a_cell_that_changes_nothing_drawn_leaves_the_file_alone_and_the_next_change_writes(
+    tmp_path: Path,
+) -> None:
+    """Rebinding a lone tensor beside a hundred others draws the same: nothing to redraw, so
+    ``seq`` stays; a new name, a view, or the folder removed under the kernel writes again."""
+    folder = tmp_path / "tensorviews"
+    with live_kernel(tmp_path) as kernel:
+        path = snapshot_path(folder, kernel.kernel_id)
+        kernel.run("%load_ext tensorviews")
+        kernel.run("import torch\nts = [torch.rand(3) for _ in range(100)]\nx = torch.rand(3)")
+        kernel.run("x = torch.rand(3)")  # the first rebinding says "1 new storage: x"
+        first = read_snapshot(path)
+        assert first is not None
+        for _ in range(3):
+            kernel.run("x = torch.rand(3)")
+            again = read_snapshot(path)
+            assert again is not None and (again.seq, again.time) == (first.seq, first.time)
+        kernel.run("y = x[1:]")
+        shared = read_snapshot(path)
+        assert shared is not None and shared.seq == first.seq + 1
+        assert {"x", "y"} <= set(shared.names)
+        assert any("y" in t["names"] for t in shared.graph["tensors"])
+        path.unlink()
+        folder.rmdir()
+        kernel.run("z = torch.rand(2)")
+        rewritten = read_snapshot(path)
+        assert rewritten is not None and rewritten.seq == shared.seq + 1
+        assert mode(folder) == 0o700 and "z" in rewritten.names
