@@ -15,7 +15,7 @@ import operator
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from itertools import compress, filterfalse, islice
+from itertools import compress, filterfalse, islice, repeat
 
 from tensorviews.graph.model import (
     GraphIndex,
@@ -282,6 +282,13 @@ def _new_storages(
         fresh = set(fresh_rows)
     else:
         assert other_uids is not None
+        if index.uid_set().isdisjoint(other_uids):  # nothing continues (a list rebuilt)
+            held = index.storage_first  # every storage that holds a tensor is new
+            found = (
+                list(range(len(held))) if -1 not in held
+                else list(compress(range(len(held)), map((-1).__ne__, held)))
+            )
+            return len(found), found
         fresh = index.uid_set() - other_uids
         if len(fresh) <= FEW_NEW:  # each found by a C-level scan
             fresh_rows = {uid: uids.index(uid) for uid in fresh}
@@ -338,7 +345,7 @@ def diff_graphs(old: StorageGraph, new: StorageGraph) -> GraphChanges:
     changes.new_storage_count = fresh_count
     changes.new_storage_labels = [_storage_label(ni, s) for s in fresh[:LISTED]]
     shared_fresh = compress(fresh, map(ni.shared.__contains__, fresh))
-    changes.new_storages = [ni.storage_id(new, s) for s in shared_fresh]
+    changes.new_storages = ni.storage_ids(new, shared_fresh)
     changes.released_count = gone_count
     changes.released = [_storage_label(oi, s) for s in gone[:LISTED]]
     # Sharing with the same members before and after is unchanged: only the rest is looked
@@ -354,9 +361,13 @@ def diff_graphs(old: StorageGraph, new: StorageGraph) -> GraphChanges:
         # Many new shared storages at once (a list of rows rebuilt): owners found on the
         # index, without building nodes, so the cell's cost stays that of reading them.
         categories = None if sum(map(len, born)) <= OWNER_LOOKED_UP_TO else ni.facts(new)[1]
+        one_category = categories is not None and len(set(categories)) == 1
         for members in born:
             # Sharing is new for every member that was not on its owner's storage before
             # (new here, or on another storage); each is named with the owner.
+            if one_category and not old_storage_of:  # a list rebuilt: no node, no lookup
+                pairs.extend(zip(islice(members, 1, None), repeat(members[0])))
+                continue
             owner = _owner_position(new, ni, members, categories)
             was = old_storage_of.get(ni.tensor_uids[owner]) if old_storage_of else None
             if was is None:
@@ -366,7 +377,9 @@ def diff_graphs(old: StorageGraph, new: StorageGraph) -> GraphChanges:
                 (p, owner) for p in members
                 if p != owner and old_storage_of.get(ni.tensor_uids[p]) != was
             )
-        changes.new_sharing = [(ni.tensor_id(new, p), ni.tensor_id(new, o)) for p, o in pairs]
+        tensors = ni.tensor_ids(new, map(_first, pairs))
+        owners = ni.tensor_ids(new, map(_second, pairs))
+        changes.new_sharing = list(zip(tensors, owners, strict=True))
     new_position = (
         _positions_of(ni, [oi.tensor_uids[p] for m in split for p in m]) if split else {}
     )
@@ -383,6 +396,9 @@ def diff_graphs(old: StorageGraph, new: StorageGraph) -> GraphChanges:
                 )
     changes.text = _describe(changes, ni, pairs)
     return changes
+
+
+_first, _second = operator.itemgetter(0), operator.itemgetter(1)
 
 
 def _positions_of(index: GraphIndex, uids: list[int]) -> dict[int, int]:

@@ -417,6 +417,18 @@ class GraphIndex:
     def storage_id(self, graph: StorageGraph, s: int) -> str:
         return f"s{s}" if self.ids_by_position else graph.storages[s].id
 
+    def tensor_ids(self, graph: StorageGraph, positions: Iterable[int]) -> list[str]:
+        """``tensor_id`` of each of ``positions``."""
+        if self.ids_by_position:
+            return [f"t{p}" for p in positions]
+        return [graph.tensors[p].id for p in positions]
+
+    def storage_ids(self, graph: StorageGraph, positions: Iterable[int]) -> list[str]:
+        """``storage_id`` of each of ``positions``."""
+        if self.ids_by_position:
+            return [f"s{s}" for s in positions]
+        return [graph.storages[s].id for s in positions]
+
 
 @dataclass(frozen=True)
 class StorageGraph:
