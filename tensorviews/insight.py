@@ -140,21 +140,23 @@ def memory_totals(graph: StorageGraph) -> tuple[tuple[MemoryTotal, ...], tuple[M
     memory, and unallocated ones, are looked at as nodes).
     """
     index = graph.index()
+    held = index.held(graph)
+    if (
+        len(held.devices) == 1 and len(held.categories) == 1 and "meta" not in held.devices
+        and not index.unallocated and isinstance(graph.storages, RowNodes)
+    ):
+        # The common case, from counts kept on the index (a patched index carries them
+        # over): one device, one category, all allocated.
+        (device,), (category,) = held.devices, held.categories
+        n_storages = len(index.storage_nbytes)
+        row = MemoryTotal(device, category, held.nbytes, held.tensors_on_storages, n_storages)
+        return ((row,) if n_storages else ()), ()
     devices, categories = index.facts(graph)
     first = index.storage_first
     sizes: Sequence[int] = index.storage_nbytes
     if sizes and min(sizes) < 0:  # unknown sizes count as 0
         sizes = [max(n, 0) for n in sizes]
     unallocated = _unallocated_storages(graph, index, devices)
-    device_set, category_set = set(devices), set(categories)
-    if len(device_set) == 1 and len(category_set) == 1 and not unallocated:
-        # The common case, in C-level passes: one device, one category, all allocated.
-        storage_of = index.tensor_storage
-        held = len(storage_of) - (
-            storage_of.count(-1) if isinstance(storage_of, list) else list(storage_of).count(-1)
-        )
-        row = MemoryTotal(device_set.pop(), category_set.pop(), sum(sizes), held, len(sizes))
-        return ((row,) if sizes else ()), ()
     # One key per storage, read in C-level passes (a namespace holds ten thousand storages
     # and a handful of keys); only shared storages are looked at one by one.
     keys = list(zip(map(devices.__getitem__, first), map(categories.__getitem__, first),

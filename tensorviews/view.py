@@ -418,9 +418,11 @@ def _capped(
         at = list(map(index.tensor_storage.__getitem__, positions))
         counts = Counter(at)
         shared = {s for s, n in counts.items() if n > 1 and s >= 0}
-        # Storages the notes speak of (pinned by small views) rank with the shared ones.
+        # Storages the notes speak of (pinned by small views) rank with the shared ones; a
+        # storage marked "new" is a new shared one, ranked already (a rebuilt list of rows
+        # marks a thousand).
         shared.update(graph.storage_positions(
-            node for node, _ in graph.marks if node.startswith("s")
+            node for node, why in graph.marks if why != "new" and node.startswith("s")
         ))
         on_shared = list(map(shared.__contains__, at))
         # A shared storage is drawn with all its views, or it would look unshared (one

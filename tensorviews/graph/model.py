@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import operator
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import compress, repeat
@@ -255,6 +256,39 @@ class RowNodes(Sequence[N]):
 
 
 @dataclass(frozen=True, slots=True)
+class HeldCounts:
+    """What memory totals start from: tensors by device and by category, tensors on a
+    storage, bytes of the storages of known size."""
+
+    devices: Counter[str]
+    categories: Counter[str]
+    tensors_on_storages: int
+    nbytes: int
+
+    def replaced(
+        self, last: GraphIndex, old_rows: range, old_storages: range,
+        index: GraphIndex, rows: range, storages: range,
+    ) -> HeldCounts:
+        """These counts of ``last`` with its rows ``old_rows`` and storages ``old_storages``
+        replaced by ``index``'s ``rows`` and ``storages``."""
+        assert last.facts_at is not None and index.facts_at is not None
+        (old_devices, old_categories), (devices, categories) = last.facts_at(), index.facts_at()
+        device_counts, category_counts = self.devices.copy(), self.categories.copy()
+        device_counts.subtract(old_devices[old_rows.start:old_rows.stop])
+        category_counts.subtract(old_categories[old_rows.start:old_rows.stop])
+        device_counts.update(devices[rows.start:rows.stop])
+        category_counts.update(categories[rows.start:rows.stop])
+        held = sum(last.tensor_storage[p] >= 0 for p in old_rows)
+        nbytes = sum(n for n in map(last.storage_nbytes.__getitem__, old_storages) if n > 0)
+        return HeldCounts(
+            +device_counts, +category_counts,  # (unary + drops the counts that reached 0)
+            self.tensors_on_storages - held + sum(index.tensor_storage[p] >= 0 for p in rows),
+            self.nbytes - nbytes
+            + sum(n for n in map(index.storage_nbytes.__getitem__, storages) if n > 0),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class ReplacedRows:
     """A patched index's rows ``rows`` that were its parent's ``old_rows`` (every other row
     is the parent's, at the same position): what a diff of the two looks at."""
@@ -309,6 +343,7 @@ class GraphIndex:
     replaced: ReplacedRows | None = None
     _uid_set: set[int] | None = None
     _largest: int | None = None
+    _held: HeldCounts | None = None
     _shared_uids: dict[int, tuple[int, ...]] | None = None
 
     def label(self, p: int) -> str:
@@ -377,12 +412,30 @@ class GraphIndex:
             uids.difference_update(self.replaced.gone())
             uids.update(self.replaced.fresh())
             self._uid_set = uids
+        if last._held is not None and last.facts_at is not None and self.facts_at is not None:
+            self._held = last._held.replaced(
+                last, range(old_rows.start, old_rows.stop), old_storages,
+                self, rows, storages,
+            )
         if last._largest is not None and all(
             last.storage_nbytes[s] < last._largest for s in old_storages
         ):  # the largest storage is not among those replaced
             self._largest = max(
                 last._largest, max((self.storage_nbytes[s] for s in storages), default=-1)
             )
+
+    def held(self, graph: StorageGraph) -> HeldCounts:
+        """How many tensors there are of each device and category, how many are on a
+        storage, and the bytes of the storages (kept; a patched index carries it over)."""
+        if self._held is None:
+            devices, categories = self.facts(graph)
+            storage_of = self.tensor_storage
+            self._held = HeldCounts(
+                Counter(devices), Counter(categories),
+                len(storage_of) - list(storage_of).count(-1),
+                sum(n for n in self.storage_nbytes if n > 0),
+            )
+        return self._held
 
     def largest_storage(self) -> int:
         if self._largest is None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import weakref
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
@@ -888,6 +889,11 @@ def assert_kept_answers_hold(graph: StorageGraph) -> None:
         s: tuple(uids[p] for p in members) for s, members in index.shared.items()
     }
     assert index.largest_storage() == max(index.storage_nbytes, default=-1)
+    held = index.held(graph)
+    assert held.devices == Counter(t.device for t in graph.tensors)
+    assert held.categories == Counter(t.category for t in graph.tensors)
+    assert held.tensors_on_storages == sum(t.storage is not None for t in graph.tensors)
+    assert held.nbytes == sum(s.nbytes for s in graph.storages if s.nbytes)
 
 
 def test_a_name_rebound_beside_a_big_list_reuses_the_other_nodes() -> None:
