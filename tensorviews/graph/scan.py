@@ -400,7 +400,9 @@ class _Reader:
         if old is not None and not self.snapshotter._reread and old.holds(check):
             self.blocks[found.container_id] = old
             return old
-        columns = read_plain_tensors(found.items, check.versions, self.torch)
+        columns = read_plain_tensors(
+            found.items, check.versions, self.torch, found.requires_grad
+        )
         if columns is None:
             return None
         n = len(found.items)

@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 
 from tensorviews import Snapshotter
 from tensorviews.graph.array_meta import loaded_libraries
+from tensorviews.graph.fingerprint import versions
 from tensorviews.graph.model import StorageGraph
 from tensorviews.graph.namespace_walk import BULK_MIN_ITEMS, BulkFound, walk_namespace
 from tensorviews.graph.table import read_plain_tensors
@@ -374,7 +375,14 @@ def with_sparse_csr(ts: list[torch.Tensor]) -> None:
     ts[7] = torch.eye(3).to_sparse_csr()
 
 
-@pytest.mark.parametrize("spoil", [with_sparse, with_nested, with_grad, with_sparse_csr])
+def with_inference(ts: list[torch.Tensor]) -> None:
+    with torch.inference_mode():
+        ts[7] = torch.zeros(3)
+
+
+@pytest.mark.parametrize(
+    "spoil", [with_sparse, with_nested, with_grad, with_sparse_csr, with_inference]
+)
 @pytest.mark.filterwarnings("ignore:Sparse CSR tensor support is in beta state:UserWarning")
 def test_exotic_item_falls_back_to_the_one_by_one_graph(
     spoil: Callable[[list[torch.Tensor]], None]
@@ -403,14 +411,13 @@ def test_exotic_item_falls_back_to_the_one_by_one_graph(
         assert item["layout"] == layouts.get(spoil, "strided")
     if spoil is with_grad:
         assert {"ts[7].grad", "g.grad"} <= names_in(graph)
-    if spoil in (with_grad, with_nested):
-        assert not bulks_in(ns)  # refused by the walk: gradients and nested tensors one by one
+    if spoil is with_grad:
+        assert not bulks_in(ns)  # refused by the walk: a gradient is found after its tensor
     else:
         (bulk,) = bulks_in(ns)  # found in one piece, refused by the column reader
         torch_mod = loaded_libraries()[0]
         assert torch_mod is not None
-        versions = tuple(t._version for t in bulk.items)
-        assert read_plain_tensors(bulk.items, versions, torch_mod) is None
+        assert read_plain_tensors(bulk.items, versions(bulk.items), torch_mod) is None
     assert overlapping(graph, "ts[3]", "ts[4]") and overlapping(graph, "x", "ts[4]")
     assert not overlapping(graph, "ts[3]", "ts[5]")
 
