@@ -93,7 +93,7 @@ class _Block:
     id_set: set[int]
     refs: tuple[weakref.ReferenceType[Any], ...]
     deaths: list[Any]  # the weak references of its tensors that died, appended by callbacks
-    uids: tuple[int, ...]
+    uids: Sequence[int]  # a range when all of them were new
     columns: Columns
     id_column: Ints  # the ids and serial numbers again, as the table's columns take them
     uid_column: Ints
@@ -412,7 +412,8 @@ class _Reader:
         block = _Block(
             check, found.id_set, refs, deaths, uids, columns,
             np.fromiter(check.ids, dtype=np.int64, count=n),
-            np.fromiter(uids, dtype=np.int64, count=n),
+            np.arange(uids.start, uids.stop, dtype=np.int64) if isinstance(uids, range)
+            else np.fromiter(uids, dtype=np.int64, count=n),
         )
         self.blocks[found.container_id] = block
         self.changed = True
@@ -430,7 +431,7 @@ class _Reader:
                     return block.uids[i]
         return self.snapshotter.new_uids(1)[0]
 
-    def uids_of(self, found: BulkFound) -> tuple[int, ...]:
+    def uids_of(self, found: BulkFound) -> Sequence[int]:
         """Serial numbers of a container's tensors: new ones unless some of them were in the
         last snapshot (an item appended, the list copied or reordered, a re-read)."""
         id_set = found.id_set
@@ -439,7 +440,7 @@ class _Reader:
             not id_set.isdisjoint(b.id_set) for b in previous
         )
         if not seen:
-            return tuple(self.snapshotter.new_uids(len(found.ids)))
+            return self.snapshotter.new_uids(len(found.ids))
         return tuple(map(self.uid_of, found.ids, found.items))
 
 
