@@ -461,6 +461,67 @@ def test_meta_and_empty_tensors_in_a_bulk_list() -> None:
     assert graph["problems"] == []
 
 
+def odd_view(ts: list[torch.Tensor]) -> str:
+    base = torch.zeros(5)
+    ts[9] = base[1:3]  # a base, an offset, a storage of another size
+    ts.append(base)
+    return "view"
+
+
+def odd_offset(ts: list[torch.Tensor]) -> str:
+    ts[9] = torch.zeros(6)[3:]  # a base not in the namespace, at offset 3
+    return "offset"
+
+
+def odd_size(ts: list[torch.Tensor]) -> str:
+    ts[9] = torch.zeros(7)
+    return "size"
+
+
+def odd_meta(ts: list[torch.Tensor]) -> str:
+    ts[9] = torch.zeros(3, device="meta")
+    return "meta"
+
+
+def odd_requires_grad(ts: list[torch.Tensor]) -> str:
+    ts[9] = torch.zeros(3, requires_grad=True)  # no gradient: still read column-wise
+    return "requires_grad"
+
+
+@pytest.mark.parametrize(
+    "odd", [odd_view, odd_offset, odd_size, odd_meta, odd_requires_grad]
+)
+def test_one_odd_item_among_uniform_ones_is_read_as_one_by_one(
+    odd: Callable[[list[torch.Tensor]], str]
+) -> None:
+    """The column reader fills in a column that has one value for every row (no views, every
+    offset 0, one storage size, all on the CPU, none requiring grad): one item that differs
+    in that column must still show, in a first reading and in a snapshotter's later one."""
+    ts = plain_list()
+    what = odd(ts)
+    ns: Namespace = {"ts": ts}
+    assert [b.name for b in bulks_in(ns)] == ["ts"]
+    graph = assert_same_graphs(ns)
+    item = next(t for t in graph["tensors"] if "ts[9]" in t["names"])
+    storage = next(s for s in graph["storages"] if s["id"] == item["storage"])
+    facts = {
+        "view": (item["byte_offset"], item["base"] is not None, storage["nbytes"]),
+        "offset": (item["byte_offset"], item["base"] is not None, storage["nbytes"]),
+        "size": (item["byte_offset"], storage["nbytes"]),
+        "meta": (item["device"], storage["device"], storage["allocated"]),
+        "requires_grad": (item["requires_grad"],),
+    }[what]
+    assert facts == {
+        "view": (4, True, 20), "offset": (12, False, 24), "size": (0, 28),
+        "meta": ("meta", "meta", False), "requires_grad": (True,),
+    }[what]
+    others = [t for t in graph["tensors"] if t["id"] != item["id"]]
+    assert all(t["byte_offset"] == 0 and t["device"] == "cpu" for t in others)
+    snapshotter = Snapshotter()
+    snapshotter.snapshot({"ts": plain_list()})
+    assert_dicts_equal(graph, snapshotter.snapshot(ns).to_dict(), "a later reading")
+
+
 # Regression: an element's address was taken from ``Tensor.data_ptr()``, which torch returns
 # as 0 for every tensor with no elements, whatever its storage. Empty tensors on a non-null
 # storage, or at a storage offset, got a wrong place in memory (the one-by-one path stretched
