@@ -194,6 +194,13 @@ class WalkResult:
     # id(obj) -> its category (see ``CATEGORIES``), for objects that are not "other"
     categories: dict[int, str] = field(default_factory=dict)
 
+    def note_category(self, obj_id: int, category: str) -> None:
+        """The object was found as ``category`` too: the first in ``CATEGORIES`` wins."""
+        if category != "other":
+            known = self.categories.get(obj_id, "other")
+            if _CATEGORY_RANK[category] < _CATEGORY_RANK[known]:
+                self.categories[obj_id] = category
+
 
 _SCALAR_KEY_TYPES = (str, int, float, bool, bytes, type(None))
 
@@ -297,10 +304,7 @@ class _Walker:
         return "other"
 
     def add(self, obj: Any, name: str, category: str = "other") -> bool:
-        if category != "other":
-            known = self.result.categories.get(id(obj), "other")
-            if _CATEGORY_RANK[category] < _CATEGORY_RANK[known]:
-                self.result.categories[id(obj)] = category
+        self.result.note_category(id(obj), category)
         found = self.result.found.get(id(obj))
         if found is None:
             if self.bulk_id_sets and any(id(obj) in ids for ids in self.bulk_id_sets):

@@ -259,6 +259,7 @@ class Snapshotter:
             if block is None:  # exotic tensors among them: one by one after all
                 for i, (obj_id, obj) in enumerate(zip(bulk.ids, bulk.items, strict=True)):
                     names = bulk.extra_names.get(i) or Names([bulk.item_name(i)])
+                    walk.note_category(obj_id, bulk.category)  # as the walk's item by item
                     row = reader.read(obj_id, Found(obj, names))
                     if row is not None:
                         ordered.append(((bulk.after, 0, k), row))

@@ -422,6 +422,30 @@ def test_exotic_item_falls_back_to_the_one_by_one_graph(
     assert not overlapping(graph, "ts[3]", "ts[5]")
 
 
+@pytest.mark.parametrize("spoil", [with_sparse, with_nested, with_inference])
+def test_a_container_read_one_by_one_after_all_keeps_its_category(
+    spoil: Callable[[list[torch.Tensor]], None]
+) -> None:
+    """Optimizer state holding a big dict of tensors, one of them exotic: refused by the column
+    reader, its tensors still count as optimizer state, as when the walk finds them one by
+    one."""
+    w = torch.nn.Parameter(torch.zeros(3))
+    optimizer = torch.optim.SGD([w], lr=0.1)
+    ts = plain_list()
+    spoil(ts)
+    state = {f"buffer{i}": t for i, t in enumerate(ts)}
+    ns: Namespace = {"opt": optimizer}
+    optimizer.state[w] = {**state, NOT_A_TENSOR: NOT_A_TENSOR}
+    assert not bulks_in(ns)
+    graph = Snapshotter().snapshot(ns).to_dict()  # the walk finds them one by one
+    optimizer.state[w] = state
+    assert len(bulks_in(ns)) == 1  # found in one piece
+    assert_dicts_equal(graph, Snapshotter().snapshot(ns).to_dict(), "column-wise")
+    held = [t for t in graph["tensors"] if t["names"][0].startswith("opt.state")]
+    assert len(held) == 40 - (spoil is with_nested)  # a nested tensor is reported, not drawn
+    assert {t["category"] for t in held} == {"optimizer state"}
+
+
 def test_mkldnn_item_falls_back_to_the_one_by_one_graph() -> None:
     ts = plain_list()
     try:
