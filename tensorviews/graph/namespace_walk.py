@@ -164,6 +164,9 @@ class BulkFound:
     extra_names: dict[int, Names] = field(default_factory=dict)
     _positions: dict[int, int] | None = None
     category: str = "other"  # of every item (see ``CATEGORIES``)
+    # ``requires_grad`` of each item, as the walk read it (None: not read, the container's
+    # tensors are those checked at the last reading)
+    requires_grad: list[bool] | None = None
 
     def item_name(self, i: int) -> str:
         return item_path(self.name, self.keys, i)
@@ -190,6 +193,13 @@ class WalkResult:
     tied: set[int] = field(default_factory=set)
     # id(obj) -> its category (see ``CATEGORIES``), for objects that are not "other"
     categories: dict[int, str] = field(default_factory=dict)
+
+    def note_category(self, obj_id: int, category: str) -> None:
+        """The object was found as ``category`` too: the first in ``CATEGORIES`` wins."""
+        if category != "other":
+            known = self.categories.get(obj_id, "other")
+            if _CATEGORY_RANK[category] < _CATEGORY_RANK[known]:
+                self.categories[obj_id] = category
 
 
 _SCALAR_KEY_TYPES = (str, int, float, bool, bytes, type(None))
@@ -262,9 +272,6 @@ class _Walker:
         self.bulk_id_sets: list[set[int]] = []  # ids of the tensors of each bulk
         self.bulk_total = 0
         self.tensor_type: type | None = torch.Tensor if torch is not None else None
-        self.is_inference: Callable[[Any], bool] = (
-            torch.Tensor.is_inference if torch is not None else bool
-        )
         self.plain_tensor_ids: Mapping[int, BulkCheck] = {}
         # id(container) -> the ids of its tensors, for containers checked at the last reading
         self.checked_bulks: Mapping[int, set[int]] = {}
@@ -297,10 +304,7 @@ class _Walker:
         return "other"
 
     def add(self, obj: Any, name: str, category: str = "other") -> bool:
-        if category != "other":
-            known = self.result.categories.get(id(obj), "other")
-            if _CATEGORY_RANK[category] < _CATEGORY_RANK[known]:
-                self.result.categories[id(obj)] = category
+        self.result.note_category(id(obj), category)
         found = self.result.found.get(id(obj))
         if found is None:
             if self.bulk_id_sets and any(id(obj) in ids for ids in self.bulk_id_sets):
@@ -355,17 +359,18 @@ class _Walker:
         known = self.plain_tensor_ids.get(id(obj))
         if known is None and set(map(type, items)) != {tensor_type}:
             return False
-        # Nested tensors (no strides) and inference tensors (no version counter) are read the
-        # careful way, and so are containers holding a gradient, found one tensor at a time
-        # (each named after its tensor, in walk order). Tensors that require grad without
+        # Containers holding a gradient are found one tensor at a time (each named after its
+        # tensor, in walk order, its gradient after it). Tensors that require grad without
         # holding one (a list of losses, of activations) are read column-wise like any other.
+        # Nested tensors (no strides) and inference tensors (no version counter) are refused
+        # by the column reader, which then reads the container one by one: looking for them
+        # here would cost two reads of every tensor of every new container.
         checked_ids = self.checked_bulks.get(id(obj))
-        if checked_ids is None and (
-            any(map(_is_nested, items))
-            or any(map(self.is_inference, items))
-            or (any(map(_requires_grad, items)) and _holds_a_gradient(items))
-        ):
-            return False
+        requires_grad: list[bool] | None = None
+        if checked_ids is None:
+            requires_grad = list(map(_requires_grad, items))
+            if True in requires_grad and _holds_a_gradient(items, requires_grad):
+                return False
         ids: Sequence[int] = known.ids if known is not None else tuple(map(id, items))
         id_set = checked_ids if checked_ids is not None else set(ids)
         if (
@@ -380,7 +385,7 @@ class _Walker:
         self.result.bulks.append(
             BulkFound(
                 name, id(obj), items, ids, id_set, keys, after=len(self.result.found),
-                category=category,
+                category=category, requires_grad=requires_grad,
             )
         )
         return True
@@ -609,14 +614,12 @@ def _tensor_items(members: Any) -> list[tuple[str, Any]]:
 
 
 _requires_grad = operator.attrgetter("requires_grad")
-_is_nested = operator.attrgetter("is_nested")
 
 
-def _holds_a_gradient(items: list[Any]) -> bool:
+def _holds_a_gradient(items: list[Any], requires_grad: list[bool]) -> bool:
     """Does one of these tensors hold a ``.grad``? (Looked for among those requiring grad.)"""
     return any(
-        leaf_grad(items[i]) is not None
-        for i in compress(range(len(items)), map(_requires_grad, items))
+        leaf_grad(items[i]) is not None for i in compress(range(len(items)), requires_grad)
     )
 
 

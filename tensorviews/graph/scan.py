@@ -93,7 +93,7 @@ class _Block:
     id_set: set[int]
     refs: tuple[weakref.ReferenceType[Any], ...]
     deaths: list[Any]  # the weak references of its tensors that died, appended by callbacks
-    uids: tuple[int, ...]
+    uids: Sequence[int]  # a range when all of them were new
     columns: Columns
     id_column: Ints  # the ids and serial numbers again, as the table's columns take them
     uid_column: Ints
@@ -259,6 +259,7 @@ class Snapshotter:
             if block is None:  # exotic tensors among them: one by one after all
                 for i, (obj_id, obj) in enumerate(zip(bulk.ids, bulk.items, strict=True)):
                     names = bulk.extra_names.get(i) or Names([bulk.item_name(i)])
+                    walk.note_category(obj_id, bulk.category)  # as the walk's item by item
                     row = reader.read(obj_id, Found(obj, names))
                     if row is not None:
                         ordered.append(((bulk.after, 0, k), row))
@@ -400,7 +401,9 @@ class _Reader:
         if old is not None and not self.snapshotter._reread and old.holds(check):
             self.blocks[found.container_id] = old
             return old
-        columns = read_plain_tensors(found.items, check.versions, self.torch)
+        columns = read_plain_tensors(
+            found.items, check.versions, self.torch, found.requires_grad
+        )
         if columns is None:
             return None
         n = len(found.items)
@@ -410,7 +413,8 @@ class _Reader:
         block = _Block(
             check, found.id_set, refs, deaths, uids, columns,
             np.fromiter(check.ids, dtype=np.int64, count=n),
-            np.fromiter(uids, dtype=np.int64, count=n),
+            np.arange(uids.start, uids.stop, dtype=np.int64) if isinstance(uids, range)
+            else np.fromiter(uids, dtype=np.int64, count=n),
         )
         self.blocks[found.container_id] = block
         self.changed = True
@@ -428,7 +432,7 @@ class _Reader:
                     return block.uids[i]
         return self.snapshotter.new_uids(1)[0]
 
-    def uids_of(self, found: BulkFound) -> tuple[int, ...]:
+    def uids_of(self, found: BulkFound) -> Sequence[int]:
         """Serial numbers of a container's tensors: new ones unless some of them were in the
         last snapshot (an item appended, the list copied or reordered, a re-read)."""
         id_set = found.id_set
@@ -437,7 +441,7 @@ class _Reader:
             not id_set.isdisjoint(b.id_set) for b in previous
         )
         if not seen:
-            return tuple(self.snapshotter.new_uids(len(found.ids)))
+            return self.snapshotter.new_uids(len(found.ids))
         return tuple(map(self.uid_of, found.ids, found.items))
 
 

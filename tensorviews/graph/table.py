@@ -161,6 +161,7 @@ _cdata_of = operator.attrgetter("_cdata")
 _shape_of = operator.attrgetter("shape")
 _dtype_of = operator.attrgetter("dtype")
 _device_of = operator.attrgetter("device")
+_is_cpu = operator.attrgetter("is_cpu")
 _base_of = operator.attrgetter("_base")
 _requires_grad_of = operator.attrgetter("requires_grad")
 
@@ -199,35 +200,58 @@ class _LayoutFacts:
                    strides_bytes, dtype_name(dtype))
 
 
+def _same(values: list[Any]) -> bool:
+    """Do all of ``values`` (not empty) equal the first? One C-level pass."""
+    return values.count(values[0]) == len(values)
+
+
+def _int_column(values: list[int]) -> Ints:
+    """``values`` as a column; one repeated value (every tensor 12 bytes, at offset 0) is
+    filled in rather than converted."""
+    n = len(values)
+    if n and _same(values):
+        return np.full(n, values[0], dtype=np.int64)
+    return np.fromiter(values, dtype=np.int64, count=n)
+
+
 def read_plain_tensors(
-    items: Sequence[Any], versions: Sequence[int], torch: ModuleType
+    items: Sequence[Any],
+    versions: Sequence[int],
+    torch: ModuleType,
+    requires_grad: list[bool] | None = None,
 ) -> Columns | None:
-    """Columns of ``items``, all of exact type ``torch.Tensor``, not nested and holding no
-    gradient (the walk checks all three), each field one C-level pass; what follows from
-    shape, strides and dtype is worked out once per distinct layout.
+    """Columns of ``items``, all of exact type ``torch.Tensor`` and holding no gradient (the
+    walk checks both; ``requires_grad`` is what it read, per item, if it did), each field one
+    C-level pass; what follows from shape, strides and dtype is worked out once per distinct
+    layout, and a field that has one value for all (device, base, storage offset, size) is
+    filled in, not converted.
 
     ``None`` when the items need the careful one-by-one reading: a layout without a strided
-    storage (sparse and mkldnn tensors raise on ``untyped_storage``), or anything else that
-    raises.
+    storage (sparse and mkldnn tensors raise on ``untyped_storage``, nested ones on
+    ``stride``), an inference tensor (no version counter: its ``versions`` entry is not an
+    int), or anything else that raises.
     """
     tensor = torch.Tensor
     n = len(items)
     try:
+        version = np.fromiter(versions, dtype=np.int64, count=n)
         # The storage objects give the key (``_cdata`` is the StorageImpl's address, what
-        # ``torch._C._storage_id`` returns), the size and the address.
+        # ``torch._C._storage_id`` returns), the size and the address. Nothing else tells a
+        # storage's size; PyTorch keeps each object with its storage once made.
         storages = list(map(tensor.untyped_storage, items))
-        keys = _ints(map(_cdata_of, storages), n)
-        nbytes = _ints(map(torch.UntypedStorage.nbytes, storages), n)
-        storage_start = _ints(map(torch.UntypedStorage.data_ptr, storages), n)
+        keys = np.fromiter(map(_cdata_of, storages), dtype=np.int64, count=n)
+        nbytes = _int_column(list(map(torch.UntypedStorage.nbytes, storages)))
+        storage_start = np.fromiter(
+            map(torch.UntypedStorage.data_ptr, storages), dtype=np.int64, count=n
+        )
         del storages
         # torch.Size is a tuple: kept as it is (plain data, no reference to the tensor).
         shapes: list[tuple[int, ...]] = list(map(_shape_of, items))
         strides = list(map(tensor.stride, items))
         dtype_of_row = list(map(_dtype_of, items))
         first_with: dict[tuple[Any, ...], int] = {}
-        if n and all(
-            column.count(column[0]) == n for column in (shapes, strides, dtype_of_row)
-        ):  # one layout for all (a list of same-shaped tensors): C-level comparisons only
+        if n and _same(shapes) and _same(strides) and _same(dtype_of_row):
+            # One layout for all (a list of same-shaped tensors): C-level comparisons only.
             first_with[shapes[0], strides[0], dtype_of_row[0]] = 0
             codes = [0] * n
         else:  # each row's layout numbered by the first row that has it: one hash per row
@@ -236,11 +260,11 @@ def read_plain_tensors(
                 count(),
             ))
         del strides, dtype_of_row
-        at = np.array(codes, dtype=np.int64)
         facts = {k: _LayoutFacts.of(*key) for key, k in first_with.items()}
+        at = None if len(facts) == 1 else np.array(codes, dtype=np.int64)
 
         def per_row(field: str, dtype: type) -> Any:
-            if len(facts) == 1:
+            if at is None:
                 return np.full(n, getattr(facts[0], field), dtype=dtype)
             values: Any = np.zeros(n, dtype=dtype)
             for k, f in facts.items():
@@ -254,23 +278,47 @@ def read_plain_tensors(
             return list(map(values.__getitem__, keys))
 
         itemsize = per_row("itemsize", np.int64)
-        start = storage_start + _ints(map(tensor.storage_offset, items), n) * itemsize
-        devices = list(map(_device_of, items))
-        device_names = {d: str(d) for d in set(devices)}
-        unallocated = {d for d in device_names if d.type == "meta"}
-        allocated = _flags((d not in unallocated for d in devices), n) if unallocated else (
-            np.ones(n, dtype=np.bool_)
+        offsets = list(map(tensor.storage_offset, items))
+        start = (
+            storage_start if n and offsets[0] == 0 and _same(offsets)
+            else storage_start + np.fromiter(offsets, dtype=np.int64, count=n) * itemsize
         )
-        bases = _ints(map(id, map(_base_of, items)), n)
-        bases[bases == id(None)] = 0
-        requires_grad = _flags(map(_requires_grad_of, items), n)
+        del offsets
+        # Devices: ``is_cpu`` is a bool, where ``device`` makes a new object per call; the
+        # device objects (and their names) only for the rows elsewhere.
+        cpu = list(map(_is_cpu, items))
         pinned = np.zeros(n, dtype=np.bool_)
+        allocated = np.ones(n, dtype=np.bool_)
+        device_names: list[str] = ["cpu"] * n
+        if not all(cpu):
+            others = [i for i, on_cpu in enumerate(cpu) if not on_cpu]
+            devices = list(map(_device_of, map(items.__getitem__, others)))
+            names = {d: str(d) for d in set(devices)}
+            for i, d in zip(others, devices, strict=True):
+                device_names[i] = names[d]
+                if d.type == "meta":  # meta storages hold no memory
+                    allocated[i] = False
         cuda = getattr(torch, "cuda", None)
-        if cuda is not None and cuda.is_initialized():
+        if cuda is not None and cuda.is_initialized() and any(cpu):
             # Asking an uninitialised CUDA runtime would start it (seconds, GPU memory); and
             # nothing can be pinned before it started.
-            cpu = [i for i, d in enumerate(devices) if d.type == "cpu"]
-            pinned[cpu] = list(map(tensor.is_pinned, map(items.__getitem__, cpu)))
+            on_cpu = [i for i, c in enumerate(cpu) if c]
+            pinned[on_cpu] = list(map(tensor.is_pinned, map(items.__getitem__, on_cpu)))
+        del cpu
+        bases = list(map(_base_of, items))
+        # (Compared by identity: ``==`` on a tensor is an elementwise torch operation.)
+        if any(map(operator.is_not, bases, repeat(None))):
+            base_id = np.fromiter(map(id, bases), dtype=np.int64, count=n)
+            base_id[base_id == id(None)] = 0
+        else:  # no views among them
+            base_id = np.zeros(n, dtype=np.int64)
+        del bases
+        if requires_grad is None:
+            requires_grad = list(map(_requires_grad_of, items))
+        grad_flags = (
+            np.fromiter(requires_grad, dtype=np.bool_, count=n) if True in requires_grad
+            else np.zeros(n, dtype=np.bool_)
+        )
         strides_bytes = {k: f.strides_bytes for k, f in facts.items()}
         dtypes = {k: f.dtype for k, f in facts.items()}
     except Exception:  # an exotic tensor among them: read them one by one instead
@@ -278,14 +326,13 @@ def read_plain_tensors(
     return Columns(
         storage_key=keys, storage_start=storage_start, storage_nbytes=nbytes, start=start,
         itemsize=itemsize, ndim=per_row("ndim", np.int64),
-        numel=per_row("numel", np.int64), version=_ints(versions, n),
-        base_id=bases, requires_grad=requires_grad, parameter=np.zeros(n, dtype=np.bool_),
+        numel=per_row("numel", np.int64), version=version,
+        base_id=base_id, requires_grad=grad_flags, parameter=np.zeros(n, dtype=np.bool_),
         self_overlap=per_row("self_overlap", np.bool_),
         dense=per_row("dense", np.bool_), pinned=pinned, allocated=allocated,
         shape=shapes, strides_bytes=listed(strides_bytes, codes),
-        dtype=listed(dtypes, codes), device=listed(device_names, devices),
-        type_name=list(repeat("Tensor", n)), library=list(repeat("torch", n)),
-        layout=list(repeat("strided", n)),
+        dtype=listed(dtypes, codes), device=device_names,
+        type_name=["Tensor"] * n, library=["torch"] * n, layout=["strided"] * n,
     )
 
 

@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 
 from tensorviews import Snapshotter
 from tensorviews.graph.array_meta import loaded_libraries
+from tensorviews.graph.fingerprint import versions
 from tensorviews.graph.model import StorageGraph
 from tensorviews.graph.namespace_walk import BULK_MIN_ITEMS, BulkFound, walk_namespace
 from tensorviews.graph.table import read_plain_tensors
@@ -376,7 +377,14 @@ def with_sparse_csr(ts: list[torch.Tensor]) -> None:
     ts[7] = torch.eye(3).to_sparse_csr()
 
 
-@pytest.mark.parametrize("spoil", [with_sparse, with_nested, with_grad, with_sparse_csr])
+def with_inference(ts: list[torch.Tensor]) -> None:
+    with torch.inference_mode():
+        ts[7] = torch.zeros(3)
+
+
+@pytest.mark.parametrize(
+    "spoil", [with_sparse, with_nested, with_grad, with_sparse_csr, with_inference]
+)
 @pytest.mark.filterwarnings("ignore:Sparse CSR tensor support is in beta state:UserWarning")
 def test_exotic_item_falls_back_to_the_one_by_one_graph(
     spoil: Callable[[list[torch.Tensor]], None]
@@ -405,16 +413,39 @@ def test_exotic_item_falls_back_to_the_one_by_one_graph(
         assert item["layout"] == layouts.get(spoil, "strided")
     if spoil is with_grad:
         assert {"ts[7].grad", "g.grad"} <= names_in(graph)
-    if spoil in (with_grad, with_nested):
-        assert not bulks_in(ns)  # refused by the walk: gradients and nested tensors one by one
+    if spoil is with_grad:
+        assert not bulks_in(ns)  # refused by the walk: a gradient is found after its tensor
     else:
         (bulk,) = bulks_in(ns)  # found in one piece, refused by the column reader
         torch_mod = loaded_libraries()[0]
         assert torch_mod is not None
-        versions = tuple(t._version for t in bulk.items)
-        assert read_plain_tensors(bulk.items, versions, torch_mod) is None
+        assert read_plain_tensors(bulk.items, versions(bulk.items), torch_mod) is None
     assert overlapping(graph, "ts[3]", "ts[4]") and overlapping(graph, "x", "ts[4]")
     assert not overlapping(graph, "ts[3]", "ts[5]")
+
+
+@pytest.mark.parametrize("spoil", [with_sparse, with_nested, with_inference])
+def test_a_container_read_one_by_one_after_all_keeps_its_category(
+    spoil: Callable[[list[torch.Tensor]], None]
+) -> None:
+    """Optimizer state holding a big dict of tensors, one of them exotic: refused by the column
+    reader, its tensors still count as optimizer state, as when the walk finds them one by
+    one."""
+    w = torch.nn.Parameter(torch.zeros(3))
+    optimizer = torch.optim.SGD([w], lr=0.1)
+    ts = plain_list()
+    spoil(ts)
+    state = {f"buffer{i}": t for i, t in enumerate(ts)}
+    ns: Namespace = {"opt": optimizer}
+    optimizer.state[w] = {**state, NOT_A_TENSOR: NOT_A_TENSOR}
+    assert not bulks_in(ns)
+    graph = Snapshotter().snapshot(ns).to_dict()  # the walk finds them one by one
+    optimizer.state[w] = state
+    assert len(bulks_in(ns)) == 1  # found in one piece
+    assert_dicts_equal(graph, Snapshotter().snapshot(ns).to_dict(), "column-wise")
+    held = [t for t in graph["tensors"] if t["names"][0].startswith("opt.state")]
+    assert len(held) == 40 - (spoil is with_nested)  # a nested tensor is reported, not drawn
+    assert {t["category"] for t in held} == {"optimizer state"}
 
 
 def test_mkldnn_item_falls_back_to_the_one_by_one_graph() -> None:
@@ -454,6 +485,67 @@ def test_meta_and_empty_tensors_in_a_bulk_list() -> None:
         "libraries": ["torch"], "allocated": False, "owner": None,
     }
     assert graph["problems"] == []
+
+
+def odd_view(ts: list[torch.Tensor]) -> str:
+    base = torch.zeros(5)
+    ts[9] = base[1:3]  # a base, an offset, a storage of another size
+    ts.append(base)
+    return "view"
+
+
+def odd_offset(ts: list[torch.Tensor]) -> str:
+    ts[9] = torch.zeros(6)[3:]  # a base not in the namespace, at offset 3
+    return "offset"
+
+
+def odd_size(ts: list[torch.Tensor]) -> str:
+    ts[9] = torch.zeros(7)
+    return "size"
+
+
+def odd_meta(ts: list[torch.Tensor]) -> str:
+    ts[9] = torch.zeros(3, device="meta")
+    return "meta"
+
+
+def odd_requires_grad(ts: list[torch.Tensor]) -> str:
+    ts[9] = torch.zeros(3, requires_grad=True)  # no gradient: still read column-wise
+    return "requires_grad"
+
+
+@pytest.mark.parametrize(
+    "odd", [odd_view, odd_offset, odd_size, odd_meta, odd_requires_grad]
+)
+def test_one_odd_item_among_uniform_ones_is_read_as_one_by_one(
+    odd: Callable[[list[torch.Tensor]], str]
+) -> None:
+    """The column reader fills in a column that has one value for every row (no views, every
+    offset 0, one storage size, all on the CPU, none requiring grad): one item that differs
+    in that column must still show, in a first reading and in a snapshotter's later one."""
+    ts = plain_list()
+    what = odd(ts)
+    ns: Namespace = {"ts": ts}
+    assert [b.name for b in bulks_in(ns)] == ["ts"]
+    graph = assert_same_graphs(ns)
+    item = next(t for t in graph["tensors"] if "ts[9]" in t["names"])
+    storage = next(s for s in graph["storages"] if s["id"] == item["storage"])
+    facts = {
+        "view": (item["byte_offset"], item["base"] is not None, storage["nbytes"]),
+        "offset": (item["byte_offset"], item["base"] is not None, storage["nbytes"]),
+        "size": (item["byte_offset"], storage["nbytes"]),
+        "meta": (item["device"], storage["device"], storage["allocated"]),
+        "requires_grad": (item["requires_grad"],),
+    }[what]
+    assert facts == {
+        "view": (4, True, 20), "offset": (12, False, 24), "size": (0, 28),
+        "meta": ("meta", "meta", False), "requires_grad": (True,),
+    }[what]
+    others = [t for t in graph["tensors"] if t["id"] != item["id"]]
+    assert all(t["byte_offset"] == 0 and t["device"] == "cpu" for t in others)
+    snapshotter = Snapshotter()
+    snapshotter.snapshot({"ts": plain_list()})
+    assert_dicts_equal(graph, snapshotter.snapshot(ns).to_dict(), "a later reading")
 
 
 # Regression: an element's address was taken from ``Tensor.data_ptr()``, which torch returns
