@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
-import type { Frame, FrameLocator, Page } from 'playwright-core';
+import type { Frame, FrameLocator, Locator, Page } from 'playwright-core';
 import { CLIENT_ROOT, REPO_ROOT, projectPython } from '../unit/fixtures';
 import { type CodeServer, startCodeServer } from './codeServer';
 
@@ -96,19 +96,33 @@ async function shot(name: string): Promise<void> {
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
 }
 
-async function runCommand(title: string): Promise<void> {
-  await page.keyboard.press('F1');
+/**
+ * The quick input opened with `key` (F1: the command palette, Control+P: quick open). On a loaded
+ * machine a key can land before the workbench took the previous Escape, which then closes the
+ * widget again: the key is pressed again until the input shows.
+ */
+async function quickInput(key: string): Promise<Locator> {
   const input = page.locator('.quick-input-widget input');
-  await input.waitFor();
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press(key);
+    try {
+      await input.waitFor({ timeout: 10000 });
+      return input;
+    } catch (error) {
+      if (attempt === 3) throw error;
+    }
+  }
+}
+
+async function runCommand(title: string): Promise<void> {
+  const input = await quickInput('F1');
   await input.fill(`>${title}`);
   await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
   await page.keyboard.press('Enter');
 }
 
 async function openFile(name: string): Promise<void> {
-  await page.keyboard.press('Control+P');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor();
+  const input = await quickInput('Control+P');
   await input.fill(name);
   await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor();
   await page.keyboard.press('Enter');
@@ -423,9 +437,7 @@ describe('Tensor Views in a real VS Code (code-server)', { timeout: 300000 }, ()
     await runCommand('Debug: Toggle Breakpoint');
     await page.locator('.monaco-editor .codicon-debug-breakpoint').first().waitFor({ timeout: 30000 });
     // "Select and Start Debugging" (the palette's `debug ` prefix) with the launch configuration.
-    await page.keyboard.press('F1');
-    const input = page.locator('.quick-input-widget input');
-    await input.waitFor();
+    const input = await quickInput('F1');
     await input.fill('debug frame.py');
     await page.locator('.quick-input-list .monaco-list-row', { hasText: 'frame.py' }).first().waitFor();
     await page.keyboard.press('Enter');
