@@ -18,10 +18,11 @@ after, steps 1 to 4 run on those rows alone and are patched into the last build.
 
 from __future__ import annotations
 
+import operator
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import pairwise, repeat
+from itertools import compress, pairwise, repeat
 from typing import Any
 
 import numpy as np
@@ -44,6 +45,7 @@ from tensorviews.graph.table import (
     Ints,
     MetaTable,
     ranges_meet,
+    replaced_items,
     replaced_rows,
     storage_ranges,
 )
@@ -566,19 +568,19 @@ def _patch(
     unallocated = _spliced(last.unallocated, a, old_b, np.flatnonzero(~rows.allocated) + a)
     index = last.index
     lists = _Lists(
-        list(index.tensor_uids), list(index.tensor_storage), list(index.storage_nbytes),
-        list(index.storage_first),
+        replaced_items(list_of(index.tensor_uids), a, old_b, table.uids[a:b].tolist()),
+        replaced_items(list_of(index.tensor_storage), a, old_b, of_row[a:b].tolist()),
+        replaced_items(list_of(index.storage_nbytes), sa, sb, nbytes[sa:new_sb].tolist()),
+        replaced_items(list_of(index.storage_first), sa, sb, first[sa:new_sb].tolist()),
     )
-    lists.uids[a:old_b] = table.uids[a:b].tolist()
-    lists.of_row[a:old_b] = of_row[a:b].tolist()
-    lists.nbytes[sa:sb] = nbytes[sa:new_sb].tolist()
-    lists.first[sa:sb] = first[sa:new_sb].tolist()
     # Nodes of the other rows already built are the same, unless their base changed rows.
-    changed_ids = set(last.table.ids[a:old_b].tolist()) | set(table.ids[a:b].tolist())
-    base_id = c.base_id
+    changed_ids = np.concatenate((last.table.ids[a:old_b], table.ids[a:b]))
+    last_nodes = last.tensors.built()
+    kept = [p for p in last_nodes if not a <= p < old_b]
+    # (Their bases looked up in one pass: a drawing keeps a few hundred nodes.)
+    based_on_changed = np.isin(c.base_id[kept], changed_ids).tolist() if kept else []
     tensors = {
-        p: node for p, node in last.tensors.built().items()
-        if not a <= p < old_b and base_id.item(p) not in changed_ids
+        p: last_nodes[p] for p in compress(kept, map(operator.not_, based_on_changed))
     }
     storage_nodes = {s: node for s, node in last.storage_nodes.built().items()
                      if not sa <= s < sb}
@@ -591,6 +593,11 @@ def _patch(
                           range(sa, new_sb))
     return built
 
+
+
+def list_of(values: Sequence[int]) -> list[int]:
+    """``values`` as a list (a build's index columns are lists already)."""
+    return values if isinstance(values, list) else list(values)
 
 
 def _spliced(rows: list[int], a: int, b: int, new: Ints) -> list[int]:
@@ -626,7 +633,7 @@ def _assemble(
     c = table.columns
     n = len(c)
     n_storages = len(st.first)
-    of_row, first, origin, nbytes = lists.of_row, lists.first, st.origin.tolist(), lists.nbytes
+    of_row, first, origin, nbytes = lists.of_row, lists.first, st.origin, lists.nbytes
     logical: list[int] | None = None
 
     def logical_nbytes() -> list[int]:
@@ -669,7 +676,7 @@ def _assemble(
     def tensor_node(p: int) -> TensorNode:
         s = of_row[p]
         itemsize = c.itemsize.item(p)
-        byte_offset = c.start.item(p) - (origin[s] if s >= 0 else c.storage_start.item(p))
+        byte_offset = c.start.item(p) - (origin.item(s) if s >= 0 else c.storage_start.item(p))
         strides_bytes = c.strides_bytes[p]
         base_id = c.base_id.item(p)
         base = row_of(base_id) if base_id else None

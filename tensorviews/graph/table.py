@@ -372,16 +372,14 @@ def spliced(last: MetaTable, rows: MetaTable, a: int, b: int) -> MetaTable:
         name: replaced_rows(getattr(c, name), a, b, getattr(new, name))
         for name in NUMERIC_COLUMNS
     }
-    objects: dict[str, Any] = {}
-    for name in OBJECT_COLUMNS:
-        values = list(getattr(c, name))  # the last table stays as it was: its graph reads it
-        values[a:b] = getattr(new, name)
-        objects[name] = values
+    objects: dict[str, Any] = {
+        name: replaced_items(getattr(c, name), a, b, getattr(new, name))
+        for name in OBJECT_COLUMNS
+    }
     extra = {p: e for p, e in c.extra.items() if p < a}
     extra.update((a + i, e) for i, e in new.extra.items())
     extra.update((p - b + a + len(new), e) for p, e in c.extra.items() if p >= b)
-    category = list(last.category)
-    category[a:b] = rows.category
+    category = replaced_items(last.category, a, b, rows.category)
     return MetaTable(
         columns=Columns(**numeric, **objects, extra=extra),
         ids=replaced_rows(last.ids, a, b, rows.ids),
@@ -390,8 +388,23 @@ def spliced(last: MetaTable, rows: MetaTable, a: int, b: int) -> MetaTable:
     )
 
 
+# Columns are never changed in place once made (a graph reads its table for as long as it
+# lives): a table patched with rows equal to those it replaces shares the last one's columns.
+
+
+def replaced_items(values: list[Any], a: int, b: int, new: list[Any]) -> list[Any]:
+    """``values`` with ``values[a:b]`` replaced by ``new``: ``values`` itself when they are
+    equal (a tensor rebound to one of the same shape, dtype and device), else a copy."""
+    if len(new) == b - a and values[a:b] == new:
+        return values
+    out = list(values)  # the last table stays as it was: its graph reads it
+    out[a:b] = new
+    return out
+
+
 def replaced_rows(values: Any, a: int, b: int, new: Any) -> Any:
-    """A copy of the array ``values`` with ``values[a:b]`` replaced by ``new``."""
+    """A copy of the array ``values`` with ``values[a:b]`` replaced by ``new`` (copying ten
+    thousand numbers costs less than comparing a few with numpy)."""
     if len(new) == b - a:
         out = values.copy()
         out[a:b] = new
