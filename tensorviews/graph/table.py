@@ -403,9 +403,12 @@ def replaced_items(values: list[Any], a: int, b: int, new: list[Any]) -> list[An
 
 
 def replaced_rows(values: Any, a: int, b: int, new: Any) -> Any:
-    """A copy of the array ``values`` with ``values[a:b]`` replaced by ``new`` (copying ten
-    thousand numbers costs less than comparing a few with numpy)."""
+    """The array ``values`` with ``values[a:b]`` replaced by ``new``: ``values`` itself when a
+    few rows are replaced by equal ones (compared as lists: a numpy comparison of a few
+    numbers costs more than copying ten thousand), else a copy."""
     if len(new) == b - a:
+        if b - a <= 16 and values[a:b].tolist() == new.tolist():
+            return values
         out = values.copy()
         out[a:b] = new
         return out
