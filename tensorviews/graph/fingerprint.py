@@ -122,14 +122,16 @@ class Fingerprinter:
         torch: ModuleType | None,
         np: ModuleType | None,
         probe_items: int = 64,
-        known_ids: Mapping[int, tuple[int, ...]] | None = None,
+        known: Mapping[int, BulkCheck] | None = None,
     ) -> None:
         self.torch = torch
         self.np = np
-        # id(container) -> ids of the plain tensors it held last time, for containers none of
-        # whose tensors died since: the same ids again are the same tensors, whose types need
-        # no second look. (Assigning ``__class__`` of a tensor in place goes unseen there.)
-        self.known_ids: Mapping[int, tuple[int, ...]] = known_ids or {}
+        # id(container) -> the check of the plain tensors it held last time, for sequences
+        # none of whose tensors died since: the same ids again are the same tensors, whose
+        # types need no second look. (Assigning ``__class__`` of a tensor in place goes unseen
+        # there.) What is equal is handed back as the very objects, so the snapshot's
+        # comparisons of ten thousand ids are identity checks.
+        self.known: Mapping[int, BulkCheck] = known or {}
         # The walk skips a container whose first ``probe_items`` items hold nothing it looks
         # into (a million floats); so does the fingerprint, instead of typing every item.
         self.probe_items = probe_items
@@ -311,12 +313,15 @@ class Fingerprinter:
             return None
 
     def _sequence(self, items: list[Any] | tuple[Any, ...], depth: int) -> Any:
-        known = self.known_ids.get(id(items))
-        if known is not None and len(known) == len(items):
-            ids = tuple(map(id, items))
-            if ids == known:
-                check = self.columns[id(items)] = BulkCheck(None, ids, versions(items))
-                return (id(items), check)
+        known = self.known.get(id(items))
+        if (
+            known is not None and len(known.ids) == len(items)
+            and tuple(map(id, items)) == known.ids
+        ):
+            tokens = versions(items)
+            check = known if tokens == known.versions else BulkCheck(None, known.ids, tokens)
+            self.columns[id(items)] = check
+            return (id(items), check)
         if len(items) > self.probe_items and self._skipped_by_walk(items[: self.probe_items]):
             return (id(items), len(items))
         types = set(map(type, items))

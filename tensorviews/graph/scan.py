@@ -194,12 +194,12 @@ class Snapshotter:
 
     def _snapshot(self, namespace: Mapping[str, Any], skip: Callable[[str], bool]) -> StorageGraph:
         torch, np_mod = loaded_libraries()
-        known_ids = {
-            container_id: block.check.ids
+        known = {
+            container_id: block.check
             for container_id, block in self._blocks.items()
             if not block.deaths and block.check.keys is None  # sequences; dicts are checked whole
         }
-        fingerprinter = Fingerprinter(torch, np_mod, self.limits.probe_items, known_ids)
+        fingerprinter = Fingerprinter(torch, np_mod, self.limits.probe_items, known)
         try:
             names_print = (
                 fingerprinter.namespace(
