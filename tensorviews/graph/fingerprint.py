@@ -25,9 +25,7 @@ objects with tensors) returns ``None`` and the full walk runs.
 
 from __future__ import annotations
 
-import functools
 import operator
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from itertools import compress, islice
@@ -69,21 +67,9 @@ def versions(items: Any) -> tuple[Any, ...]:
     """``change_token`` of every item: a C-level pass unless an inference tensor is among
     them."""
     try:
-        return tuple(map(version_reader(), items))
+        return tuple(map(_version, items))
     except RuntimeError:
         return tuple(map(change_token, items))
-
-
-@functools.cache
-def version_reader() -> Callable[[Any], Any]:
-    """``t._version`` as one C call: the descriptor's own getter, a third cheaper than an
-    attribute lookup per tensor (ten thousand tensors checked every cell). Called only
-    once tensors were found, so torch is imported by then."""
-    torch = sys.modules.get("torch")
-    if torch is None:
-        return _version
-    getter: Callable[[Any], Any] = torch.Tensor._version.__get__
-    return getter
 
 
 def bulk_check(items: Any, keys: tuple[Any, ...] | None) -> BulkCheck:
@@ -188,7 +174,7 @@ class Fingerprinter:
             grad_positions = tuple(compress(range(len(tensors)), requires_grad))
             counters = first_of_each_counter(tensors)
         try:
-            tokens = tuple(map(version_reader(), compress(tensors, counters)))
+            tokens = tuple(map(_version, compress(tensors, counters)))
         except RuntimeError:  # an inference tensor has no version counter: layouts compared
             tokens = tuple(map(change_token, tensors))
         grad_tensors = [tensors[p] for p in grad_positions]
