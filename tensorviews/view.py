@@ -34,6 +34,8 @@ from itertools import chain, compress
 from operator import attrgetter
 from typing import Any
 
+import numpy as np
+
 from tensorviews.graph.model import (
     GraphIndex,
     GroupNode,
@@ -189,7 +191,7 @@ def interesting_view(
     if not keep_storages:
         # Nothing shared or wasted: the biggest storages, with the totals in the header.
         sizes = index.storage_nbytes
-        top = heapq.nlargest(BIGGEST_SHOWN, range(len(sizes)), key=sizes.__getitem__)
+        top = largest(sizes, BIGGEST_SHOWN)
         keep_storages = {s for s in top if index.storage_first[s] >= 0}
         biggest = bool(keep_storages)
     for s in keep_storages:
@@ -208,6 +210,20 @@ def interesting_view(
             "alone on their storages not drawn (%tensorgraph --all draws them)",
         )
     return _capped(graph, positions, max_nodes, summary)
+
+
+def largest(sizes: Sequence[int], k: int) -> list[int]:
+    """Positions of the ``k`` largest ``sizes``, largest first, the first of equal sizes
+    first (``heapq.nlargest``'s order), found with numpy passes: ten thousand storages of
+    one size have a thousand times more ties than places."""
+    if len(sizes) <= 4 * k:
+        return heapq.nlargest(k, range(len(sizes)), key=sizes.__getitem__)
+    values = np.fromiter(sizes, dtype=np.int64, count=len(sizes))
+    kth = np.partition(values, len(values) - k)[len(values) - k]  # the k-th largest
+    above = np.flatnonzero(values > kth)
+    tied = np.flatnonzero(values == kth)[: k - len(above)]
+    chosen = np.concatenate((above, tied)).tolist()
+    return sorted(chosen, key=lambda p: (-sizes[p], p))
 
 
 _edge_a, _edge_b = attrgetter("a"), attrgetter("b")

@@ -255,6 +255,20 @@ class RowNodes(Sequence[N]):
         return f"RowNodes({self._count} nodes)"
 
 
+def _known_bytes(sizes: Iterable[int]) -> int:
+    """The sum of the sizes that are known (-1: unknown), in one C-level pass."""
+    return sum(filter((0).__lt__, sizes))
+
+
+def _counted(values: Sequence[str]) -> Counter[str]:
+    """``Counter(values)``; one distinct value (a namespace on one device) in one C-level
+    pass, without a count per value."""
+    distinct = set(values)
+    if len(distinct) == 1:
+        return Counter({distinct.pop(): len(values)})
+    return Counter(values)
+
+
 @dataclass(frozen=True, slots=True)
 class HeldCounts:
     """What memory totals start from: tensors by device and by category, tensors on a
@@ -279,12 +293,12 @@ class HeldCounts:
         device_counts.update(devices[rows.start:rows.stop])
         category_counts.update(categories[rows.start:rows.stop])
         held = sum(last.tensor_storage[p] >= 0 for p in old_rows)
-        nbytes = sum(n for n in map(last.storage_nbytes.__getitem__, old_storages) if n > 0)
+        nbytes = _known_bytes(map(last.storage_nbytes.__getitem__, old_storages))
         return HeldCounts(
             +device_counts, +category_counts,  # (unary + drops the counts that reached 0)
             self.tensors_on_storages - held + sum(index.tensor_storage[p] >= 0 for p in rows),
             self.nbytes - nbytes
-            + sum(n for n in map(index.storage_nbytes.__getitem__, storages) if n > 0),
+            + _known_bytes(map(index.storage_nbytes.__getitem__, storages)),
         )
 
 
@@ -431,9 +445,9 @@ class GraphIndex:
             devices, categories = self.facts(graph)
             storage_of = self.tensor_storage
             self._held = HeldCounts(
-                Counter(devices), Counter(categories),
+                _counted(devices), _counted(categories),
                 len(storage_of) - list(storage_of).count(-1),
-                sum(n for n in self.storage_nbytes if n > 0),
+                _known_bytes(self.storage_nbytes),
             )
         return self._held
 

@@ -301,6 +301,14 @@ def test_with_nothing_shared_the_default_view_shows_totals_and_the_biggest_stora
     assert total.nbytes == sum(4 * (100 + i) for i in range(60)) and total.storages == 60
 
 
+def test_with_many_storages_of_one_size_the_biggest_are_drawn_and_ties_go_to_the_first() -> None:
+    ns: dict[str, Any] = {"ts": [torch.zeros(3) for _ in range(2_000)]}
+    ns.update(big=torch.zeros(50), bigger=torch.zeros(80))
+    shown = view(snapshot(ns))
+    assert {t.label for t in shown.tensors} == {"bigger", "big", "ts[0]", "ts[1]", "ts[2]"}
+    assert shown.notes[0] == "nothing shares memory: the 5 biggest storages are drawn"
+
+
 @needs_dot
 @pytest.mark.parametrize("key", ['<img src=x onerror=alert(1)>', 'a";b', "back\\Nslash", "&amp;"])
 def test_hostile_names_in_groups_and_strips_stay_text(key: str) -> None:
