@@ -285,11 +285,7 @@ def _new_storages(
     else:
         assert other_uids is not None
         if index.uid_set().isdisjoint(other_uids):  # nothing continues (a list rebuilt)
-            held = index.storage_first  # every storage that holds a tensor is new
-            found = (
-                list(range(len(held))) if -1 not in held
-                else list(compress(range(len(held)), map((-1).__ne__, held)))
-            )
+            found = list(range(len(index.storage_first)))  # every storage is new
             return len(found), found
         fresh = index.uid_set() - other_uids
         if len(fresh) <= FEW_NEW:  # each found by a C-level scan
