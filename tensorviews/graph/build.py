@@ -568,10 +568,10 @@ def _patch(
     unallocated = _spliced(last.unallocated, a, old_b, np.flatnonzero(~rows.allocated) + a)
     index = last.index
     lists = _Lists(
-        replaced_items(list_of(index.tensor_uids), a, old_b, table.uids[a:b].tolist()),
-        replaced_items(list_of(index.tensor_storage), a, old_b, of_row[a:b].tolist()),
-        replaced_items(list_of(index.storage_nbytes), sa, sb, nbytes[sa:new_sb].tolist()),
-        replaced_items(list_of(index.storage_first), sa, sb, first[sa:new_sb].tolist()),
+        replaced_items(_as_list(index.tensor_uids), a, old_b, table.uids[a:b].tolist()),
+        replaced_items(_as_list(index.tensor_storage), a, old_b, of_row[a:b].tolist()),
+        replaced_items(_as_list(index.storage_nbytes), sa, sb, nbytes[sa:new_sb].tolist()),
+        replaced_items(_as_list(index.storage_first), sa, sb, first[sa:new_sb].tolist()),
     )
     # Nodes of the other rows already built are the same, unless their base changed rows.
     changed_ids = np.concatenate((last.table.ids[a:old_b], table.ids[a:b]))
@@ -595,7 +595,7 @@ def _patch(
 
 
 
-def list_of(values: Sequence[int]) -> list[int]:
+def _as_list(values: Sequence[int]) -> list[int]:
     """``values`` as a list (a build's index columns are lists already)."""
     return values if isinstance(values, list) else list(values)
 

@@ -427,10 +427,7 @@ class GraphIndex:
             uids.update(self.replaced.fresh())
             self._uid_set = uids
         if last._held is not None and last.facts_at is not None and self.facts_at is not None:
-            self._held = last._held.replaced(
-                last, range(old_rows.start, old_rows.stop), old_storages,
-                self, rows, storages,
-            )
+            self._held = last._held.replaced(last, old_rows, old_storages, self, rows, storages)
         if last._largest is not None and all(
             last.storage_nbytes[s] < last._largest for s in old_storages
         ):  # the largest storage is not among those replaced
@@ -446,7 +443,9 @@ class GraphIndex:
             storage_of = self.tensor_storage
             self._held = HeldCounts(
                 _counted(devices), _counted(categories),
-                len(storage_of) - list(storage_of).count(-1),
+                len(storage_of) - (
+                    storage_of if isinstance(storage_of, list) else list(storage_of)
+                ).count(-1),
                 _known_bytes(self.storage_nbytes),
             )
         return self._held
@@ -480,9 +479,6 @@ class GraphIndex:
 
     def tensor_id(self, graph: StorageGraph, p: int) -> str:
         return f"t{p}" if self.ids_by_position else graph.tensors[p].id
-
-    def storage_id(self, graph: StorageGraph, s: int) -> str:
-        return f"s{s}" if self.ids_by_position else graph.storages[s].id
 
     def tensor_ids(self, graph: StorageGraph, positions: Iterable[int]) -> list[str]:
         """``tensor_id`` of each of ``positions``."""
