@@ -23,11 +23,13 @@ from tensorviews.graph.distributed import (
 from tensorviews.graph.overlap import Layout, has_internal_overlap
 from tensorviews.graph.sharding import DTensorInfo, FlatParamInfo, UnshardedInfo
 
-# Storage identity inside one snapshot. torch: the StorageImpl's address (unique while it is
-# alive, and every storage is alive while a snapshot is taken). numpy: the id() of the object
-# at the end of the ``.base`` chain. Both are addresses of live allocations, so they never
-# collide. Raw data pointers are only used to merge memory ranges of storages that are all
-# alive at the same moment, never remembered across cells.
+# Storage identity inside one snapshot. torch: the id() of the storage's Python object, which
+# PyTorch (2.1 on) makes once and keeps with the storage for as long as the storage lives, so
+# every tensor on one storage gives the same one (an ``id`` is a third of the cost of reading
+# ``_cdata``, the StorageImpl's address). numpy: the id() of the object at the end of the
+# ``.base`` chain. Both are identities of live objects, and every storage is alive while a
+# snapshot is taken, so they never collide. Raw data pointers are only used to merge memory
+# ranges of storages that are all alive at the same moment, never remembered across cells.
 StorageKey = int
 
 
@@ -170,11 +172,11 @@ def _torch_meta(
     shape = tuple(t.shape)
     strides_bytes = tuple(s * itemsize for s in t.stride())
     offset_bytes = t.storage_offset() * itemsize
-    sid = _storage_id(t, torch)
+    storage = t.untyped_storage()
+    sid = id(storage)  # the storage's key: see ``storage_key``
     allocated = allocated and device.type != "meta"
     info = storages.get(sid)
     if info is None:
-        storage = t.untyped_storage()
         # Unallocated storages have no address (asking a FakeTensor's warns): 0, like meta.
         info = storages[sid] = (storage.nbytes(), storage.data_ptr() if allocated else 0)
     # From the storage, not ``t.data_ptr()``: an empty tensor's data_ptr is 0 wherever it
@@ -190,14 +192,6 @@ def _torch_meta(
         storage_start=storage_start, start=start, base_id=base_id,
         requires_grad=requires_grad, is_parameter=is_parameter, allocated=allocated,
     )
-
-
-def _storage_id(t: Any, torch: ModuleType) -> int:
-    """Address of the tensor's StorageImpl: cheap and stable while the storage is alive."""
-    storage_id = getattr(torch._C, "_storage_id", None)
-    if storage_id is not None:
-        return int(storage_id(t))
-    return int(t.untyped_storage()._cdata)
 
 
 def _is_pinned(t: Any, torch: ModuleType) -> bool:

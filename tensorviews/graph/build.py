@@ -474,6 +474,9 @@ def _build(table: MetaTable, parts: list[TablePart], memo: OverlapMemo) -> _Buil
         np.flatnonzero(~c.allocated).tolist(),
         _Lists(table.uids.tolist(), st.of_row.tolist(), st.nbytes.tolist(), st.first.tolist()),
         {}, {},
+        # Summed here in numpy: the index's size column is a list.
+        known_nbytes=int(st.nbytes[st.nbytes > 0].sum()),
+        largest=int(st.nbytes.max()) if len(st.nbytes) else -1,
     )
 
 
@@ -628,6 +631,8 @@ def _assemble(
     lists: _Lists,
     tensors_built: dict[int, TensorNode],
     storages_built: dict[int, StorageNode],
+    known_nbytes: int | None = None,
+    largest: int | None = None,
 ) -> _Built:
     """The index and the node builders of a build."""
     c = table.columns
@@ -653,7 +658,7 @@ def _assemble(
         one_tensor_per_storage=(
             n_storages == n and not shared_rows and bool((st.of_row >= 0).all())
         ),
-        unallocated=unallocated,
+        unallocated=unallocated, known_nbytes=known_nbytes, _largest=largest,
     )
     row_of_id: dict[int, int] | None = None
 

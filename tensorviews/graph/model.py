@@ -351,6 +351,8 @@ class GraphIndex:
     # without building their nodes: what a capped drawing's "N more" groups add up. A label
     # may end in a wildcard (``ts[*]``): groups look only at what comes before its last part.
     fold_at: Callable[[Sequence[int]], list[tuple[str, str, int, int]]] | None = None
+    # Bytes of the storages of known size, when the build summed its size column.
+    known_nbytes: int | None = None
     # Who this index is: a patched index names its parent by it (holding nothing else of it).
     token: object = field(default_factory=object)
     # A patched build's rows that differ from its parent's (see ``keep_from``).
@@ -446,7 +448,8 @@ class GraphIndex:
                 len(storage_of) - (
                     storage_of if isinstance(storage_of, list) else list(storage_of)
                 ).count(-1),
-                _known_bytes(self.storage_nbytes),
+                _known_bytes(self.storage_nbytes) if self.known_nbytes is None
+                else self.known_nbytes,
             )
         return self._held
 

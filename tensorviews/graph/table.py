@@ -157,7 +157,6 @@ def _dense_forward(m: ArrayMeta) -> bool:
     return expected > 0
 
 
-_cdata_of = operator.attrgetter("_cdata")
 _shape_of = operator.attrgetter("shape")
 _dtype_of = operator.attrgetter("dtype")
 _device_of = operator.attrgetter("device")
@@ -235,11 +234,11 @@ def read_plain_tensors(
     n = len(items)
     try:
         version = np.fromiter(versions, dtype=np.int64, count=n)
-        # The storage objects give the key (``_cdata`` is the StorageImpl's address, what
-        # ``torch._C._storage_id`` returns), the size and the address. Nothing else tells a
-        # storage's size; PyTorch keeps each object with its storage once made.
+        # The storage objects give the key (their identity: see ``StorageKey``), the size and
+        # the address. Nothing else tells a storage's size; PyTorch keeps each object with
+        # its storage once made.
         storages = list(map(tensor.untyped_storage, items))
-        keys = np.fromiter(map(_cdata_of, storages), dtype=np.int64, count=n)
+        keys = np.fromiter(map(id, storages), dtype=np.int64, count=n)
         nbytes = _int_column(list(map(torch.UntypedStorage.nbytes, storages)))
         storage_start = np.fromiter(
             map(torch.UntypedStorage.data_ptr, storages), dtype=np.int64, count=n

@@ -248,6 +248,24 @@ def test_unchanged_namespace_returns_same_graph_and_changes_are_seen() -> None:
     assert g3.by_name("y") is not None and g3.overlapping("x", "y")
 
 
+def test_one_storage_is_one_storage_across_cells_and_readers() -> None:
+    """A container read column-wise in one cell and a view of one of its tensors read on its
+    own in the next are on one storage, though nothing kept the storage's Python object in
+    between."""
+    snap = Snapshotter()
+    ns: dict[str, Any] = {"ts": [torch.rand(3) for _ in range(64)]}
+    snap.snapshot(ns)
+    gc.collect()
+    ns["v"] = ns["ts"][5][1:]
+    ns["w"] = ns["ts"][6].view(3)
+    graph = snap.snapshot(ns)
+    assert storage_of(graph, "v") == storage_of(graph, "ts[5]") is not None
+    assert storage_of(graph, "w") == storage_of(graph, "ts[6]") != storage_of(graph, "v")
+    assert graph.overlapping("v", "ts[5]") and not graph.overlapping("v", "ts[6]")
+    fresh = snapshot(ns)
+    assert [t.storage for t in fresh.tensors] == [t.storage for t in graph.tensors]
+
+
 def test_subgraph_focuses_on_a_prefix_and_keeps_storage_sharers() -> None:
     model = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Linear(2, 2))
     alias = model[1].weight[0]
