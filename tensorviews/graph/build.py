@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import operator
 from bisect import bisect_left
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from itertools import compress, pairwise, repeat
 from typing import Any
 
@@ -40,6 +40,7 @@ from tensorviews.graph.table import (
     NO_STORAGE,
     NUMERIC_COLUMNS,
     OBJECT_COLUMNS,
+    UNREAD_BASE,
     Columns,
     Flags,
     Ints,
@@ -423,6 +424,11 @@ class GraphBuilds:
         return RowChange(a, b, old_b, head, tail)
 
 
+# Reads the bases of the table rows at the given positions (rows read without them): the id
+# of each one's base, 0 for none.
+BaseReader = Callable[[list[int]], list[int]]
+
+
 def build_graph(
     table: MetaTable,
     problems: Sequence[str],
@@ -430,19 +436,21 @@ def build_graph(
     builds: GraphBuilds | None = None,
     parts: Sequence[TablePart] = (),
     change: RowChange | None = None,
+    read_bases: BaseReader | None = None,
 ) -> StorageGraph:
     """Group the table's rows into storages (merging memory that numpy and torch share), find
     overlaps, and index the result. Given ``builds``, the table's ``parts`` and where it
     differs from the last build's (``GraphBuilds.change``), the last build is patched when it
-    can be (see ``GraphBuilds``)."""
+    can be (see ``GraphBuilds``). ``read_bases`` reads the bases of rows on shared storages
+    that were read without them (``UNREAD_BASE``)."""
     builds = builds if builds is not None else GraphBuilds()
     part_list = list(parts)
     built = (
-        _patch(builds.last, table, part_list, change)
+        _patch(builds.last, table, part_list, change, read_bases)
         if builds.last is not None and change is not None else None
     )
     if built is None:
-        built = _build(table, part_list, builds.overlaps)
+        built = _build(table, part_list, builds.overlaps, read_bases)
     builds.last = built if part_list else None
     return StorageGraph(
         storages=built.storage_nodes, tensors=built.tensors, overlaps=built.overlaps,
@@ -450,10 +458,16 @@ def build_graph(
     )
 
 
-def _build(table: MetaTable, parts: list[TablePart], memo: OverlapMemo) -> _Built:
+def _build(
+    table: MetaTable, parts: list[TablePart], memo: OverlapMemo, read_bases: BaseReader | None
+) -> _Built:
     c = table.columns
     st = group_storages(c)
     shared = _shared(c, st.of_row, len(st.first))
+    if shared.rows:
+        on_shared = (st.of_row >= 0) & (shared.counts[st.of_row] > 1)
+        table = _with_bases(table, np.flatnonzero(on_shared), read_bases)
+        c = table.columns
     memo.start()
     overlaps: list[OverlapEdge] = []
     edge_storage: list[int] = []
@@ -480,6 +494,19 @@ def _build(table: MetaTable, parts: list[TablePart], memo: OverlapMemo) -> _Buil
     )
 
 
+def _with_bases(table: MetaTable, rows: Ints, read_bases: BaseReader | None) -> MetaTable:
+    """``table`` with the bases of those of ``rows`` read without them read now (a new
+    column: columns are never changed in place)."""
+    c = table.columns
+    unread = rows[c.base_id[rows] == UNREAD_BASE]
+    if not len(unread):
+        return table
+    base_id = c.base_id.copy()
+    positions = unread.tolist()
+    base_id[unread] = read_bases(positions) if read_bases is not None else 0
+    return replace(table, columns=replace(c, base_id=base_id))
+
+
 def _special_rows(table: MetaTable, a: int, b: int) -> Flags:
     """Rows ``a <= p < b`` always worth drawing: those that overlap themselves, have no
     strided storage, or are tied parameters."""
@@ -503,7 +530,8 @@ class _Lists:
 
 
 def _patch(
-    last: _Built, table: MetaTable, parts: list[TablePart], change: RowChange
+    last: _Built, table: MetaTable, parts: list[TablePart], change: RowChange,
+    read_bases: BaseReader | None,
 ) -> _Built | None:
     """``last`` with the rows that changed since patched in, or None where a fresh build is
     needed (the changed rows' storages are not their own)."""
@@ -539,6 +567,11 @@ def _patch(
     first = replaced_rows(st.first, sa, sb, local.first + a)
     storages = _Storages(of_row, origin, nbytes, first, set(), True)
     local_shared = _shared(rows, local.of_row, new_sb - sa)
+    if local_shared.rows:
+        table = _with_bases(table, np.array(
+            [p + a for members in local_shared.rows.values() for p in members], dtype=np.int64
+        ), read_bases)
+        c = table.columns
     counts = replaced_rows(last.counts, sa, sb, local_shared.counts)
     # Shared storages and overlap edges: those before the change, the change's, those after.
     region: dict[int, list[int]] = {}
@@ -684,7 +717,9 @@ def _assemble(
         byte_offset = c.start.item(p) - (origin.item(s) if s >= 0 else c.storage_start.item(p))
         strides_bytes = c.strides_bytes[p]
         base_id = c.base_id.item(p)
-        base = row_of(base_id) if base_id else None
+        base = row_of(base_id) if base_id > 0 else None
+        if base is not None and (s < 0 or of_row[base] != s):
+            base = None  # drawn only on its view's storage (``set_`` moves a view away)
         extra = c.extra.get(p)
         return TensorNode(
             id=f"t{p}", names=table.names(p), library=c.library[p], type_name=c.type_name[p],

@@ -27,9 +27,10 @@ from __future__ import annotations
 
 import contextlib
 import weakref
+from bisect import bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from itertools import repeat
+from itertools import accumulate, repeat
 from types import ModuleType
 from typing import Any, cast
 
@@ -293,7 +294,8 @@ class Snapshotter:
         change = self._builds.change(parts)
         table = _table(rows, categories, tied, self._builds.last_table(), change)
         graph = build_graph(
-            table, grouped_problems(problems), truncated, self._builds, parts, change
+            table, grouped_problems(problems), truncated, self._builds, parts, change,
+            _base_reader(rows),
         )
         graph = self._in_group(graph, torch)
         self._last_signature = signature
@@ -538,6 +540,26 @@ def _parts(
         )
         for row in rows
     ]
+
+
+def _base_reader(rows: Sequence[_SingleRow | _BlockRows]) -> Callable[[list[int]], list[int]]:
+    """Reads the bases of table rows that a container's column reading left unread, through
+    the container's weak references (its tensors are alive while the snapshot is taken)."""
+    starts = list(accumulate(
+        (len(row.block.uids) if isinstance(row, _BlockRows) else 1 for row in rows), initial=0
+    ))
+
+    def read(positions: list[int]) -> list[int]:
+        ids = []
+        for p in positions:
+            k = bisect_right(starts, p) - 1
+            row = rows[k]
+            t = row.block.refs[p - starts[k]]() if isinstance(row, _BlockRows) else None
+            base = t._base if t is not None else None
+            ids.append(id(base) if base is not None else 0)
+        return ids
+
+    return read
 
 
 def _joined(parts: list[Any], dtype: type) -> Any:

@@ -25,7 +25,7 @@ import operator
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import count, repeat
+from itertools import count
 from types import ModuleType
 from typing import Any
 
@@ -41,6 +41,7 @@ Ints = NDArray[np.int64]
 Flags = NDArray[np.bool_]
 
 NO_STORAGE = 0  # storage key of a row without a strided storage (sparse, nested, wrappers)
+UNREAD_BASE = -1  # base_id of a row whose base was not read: see ``read_plain_tensors``
 UNKNOWN_SIZE = -1  # storage size of numpy arrays over foreign memory (bytes, mmap, ...)
 
 
@@ -65,7 +66,9 @@ class Columns:
     ndim: Ints
     numel: Ints
     version: Ints  # torch's version counter; -1 for arrays and inference tensors
-    base_id: Ints  # id() of the object this is a view of; 0: none
+    # id() of the object this is a view of; 0: none; UNREAD_BASE: not read (see
+    # ``read_plain_tensors``)
+    base_id: Ints
     requires_grad: Flags
     parameter: Flags
     self_overlap: Flags  # two of its own elements share memory (expand, zero strides)
@@ -161,7 +164,6 @@ _shape_of = operator.attrgetter("shape")
 _dtype_of = operator.attrgetter("dtype")
 _device_of = operator.attrgetter("device")
 _is_cpu = operator.attrgetter("is_cpu")
-_base_of = operator.attrgetter("_base")
 _requires_grad_of = operator.attrgetter("requires_grad")
 
 
@@ -222,8 +224,9 @@ def read_plain_tensors(
     """Columns of ``items``, all of exact type ``torch.Tensor`` and holding no gradient (the
     walk checks both; ``requires_grad`` is what it read, per item, if it did), each field one
     C-level pass; what follows from shape, strides and dtype is worked out once per distinct
-    layout, and a field that has one value for all (device, base, storage offset, size) is
-    filled in, not converted.
+    layout, and a field that has one value for all (device, storage offset, size) is filled
+    in, not converted. Bases are not read (``UNREAD_BASE``): a base is drawn only when it is
+    on its view's storage, so the build asks for those of the rows on shared storages alone.
 
     ``None`` when the items need the careful one-by-one reading: a layout without a strided
     storage (sparse and mkldnn tensors raise on ``untyped_storage``, nested ones on
@@ -304,14 +307,6 @@ def read_plain_tensors(
             on_cpu = [i for i, c in enumerate(cpu) if c]
             pinned[on_cpu] = list(map(tensor.is_pinned, map(items.__getitem__, on_cpu)))
         del cpu
-        bases = list(map(_base_of, items))
-        # (Compared by identity: ``==`` on a tensor is an elementwise torch operation.)
-        if any(map(operator.is_not, bases, repeat(None))):
-            base_id = np.fromiter(map(id, bases), dtype=np.int64, count=n)
-            base_id[base_id == id(None)] = 0
-        else:  # no views among them
-            base_id = np.zeros(n, dtype=np.int64)
-        del bases
         if requires_grad is None:
             requires_grad = list(map(_requires_grad_of, items))
         grad_flags = (
@@ -326,7 +321,8 @@ def read_plain_tensors(
         storage_key=keys, storage_start=storage_start, storage_nbytes=nbytes, start=start,
         itemsize=itemsize, ndim=per_row("ndim", np.int64),
         numel=per_row("numel", np.int64), version=version,
-        base_id=base_id, requires_grad=grad_flags, parameter=np.zeros(n, dtype=np.bool_),
+        base_id=np.full(n, UNREAD_BASE, dtype=np.int64), requires_grad=grad_flags,
+        parameter=np.zeros(n, dtype=np.bool_),
         self_overlap=per_row("self_overlap", np.bool_),
         dense=per_row("dense", np.bool_), pinned=pinned, allocated=allocated,
         shape=shapes, strides_bytes=listed(strides_bytes, codes),

@@ -266,6 +266,46 @@ def test_one_storage_is_one_storage_across_cells_and_readers() -> None:
     assert [t.storage for t in fresh.tensors] == [t.storage for t in graph.tensors]
 
 
+def base_of(graph: StorageGraph, name: str) -> str | None:
+    """The name of the tensor drawn as ``name``'s base."""
+    t = graph.by_name(name)
+    assert t is not None, name
+    return graph.tensor(t.base).label if t.base is not None else None
+
+
+def test_a_view_is_drawn_as_a_view_of_its_base_on_its_storage() -> None:
+    """Whether a tensor is read on its own or in a container read column-wise, in a first
+    snapshot or a later one: a view names its base when the base is drawn on its storage."""
+    m = torch.rand(64, 3)
+    hidden = [torch.rand(3) for _ in range(64)]  # bases that no name holds
+    ns: dict[str, Any] = {
+        "m": m, "rows": list(m.unbind(0)), "row": m[2], "ts": [b.view(3) for b in hidden],
+    }
+    snap = Snapshotter()
+    for graph in (snapshot(ns), snap.snapshot(ns)):
+        assert base_of(graph, "rows[5]") == base_of(graph, "row") == "m"
+        assert base_of(graph, "ts[3]") is None and base_of(graph, "m") is None
+    ns["x"] = ns["ts"][3]._base  # now drawn: on the storage of ts[3]
+    for graph in (snap.snapshot(ns), snapshot(ns)):
+        assert base_of(graph, "ts[3]") == "x" and base_of(graph, "ts[4]") is None
+    ns["y"] = torch.rand(3)  # a later cell patches the last build in
+    assert base_of(snap.snapshot(ns), "ts[3]") == "x"
+
+
+def test_a_view_moved_to_another_storage_is_no_longer_drawn_as_a_view_of_its_base() -> None:
+    """``set_`` gives a view new memory but leaves its ``_base``: the picture follows the
+    memory."""
+    m = torch.rand(64, 3)
+    ns: dict[str, Any] = {"m": m, "rows": list(m.unbind(0)), "v": m[1]}
+    snap = Snapshotter()
+    snap.snapshot(ns)
+    ns["rows"][5].set_(torch.zeros(3).untyped_storage())
+    ns["v"].set_(torch.zeros(3).untyped_storage())
+    for graph in (snap.snapshot(ns), snapshot(ns)):
+        assert base_of(graph, "rows[5]") is None and base_of(graph, "v") is None
+        assert base_of(graph, "rows[6]") == "m"
+
+
 def test_subgraph_focuses_on_a_prefix_and_keeps_storage_sharers() -> None:
     model = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Linear(2, 2))
     alias = model[1].weight[0]
