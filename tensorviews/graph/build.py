@@ -71,6 +71,14 @@ def group_storages(c: Columns) -> _Storages:
     keys = c.storage_key
     lo_row, hi_row = storage_ranges(c)
     has = keys != NO_STORAGE
+    if (
+        has.all() and _distinct(keys)
+        and not ranges_meet(np.where(lo_row != 0, lo_row, hi_row), hi_row)
+    ):
+        # Every row on a storage of its own, none on another's memory (ten thousand new
+        # tensors): storage p is row p's, without grouping.
+        rows = np.arange(n, dtype=np.int64)
+        return _Storages(rows, lo_row, hi_row - lo_row, rows, set(), True)
     rows = np.flatnonzero(has)
     uniq, first, inverse = np.unique(keys[rows], return_index=True, return_inverse=True)
     first_row = rows[first]
@@ -105,6 +113,12 @@ def group_storages(c: Columns) -> _Storages:
     counts = np.bincount(key_storage, minlength=n_groups)
     merged = set(np.flatnonzero(counts > 1).tolist())
     return _Storages(of_row, origin, end - origin, group_first[order], merged, False)
+
+
+def _distinct(values: Ints) -> bool:
+    """Are all ``values`` different? One sort."""
+    ordered = np.sort(values)
+    return not bool((ordered[1:] == ordered[:-1]).any())
 
 
 def _merge_shared_memory(lo: Ints, hi: Ints, devices: list[str]) -> Ints:
@@ -486,7 +500,7 @@ def _build(
         np.array(edge_storage, dtype=np.int64),
         np.flatnonzero(_special_rows(table, 0, len(c))).tolist(),
         np.flatnonzero(~c.allocated).tolist(),
-        _Lists(table.uids.tolist(), st.of_row.tolist(), st.nbytes.tolist(), st.first.tolist()),
+        _lists(table, st),
         {}, {},
         # Summed here in numpy: the index's size column is a list.
         known_nbytes=int(st.nbytes[st.nbytes > 0].sum()),
@@ -505,6 +519,13 @@ def _with_bases(table: MetaTable, rows: Ints, read_bases: BaseReader | None) -> 
     positions = unread.tolist()
     base_id[unread] = read_bases(positions) if read_bases is not None else 0
     return replace(table, columns=replace(c, base_id=base_id))
+
+
+def _lists(table: MetaTable, st: _Storages) -> _Lists:
+    of_row = st.of_row.tolist()
+    # One list when storage p is row p's: columns are never changed in place.
+    first = of_row if st.first is st.of_row else st.first.tolist()
+    return _Lists(table.uids.tolist(), of_row, st.nbytes.tolist(), first)
 
 
 def _special_rows(table: MetaTable, a: int, b: int) -> Flags:

@@ -427,16 +427,15 @@ def storage_ranges(c: Columns) -> tuple[Ints, Ints]:
 
 
 def ranges_meet(lo: Ints, hi: Ints) -> bool:
-    """Do two of the non-empty byte ranges ``[lo[i], hi[i])`` intersect? Sorted by start, they
-    are disjoint exactly when no range starts before the furthest end of those before it.
-    Empty ranges never intersect anything."""
+    """Do two of the non-empty byte ranges ``[lo[i], hi[i])`` intersect? Empty ranges never
+    intersect anything."""
     keep = hi > lo
     lo, hi = lo[keep], hi[keep]
     if len(lo) < 2:
         return False
-    order = np.argsort(lo, kind="stable")
-    reach = np.maximum.accumulate(hi[order])
-    return bool((lo[order][1:] < reach[:-1]).any())
+    # Starts and ends sorted apart: a point lies in ``#(lo <= x) - #(hi <= x)`` ranges, at
+    # most one everywhere exactly when the k+1-th start is at or after the k-th end.
+    return bool((np.sort(lo)[1:] < np.sort(hi)[:-1]).any())
 
 
 @dataclass(slots=True)
