@@ -190,7 +190,7 @@ def interesting_view(
     biggest = False
     if not keep_storages:
         # Nothing shared or wasted: the biggest storages, with the totals in the header.
-        sizes = index.storage_nbytes
+        sizes = index.nbytes_column if index.nbytes_column is not None else index.storage_nbytes
         top = largest(sizes, BIGGEST_SHOWN)
         keep_storages = {s for s in top if index.storage_first[s] >= 0}
         biggest = bool(keep_storages)
@@ -212,18 +212,22 @@ def interesting_view(
     return _capped(graph, positions, max_nodes, summary)
 
 
-def largest(sizes: Sequence[int], k: int) -> list[int]:
+def largest(sizes: Sequence[int] | np.ndarray, k: int) -> list[int]:
     """Positions of the ``k`` largest ``sizes``, largest first, the first of equal sizes
     first (``heapq.nlargest``'s order), found with numpy passes: ten thousand storages of
     one size have a thousand times more ties than places."""
     if len(sizes) <= 4 * k:
         return heapq.nlargest(k, range(len(sizes)), key=sizes.__getitem__)
-    values = np.fromiter(sizes, dtype=np.int64, count=len(sizes))
+    values = (
+        sizes if isinstance(sizes, np.ndarray)
+        else np.fromiter(sizes, dtype=np.int64, count=len(sizes))
+    )
     kth = np.partition(values, len(values) - k)[len(values) - k]  # the k-th largest
     above = np.flatnonzero(values > kth)
     tied = np.flatnonzero(values == kth)[: k - len(above)]
-    chosen = np.concatenate((above, tied)).tolist()
-    return sorted(chosen, key=lambda p: (-sizes[p], p))
+    chosen = np.concatenate((above, tied))
+    at = dict(zip(chosen.tolist(), values[chosen].tolist(), strict=True))
+    return sorted(at, key=lambda p: (-at[p], p))
 
 
 _edge_a, _edge_b = attrgetter("a"), attrgetter("b")

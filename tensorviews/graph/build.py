@@ -502,9 +502,6 @@ def _build(
         np.flatnonzero(~c.allocated).tolist(),
         _lists(table, st),
         {}, {},
-        # Summed here in numpy: the index's size column is a list.
-        known_nbytes=int(st.nbytes[st.nbytes > 0].sum()),
-        largest=int(st.nbytes.max()) if len(st.nbytes) else -1,
     )
 
 
@@ -685,8 +682,6 @@ def _assemble(
     lists: _Lists,
     tensors_built: dict[int, TensorNode],
     storages_built: dict[int, StorageNode],
-    known_nbytes: int | None = None,
-    largest: int | None = None,
 ) -> _Built:
     """The index and the node builders of a build."""
     c = table.columns
@@ -712,7 +707,7 @@ def _assemble(
         one_tensor_per_storage=(
             n_storages == n and not shared_rows and bool((st.of_row >= 0).all())
         ),
-        unallocated=unallocated, known_nbytes=known_nbytes, _largest=largest,
+        unallocated=unallocated, nbytes_column=st.nbytes,
     )
     row_of_id: dict[int, int] | None = None
 

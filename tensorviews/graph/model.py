@@ -263,9 +263,8 @@ def _known_bytes(sizes: Iterable[int]) -> int:
 def _counted(values: Sequence[str]) -> Counter[str]:
     """``Counter(values)``; one distinct value (a namespace on one device) in one C-level
     pass, without a count per value."""
-    distinct = set(values)
-    if len(distinct) == 1:
-        return Counter({distinct.pop(): len(values)})
+    if values and values.count(values[0]) == len(values):  # compared by identity first
+        return Counter({values[0]: len(values)})
     return Counter(values)
 
 
@@ -351,8 +350,9 @@ class GraphIndex:
     # without building their nodes: what a capped drawing's "N more" groups add up. A label
     # may end in a wildcard (``ts[*]``): groups look only at what comes before its last part.
     fold_at: Callable[[Sequence[int]], list[tuple[str, str, int, int]]] | None = None
-    # Bytes of the storages of known size, when the build summed its size column.
-    known_nbytes: int | None = None
+    # ``storage_nbytes`` as a numpy column, when the build has one: totals and the biggest
+    # storages are then numpy passes, not loops over a list.
+    nbytes_column: Any = None
     # Who this index is: a patched index names its parent by it (holding nothing else of it).
     token: object = field(default_factory=object)
     # A patched build's rows that differ from its parent's (see ``keep_from``).
@@ -430,12 +430,6 @@ class GraphIndex:
             self._uid_set = uids
         if last._held is not None and last.facts_at is not None and self.facts_at is not None:
             self._held = last._held.replaced(last, old_rows, old_storages, self, rows, storages)
-        if last._largest is not None and all(
-            last.storage_nbytes[s] < last._largest for s in old_storages
-        ):  # the largest storage is not among those replaced
-            self._largest = max(
-                last._largest, max((self.storage_nbytes[s] for s in storages), default=-1)
-            )
 
     def held(self, graph: StorageGraph) -> HeldCounts:
         """How many tensors there are of each device and category, how many are on a
@@ -448,14 +442,18 @@ class GraphIndex:
                 len(storage_of) - (
                     storage_of if isinstance(storage_of, list) else list(storage_of)
                 ).count(-1),
-                _known_bytes(self.storage_nbytes) if self.known_nbytes is None
-                else self.known_nbytes,
+                _known_bytes(self.storage_nbytes) if self.nbytes_column is None
+                else int(self.nbytes_column[self.nbytes_column > 0].sum()),
             )
         return self._held
 
     def largest_storage(self) -> int:
         if self._largest is None:
-            self._largest = max(self.storage_nbytes, default=-1)
+            column = self.nbytes_column
+            self._largest = (
+                max(self.storage_nbytes, default=-1) if column is None
+                else int(column.max()) if len(column) else -1
+            )
         return self._largest
 
     @classmethod
