@@ -280,20 +280,19 @@ def _new_storages(
     patched index tells them), instead of ``other_uids``.
     """
     uids = index.tensor_uids
-    in_other: list[bool] | None = None
-    if fresh_rows is None:
+    if fresh_rows is not None:
+        fresh = set(fresh_rows)
+    else:
         assert other_uids is not None
         if index.uid_set().isdisjoint(other_uids):  # nothing continues (a list rebuilt)
             found = list(range(len(index.storage_first)))  # every storage is new
             return len(found), found
-        in_other = list(map(other_uids.__contains__, uids))  # one C-level pass, kept
-        if in_other.count(False) <= FEW_NEW:
-            new_rows = compress(range(len(uids)), map(operator.not_, in_other))
-            fresh_rows = {uids[p]: p for p in new_rows}
+        fresh = index.uid_set() - other_uids
+        if len(fresh) <= FEW_NEW:  # each found by a C-level scan
+            fresh_rows = {uid: uids.index(uid) for uid in fresh}
     if fresh_rows is not None and -1 not in index.storage_first:
         # Every storage holds a tensor: it is new when all its tensors are, so only the
         # storages of the few new tensors are looked at.
-        fresh = set(fresh_rows)
         storage_of = index.tensor_storage
         candidates = {storage_of[p] for p in fresh_rows.values()} - {-1}
         found = [
@@ -301,13 +300,12 @@ def _new_storages(
             if fresh.issuperset(uids[p] for p in index.shared.get(s, [index.storage_first[s]]))
         ]
         return len(found), found
-    if in_other is None:
-        assert fresh_rows is not None
-        fresh = set(fresh_rows)
-        in_other = list(map(operator.not_, map(fresh.__contains__, uids)))
+    if other_uids is None:
+        other_uids = index.uid_set() - fresh
+    in_other = map(other_uids.__contains__, uids)
     if index.one_tensor_per_storage:  # storage p is tensor p's: count in C, list a few
         first = islice(compress(range(len(uids)), map(operator.not_, in_other)), LISTED)
-        return in_other.count(False), list(first)
+        return len(fresh), list(first)
     continued = set(compress(index.tensor_storage, in_other))
     found = list(filterfalse(continued.__contains__, range(len(index.storage_first))))
     return len(found), found
