@@ -282,13 +282,16 @@ def _new_storages(
     uids = index.tensor_uids
     if fresh_rows is not None:
         fresh = set(fresh_rows)
+        fresh_count = len(fresh)
     else:
         assert other_uids is not None
-        if index.uid_set().isdisjoint(other_uids):  # nothing continues (a list rebuilt)
+        # Only the objects in both go into a new set: ten thousand new ones are only counted.
+        fresh_count = len(uids) - len(index.uid_set() & other_uids)
+        if fresh_count == len(uids):  # nothing continues (a list rebuilt)
             found = list(range(len(index.storage_first)))  # every storage is new
             return len(found), found
-        fresh = index.uid_set() - other_uids
-        if len(fresh) <= FEW_NEW:  # each found by a C-level scan
+        if fresh_count <= FEW_NEW:  # each found by a C-level scan
+            fresh = index.uid_set() - other_uids
             fresh_rows = {uid: uids.index(uid) for uid in fresh}
     if fresh_rows is not None and -1 not in index.storage_first:
         # Every storage holds a tensor: it is new when all its tensors are, so only the
@@ -305,7 +308,7 @@ def _new_storages(
     in_other = map(other_uids.__contains__, uids)
     if index.one_tensor_per_storage:  # storage p is tensor p's: count in C, list a few
         first = islice(compress(range(len(uids)), map(operator.not_, in_other)), LISTED)
-        return len(fresh), list(first)
+        return fresh_count, list(first)
     continued = set(compress(index.tensor_storage, in_other))
     found = list(filterfalse(continued.__contains__, range(len(index.storage_first))))
     return len(found), found
