@@ -519,10 +519,10 @@ def _with_bases(table: MetaTable, rows: Ints, read_bases: BaseReader | None) -> 
 
 
 def _lists(table: MetaTable, st: _Storages) -> _Lists:
-    of_row = st.of_row.tolist()
-    # One list when storage p is row p's: columns are never changed in place.
-    first = of_row if st.first is st.of_row else st.first.tolist()
-    return _Lists(table.uids.tolist(), of_row, st.nbytes.tolist(), first)
+    if st.first is st.of_row:  # storage p is row p's: no list of ten thousand numbers
+        rows = range(len(st.first))
+        return _Lists(table.uids.tolist(), rows, st.nbytes.tolist(), rows)
+    return _Lists(table.uids.tolist(), st.of_row.tolist(), st.nbytes.tolist(), st.first.tolist())
 
 
 def _special_rows(table: MetaTable, a: int, b: int) -> Flags:
@@ -538,13 +538,13 @@ def _special_rows(table: MetaTable, a: int, b: int) -> Flags:
 
 @dataclass(slots=True)
 class _Lists:
-    """The index columns as lists: serial number and storage of each row, size and first row
-    of each storage."""
+    """The index columns as lists (a range where storage p is row p's): serial number and
+    storage of each row, size and first row of each storage."""
 
-    uids: list[int]
-    of_row: list[int]
-    nbytes: list[int]
-    first: list[int]
+    uids: Sequence[int]
+    of_row: Sequence[int]
+    nbytes: Sequence[int]
+    first: Sequence[int]
 
 
 def _patch(
@@ -622,10 +622,10 @@ def _patch(
     unallocated = _spliced(last.unallocated, a, old_b, np.flatnonzero(~rows.allocated) + a)
     index = last.index
     lists = _Lists(
-        replaced_items(_as_list(index.tensor_uids), a, old_b, table.uids[a:b].tolist()),
-        replaced_items(_as_list(index.tensor_storage), a, old_b, of_row[a:b].tolist()),
-        replaced_items(_as_list(index.storage_nbytes), sa, sb, nbytes[sa:new_sb].tolist()),
-        replaced_items(_as_list(index.storage_first), sa, sb, first[sa:new_sb].tolist()),
+        replaced_items(index.tensor_uids, a, old_b, table.uids[a:b].tolist()),
+        replaced_items(index.tensor_storage, a, old_b, of_row[a:b].tolist()),
+        replaced_items(index.storage_nbytes, sa, sb, nbytes[sa:new_sb].tolist()),
+        replaced_items(index.storage_first, sa, sb, first[sa:new_sb].tolist()),
     )
     # Nodes of the other rows already built are the same, unless their base changed rows.
     changed_ids = np.concatenate((last.table.ids[a:old_b], table.ids[a:b]))
@@ -647,11 +647,6 @@ def _patch(
                           range(sa, new_sb))
     return built
 
-
-
-def _as_list(values: Sequence[int]) -> list[int]:
-    """``values`` as a list (a build's index columns are lists already)."""
-    return values if isinstance(values, list) else list(values)
 
 
 def _spliced(rows: list[int], a: int, b: int, new: Ints) -> list[int]:

@@ -439,9 +439,7 @@ class GraphIndex:
             storage_of = self.tensor_storage
             self._held = HeldCounts(
                 _counted(devices), _counted(categories),
-                len(storage_of) - (
-                    storage_of if isinstance(storage_of, list) else list(storage_of)
-                ).count(-1),
+                len(storage_of) - storage_of.count(-1),
                 _known_bytes(self.storage_nbytes) if self.nbytes_column is None
                 else int(self.nbytes_column[self.nbytes_column > 0].sum()),
             )

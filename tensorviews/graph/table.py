@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import count
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -387,10 +387,14 @@ def spliced(last: MetaTable, rows: MetaTable, a: int, b: int) -> MetaTable:
 # lives): a table patched with rows equal to those it replaces shares the last one's columns.
 
 
-def replaced_items(values: list[Any], a: int, b: int, new: list[Any]) -> list[Any]:
-    """``values`` with ``values[a:b]`` replaced by ``new``: ``values`` itself when they are
-    equal (a tensor rebound to one of the same shape, dtype and device), else a copy."""
-    if len(new) == b - a and values[a:b] == new:
+_Items = TypeVar("_Items", bound=Sequence[Any])
+
+
+def replaced_items(values: _Items, a: int, b: int, new: list[Any]) -> _Items | list[Any]:
+    """``values`` (a list or a range) with ``values[a:b]`` replaced by ``new``: ``values``
+    itself when they are equal (a tensor rebound to one of the same shape, dtype and device),
+    else a list."""
+    if len(new) == b - a and list(values[a:b]) == new:
         return values
     out = list(values)  # the last table stays as it was: its graph reads it
     out[a:b] = new
