@@ -293,7 +293,8 @@ def _new_storages(
         if fresh_count <= FEW_NEW:  # each found by a C-level scan
             fresh = index.uid_set() - other_uids
             fresh_rows = {uid: uids.index(uid) for uid in fresh}
-    if fresh_rows is not None and -1 not in index.storage_first:
+    # (A snapshot's storages are numbered by their first tensor: each has one.)
+    if fresh_rows is not None and (index.ids_by_position or -1 not in index.storage_first):
         # Every storage holds a tensor: it is new when all its tensors are, so only the
         # storages of the few new tensors are looked at.
         storage_of = index.tensor_storage

@@ -683,16 +683,8 @@ def _assemble(
     n = len(c)
     n_storages = len(st.first)
     of_row, first, origin, nbytes = lists.of_row, lists.first, st.origin, lists.nbytes
-    logical: list[int] | None = None
-
-    def logical_nbytes() -> list[int]:
-        nonlocal logical
-        if logical is None:
-            logical = (c.numel * c.itemsize).tolist()
-        return logical
-
     def fold(positions: Sequence[int]) -> list[tuple[str, str, int, int]]:
-        return _fold(table, positions, logical_nbytes())
+        return _fold(table, positions)
 
     index = GraphIndex(
         tensor_uids=lists.uids, tensor_storage=of_row, storage_nbytes=nbytes,
@@ -763,11 +755,13 @@ def _in_elements(strides_bytes: tuple[int, ...], itemsize: int) -> tuple[int, ..
 
 
 def _fold(
-    table: MetaTable, positions: Sequence[int], logical: list[int]
+    table: MetaTable, positions: Sequence[int]
 ) -> list[tuple[str, str, int, int]]:
     """(label, device, count, logical bytes) of the rows at ascending ``positions``: a run of
     one container's items is one chunk when they share a device, labelled ``name[*]``."""
     devices = table.columns.device
+    # Logical bytes per row, not made a list: a drawing folds a few runs, summed in numpy.
+    logical = table.columns.numel * table.columns.itemsize
     chunks: list[tuple[str, str, int, int]] = []
     k, n = 0, len(positions)
     while k < n:
@@ -775,7 +769,7 @@ def _fold(
         run = table.names.run_of(p)
         if run.container is None:
             names = table.names(p)
-            chunks.append((names[0] if names else f"<t{p}>", devices[p], 1, logical[p]))
+            chunks.append((names[0] if names else f"<t{p}>", devices[p], 1, logical.item(p)))
             k += 1
             continue
         # The longest stretch of consecutive positions inside this container.
@@ -787,8 +781,8 @@ def _fold(
                 length += 1
         label = run.container + "[*]"  # every item path of a container: one group prefix
         if len(set(devices[p:p + length])) == 1:
-            chunks.append((label, devices[p], length, sum(logical[p:p + length])))
+            chunks.append((label, devices[p], length, int(logical[p:p + length].sum())))
         else:
-            chunks.extend((label, devices[i], 1, logical[i]) for i in range(p, p + length))
+            chunks.extend((label, devices[i], 1, logical.item(i)) for i in range(p, p + length))
         k += length
     return chunks
