@@ -259,7 +259,7 @@ def _count(n: int, noun: str) -> str:
 LISTED = 3  # storages named in a change line; the rest are counted
 LISTED_PARTNERS = 8  # tensors named as newly sharing one storage; the rest are counted
 LISTED_STORAGES = 8  # newly shared storages given a line of their own; the rest are counted
-FEW_NEW = 16  # new tensors looked up one by one (each a C-level scan of the uids)
+FEW_NEW = 16  # new tensors whose storages are looked at one by one
 OWNER_LOOKED_UP_TO = 64  # members whose nodes are built to find a new shared storage's owner
 
 
@@ -290,9 +290,10 @@ def _new_storages(
         if fresh_count == len(uids):  # nothing continues (a list rebuilt)
             found = list(range(len(index.storage_first)))  # every storage is new
             return len(found), found
-        if fresh_count <= FEW_NEW:  # each found by a C-level scan
+        if fresh_count <= FEW_NEW:  # found in one C-level pass
             fresh = index.uid_set() - other_uids
-            fresh_rows = {uid: uids.index(uid) for uid in fresh}
+            rows = compress(range(len(uids)), map(fresh.__contains__, uids))
+            fresh_rows = {uids[p]: p for p in rows}
     # (A snapshot's storages are numbered by their first tensor: each has one.)
     if fresh_rows is not None and (index.ids_by_position or -1 not in index.storage_first):
         # Every storage holds a tensor: it is new when all its tensors are, so only the

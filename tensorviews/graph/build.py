@@ -22,7 +22,7 @@ import operator
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from itertools import compress, pairwise, repeat
+from itertools import compress, repeat
 from typing import Any
 
 import numpy as np
@@ -96,7 +96,7 @@ def group_storages(c: Columns) -> _Storages:
         of_row[rows] = position[inverse]
         lo_key, hi_key = lo_key[order], hi_key[order]
         return _Storages(of_row, lo_key, hi_key - lo_key, first_row[order], set(), True)
-    group = _merge_shared_memory(lo_key, hi_key, [c.device[r] for r in first_row.tolist()])
+    group = _merge_shared_memory(lo_key, hi_key, lambda k: c.device[first_row.item(k)])
     # Storages numbered by their first row; a merged memory by the first row of any part.
     n_groups = int(group.max()) + 1 if len(group) else 0
     group_first = np.full(n_groups, n, dtype=np.int64)
@@ -121,31 +121,31 @@ def _distinct(values: Ints) -> bool:
     return not bool((ordered[1:] == ordered[:-1]).any())
 
 
-def _merge_shared_memory(lo: Ints, hi: Ints, devices: list[str]) -> Ints:
+def _merge_shared_memory(lo: Ints, hi: Ints, device_of: Callable[[int], str]) -> Ints:
     """Group number of each storage: storages on one device whose byte ranges intersect are
     one memory. Every storage is alive while a snapshot is taken, so live ranges cannot
-    collide by accident. Null and empty ranges (meta tensors, empty storages) never merge."""
-    group = np.arange(len(lo))
+    collide by accident. Null and empty ranges (meta tensors, empty storages) never merge.
+    Only the storages of a cluster of meeting ranges are looked at one by one (one numpy
+    array over torch memory among ten thousand storages: two)."""
     valid = np.flatnonzero((lo != 0) & (hi > lo))
     order = valid[np.argsort(lo[valid], kind="stable")]
     s_lo, s_hi = lo[order], hi[order]
     reach = np.maximum.accumulate(s_hi)
     starts = np.flatnonzero(np.concatenate(([True], s_lo[1:] >= reach[:-1])))
-    bounds = [*starts.tolist(), len(order)]
-    parent = list(range(len(lo)))
+    ends = np.append(starts[1:], len(order))
+    clusters = np.flatnonzero(ends - starts >= 2)
+    parent: dict[int, int] = {}  # of the storages in clusters; the others are their own
 
     def find(k: int) -> int:
-        while parent[k] != k:
-            parent[k] = parent[parent[k]]
+        while parent.get(k, k) != k:
+            parent[k] = parent.get(parent[k], parent[k])
             k = parent[k]
         return k
 
-    for a, b in pairwise(bounds):
-        if b - a < 2:
-            continue
+    for a, b in zip(starts[clusters].tolist(), ends[clusters].tolist(), strict=True):
         by_device: dict[str, list[int]] = {}
         for k in order[a:b].tolist():
-            by_device.setdefault(devices[k], []).append(k)
+            by_device.setdefault(device_of(k), []).append(k)
         for members in by_device.values():  # sorted by start within the cluster
             reach_hi, reach_key = int(hi[members[0]]), members[0]
             for k in members[1:]:
@@ -154,7 +154,10 @@ def _merge_shared_memory(lo: Ints, hi: Ints, devices: list[str]) -> Ints:
                     parent[max(ra, rb)] = min(ra, rb)
                 if int(hi[k]) > reach_hi:
                     reach_hi, reach_key = int(hi[k]), k
-    roots = np.array([find(k) for k in range(len(lo))], dtype=np.int64)
+    roots = np.arange(len(lo), dtype=np.int64)
+    if parent:
+        merged = list(parent)
+        roots[merged] = [find(k) for k in merged]
     _, group = np.unique(roots, return_inverse=True)
     return group.astype(np.int64)
 
@@ -438,9 +441,9 @@ class GraphBuilds:
         return RowChange(a, b, old_b, head, tail)
 
 
-# Reads the bases of the table rows at the given positions (rows read without them): the id
-# of each one's base, 0 for none.
-BaseReader = Callable[[list[int]], list[int]]
+# Reads the bases of the table rows at the given positions (rows read without
+# them): the id of each one's base, 0 for none.
+BaseReader = Callable[[Ints], Ints]
 
 
 def build_graph(
@@ -513,8 +516,7 @@ def _with_bases(table: MetaTable, rows: Ints, read_bases: BaseReader | None) -> 
     if not len(unread):
         return table
     base_id = c.base_id.copy()
-    positions = unread.tolist()
-    base_id[unread] = read_bases(positions) if read_bases is not None else 0
+    base_id[unread] = read_bases(unread) if read_bases is not None else 0
     return replace(table, columns=replace(c, base_id=base_id))
 
 
@@ -696,13 +698,19 @@ def _assemble(
         ),
         unallocated=unallocated, nbytes_column=st.nbytes,
     )
-    row_of_id: dict[int, int] | None = None
+    rows_by_id: dict[int, dict[int, int]] = {}  # shared storage -> id -> row, when asked
 
-    def row_of(obj_id: int) -> int | None:
-        nonlocal row_of_id
-        if row_of_id is None:
-            row_of_id = dict(zip(table.ids.tolist(), range(n), strict=True))
-        return row_of_id.get(obj_id)
+    def row_on(s: int, obj_id: int) -> int | None:
+        """The row of object ``obj_id`` on storage ``s``, if it is there: a base is drawn
+        only on its view's storage (``set_`` gives a view other memory), so a view's base
+        is looked for among its storage's rows alone."""
+        members = shared_rows.get(s)
+        if members is None:  # no other row on it (or no storage: s is -1)
+            return None
+        on_s = rows_by_id.get(s)
+        if on_s is None:
+            on_s = rows_by_id[s] = dict(zip(table.ids[members].tolist(), members, strict=True))
+        return on_s.get(obj_id)
 
     def storage_node(s: int) -> StorageNode:
         # The views of one storage share its device, pinning and library: one of them tells,
@@ -720,9 +728,7 @@ def _assemble(
         byte_offset = c.start.item(p) - (origin.item(s) if s >= 0 else c.storage_start.item(p))
         strides_bytes = c.strides_bytes[p]
         base_id = c.base_id.item(p)
-        base = row_of(base_id) if base_id > 0 else None
-        if base is not None and (s < 0 or of_row[base] != s):
-            base = None  # drawn only on its view's storage (``set_`` moves a view away)
+        base = row_on(s, base_id) if base_id > 0 else None
         extra = c.extra.get(p)
         return TensorNode(
             id=f"t{p}", names=table.names(p), library=c.library[p], type_name=c.type_name[p],

@@ -27,9 +27,8 @@ from __future__ import annotations
 
 import contextlib
 import weakref
-from bisect import bisect_right
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from itertools import accumulate, repeat
 from types import ModuleType
 from typing import Any, cast
@@ -44,7 +43,7 @@ from tensorviews.graph.array_meta import (
     overlaps_itself,
     torch_meta,
 )
-from tensorviews.graph.build import GraphBuilds, RowChange, TablePart, build_graph
+from tensorviews.graph.build import BaseReader, GraphBuilds, RowChange, TablePart, build_graph
 from tensorviews.graph.collector import CollectorPause
 from tensorviews.graph.distributed import NotDrawn, process_group, subclass_change_token
 from tensorviews.graph.fingerprint import Fingerprinter, NamesPrint, bulk_check, change_token
@@ -99,6 +98,9 @@ class _Block:
     id_column: Ints  # the ids and serial numbers again, as the table's columns take them
     uid_column: Ints
     _positions: dict[int, int] | None = None
+    # Position -> id of its base (0: none), for the tensors whose base was asked for: a base
+    # never changes, and the block is reused only while it holds the same tensors.
+    _bases: dict[int, int] = field(default_factory=dict)
 
     def holds(self, check: BulkCheck | None) -> bool:
         """Does the container whose check this is hold the very tensors read here, unchanged?
@@ -108,6 +110,16 @@ class _Block:
 
     def has_survivors(self) -> bool:
         return len(self.deaths) < len(self.refs)
+
+    def base_ids(self, positions: list[int]) -> list[int]:
+        """The id of the base of the tensor at each of ``positions`` (0: none)."""
+        known = self._bases
+        for i in positions:
+            if i not in known:
+                t = self.refs[i]()  # alive: the snapshot that asks is reading it
+                base = t._base if t is not None else None
+                known[i] = id(base) if base is not None else 0
+        return list(map(known.__getitem__, positions))
 
     def position(self, obj_id: int) -> int:
         if self._positions is None:
@@ -542,21 +554,20 @@ def _parts(
     ]
 
 
-def _base_reader(rows: Sequence[_SingleRow | _BlockRows]) -> Callable[[list[int]], list[int]]:
-    """Reads the bases of table rows that a container's column reading left unread, through
-    the container's weak references (its tensors are alive while the snapshot is taken)."""
-    starts = list(accumulate(
+def _base_reader(rows: Sequence[_SingleRow | _BlockRows]) -> BaseReader:
+    """Reads the bases of table rows that a container's column reading left unread (only
+    its rows are), through the container's block."""
+    starts = np.fromiter(accumulate(
         (len(row.block.uids) if isinstance(row, _BlockRows) else 1 for row in rows), initial=0
-    ))
+    ), dtype=np.int64, count=len(rows) + 1)
 
-    def read(positions: list[int]) -> list[int]:
-        ids = []
-        for p in positions:
-            k = bisect_right(starts, p) - 1
-            row = rows[k]
-            t = row.block.refs[p - starts[k]]() if isinstance(row, _BlockRows) else None
-            base = t._base if t is not None else None
-            ids.append(id(base) if base is not None else 0)
+    def read(positions: Ints) -> Ints:
+        ids = np.zeros(len(positions), dtype=np.int64)
+        which = np.searchsorted(starts, positions, side="right") - 1
+        for k in np.unique(which).tolist():
+            row, at = rows[k], which == k
+            if isinstance(row, _BlockRows):
+                ids[at] = row.block.base_ids((positions[at] - starts[k]).tolist())
         return ids
 
     return read
