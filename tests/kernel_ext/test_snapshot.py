@@ -63,6 +63,24 @@ def test_numpy_and_torch_on_one_storage() -> None:
     assert not graph.overlapping("x", "arr")
 
 
+def test_numpy_arrays_over_a_few_tensors_among_many_are_on_their_storages() -> None:
+    """Among a hundred storages, numpy arrays over three tensors (one over two rows of a
+    matrix, one over a part of a list item, one that a torch view also sees) are each drawn on
+    the storage of the tensor they read, and nothing else is merged."""
+    ts = [torch.rand(4) for _ in range(100)]
+    m = torch.rand(6, 4)
+    ns: dict[str, Any] = {
+        "ts": ts, "m": m, "rows": m.numpy()[2:4], "part": ts[7].numpy()[1:3],
+        "whole": ts[50].numpy(), "tail": ts[50][2:],
+    }
+    graph = snapshot(ns)
+    assert storage_of(graph, "rows") == storage_of(graph, "m")
+    assert storage_of(graph, "part") == storage_of(graph, "ts[7]")
+    assert storage_of(graph, "whole") == storage_of(graph, "tail") == storage_of(graph, "ts[50]")
+    assert len(graph.storages) == 101  # ts and m: three arrays and one view share theirs
+    assert graph.overlapping("whole", "tail") and not graph.overlapping("part", "ts[8]")
+
+
 def test_negative_strides_and_reinterpreted_dtype() -> None:
     arr = np.arange(8, dtype=np.int32)
     rev = arr[::-1]
