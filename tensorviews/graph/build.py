@@ -18,11 +18,10 @@ after, steps 1 to 4 run on those rows alone and are patched into the last build.
 
 from __future__ import annotations
 
-import operator
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from itertools import compress, repeat
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -629,15 +628,9 @@ def _patch(
         replaced_items(index.storage_nbytes, sa, sb, nbytes[sa:new_sb].tolist()),
         replaced_items(index.storage_first, sa, sb, first[sa:new_sb].tolist()),
     )
-    # Nodes of the other rows already built are the same, unless their base changed rows.
-    changed_ids = np.concatenate((last.table.ids[a:old_b], table.ids[a:b]))
-    last_nodes = last.tensors.built()
-    kept = [p for p in last_nodes if not a <= p < old_b]
-    # (Their bases looked up in one pass: a drawing keeps a few hundred nodes.)
-    based_on_changed = np.isin(c.base_id[kept], changed_ids).tolist() if kept else []
-    tensors = {
-        p: last_nodes[p] for p in compress(kept, map(operator.not_, based_on_changed))
-    }
+    # Nodes of the other rows already built are the same: their storages are not the changed
+    # rows', and neither are their bases (a base is drawn only on its view's storage).
+    tensors = {p: node for p, node in last.tensors.built().items() if not a <= p < old_b}
     storage_nodes = {s: node for s, node in last.storage_nodes.built().items()
                      if not sa <= s < sb}
     built = _assemble(
