@@ -69,29 +69,28 @@ def group_storages(c: Columns) -> _Storages:
     n = len(c)
     keys = c.storage_key
     lo_row, hi_row = storage_ranges(c)
-    has = keys != NO_STORAGE
-    if (
-        has.all() and _distinct(keys)
-        and not ranges_meet(np.where(lo_row != 0, lo_row, hi_row), hi_row)
-    ):
-        # Every row on a storage of its own, none on another's memory (ten thousand new
-        # tensors): storage p is row p's, without grouping.
-        rows = np.arange(n, dtype=np.int64)
-        return _Storages(rows, lo_row, hi_row - lo_row, rows, set(), True)
-    rows = np.flatnonzero(has)
-    uniq, first, inverse = np.unique(keys[rows], return_index=True, return_inverse=True)
-    first_row = rows[first]
-    # One key has one range, except numpy over foreign memory: the union of what arrays reach.
-    lo_key, hi_key = lo_row[first_row], hi_row[first_row]
-    if len(uniq) < len(rows):
-        np.minimum.at(lo_key, inverse, lo_row[rows])
-        np.maximum.at(hi_key, inverse, hi_row[rows])
+    rows = np.flatnonzero(keys != NO_STORAGE)
+    if len(rows) == n and _distinct(keys):
+        # Every row on a storage of its own (ten thousand new tensors): nothing to group.
+        first_row = inverse = rows
+        lo_key, hi_key = lo_row, hi_row
+    else:
+        uniq, first, inverse = np.unique(keys[rows], return_index=True, return_inverse=True)
+        first_row = rows[first]
+        # One key has one range, except numpy over foreign memory: the union of what arrays
+        # reach.
+        lo_key, hi_key = lo_row[first_row], hi_row[first_row]
+        if len(uniq) < len(rows):
+            np.minimum.at(lo_key, inverse, lo_row[rows])
+            np.maximum.at(hi_key, inverse, hi_row[rows])
     of_row = np.full(n, -1, dtype=np.int64)
     if not ranges_meet(np.where(lo_key != 0, lo_key, hi_key), hi_key):
         # The common case: no two storages on one memory. Storages numbered by first row.
+        if first_row is rows:  # storage p is row p's
+            return _Storages(rows, lo_key, hi_key - lo_key, rows, set(), True)
         order = np.argsort(first_row, kind="stable")
-        position = np.empty(len(uniq), dtype=np.int64)
-        position[order] = np.arange(len(uniq))
+        position = np.empty(len(first_row), dtype=np.int64)
+        position[order] = np.arange(len(first_row))
         of_row[rows] = position[inverse]
         lo_key, hi_key = lo_key[order], hi_key[order]
         return _Storages(of_row, lo_key, hi_key - lo_key, first_row[order], set(), True)
@@ -678,6 +677,7 @@ def _assemble(
     n = len(c)
     n_storages = len(st.first)
     of_row, first, origin, nbytes = lists.of_row, lists.first, st.origin, lists.nbytes
+
     def fold(positions: Sequence[int]) -> list[tuple[str, str, int, int]]:
         return _fold(table, positions)
 

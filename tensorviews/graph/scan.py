@@ -556,12 +556,17 @@ def _parts(
 
 def _base_reader(rows: Sequence[_SingleRow | _BlockRows]) -> BaseReader:
     """Reads the bases of table rows that a container's column reading left unread (only
-    its rows are), through the container's block."""
-    starts = np.fromiter(accumulate(
-        (len(row.block.uids) if isinstance(row, _BlockRows) else 1 for row in rows), initial=0
-    ), dtype=np.int64, count=len(rows) + 1)
+    its rows are), through the container's block. Where each row starts is worked out on the
+    first call: most snapshots share no storage, and ask for none."""
+    found: list[Ints] = []
 
     def read(positions: Ints) -> Ints:
+        if not found:
+            found.append(np.fromiter(accumulate(
+                (len(row.block.uids) if isinstance(row, _BlockRows) else 1 for row in rows),
+                initial=0,
+            ), dtype=np.int64, count=len(rows) + 1))
+        starts = found[0]
         ids = np.zeros(len(positions), dtype=np.int64)
         which = np.searchsorted(starts, positions, side="right") - 1
         for k in np.unique(which).tolist():
