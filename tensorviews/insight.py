@@ -337,7 +337,8 @@ def diff_graphs(old: StorageGraph, new: StorageGraph) -> GraphChanges:
     """
     changes = GraphChanges()
     oi, ni = old.index(), new.index()
-    if ni.replaced is not None and ni.replaced.parent is oi.token:
+    patch = ni.replaced if ni.replaced is not None and ni.replaced.parent is oi.token else None
+    if patch is not None:
         # ``new`` is ``old`` patched: only the replaced rows can be new or gone.
         fresh_rows, gone_rows = _rows_not_in_other(oi, ni)
         fresh_count, fresh = _new_storages(ni, None, fresh_rows)
@@ -354,6 +355,11 @@ def diff_graphs(old: StorageGraph, new: StorageGraph) -> GraphChanges:
     # Sharing with the same members before and after is unchanged: only the rest is looked
     # at, and the uid maps are built only when there is a rest.
     old_shared, new_shared = oi.shared_uids(), ni.shared_uids()
+    if patch is not None:
+        # The other storages are the parent's with the same objects on them, and an object
+        # is one row: sharing can begin or end on the replaced storages only.
+        old_shared = {s: old_shared[s] for s in patch.old_storages if s in old_shared}
+        new_shared = {s: new_shared[s] for s in patch.storages if s in new_shared}
     old_groups, new_groups = set(old_shared.values()), set(new_shared.values())
     born = [ni.shared[s] for s, key in new_shared.items() if key not in old_groups]
     split = [oi.shared[s] for s, key in old_shared.items() if key not in new_groups]

@@ -27,6 +27,7 @@ from __future__ import annotations
 import heapq
 import json
 import operator
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
@@ -39,6 +40,8 @@ import numpy as np
 from tensorviews.graph.model import (
     GraphIndex,
     GroupNode,
+    KeptDrawing,
+    OverlapEdge,
     StorageGraph,
     StorageNode,
     TensorNode,
@@ -93,22 +96,29 @@ def view(
         shown = interesting_view(graph, changes, waste, options.max_nodes)
     else:
         shown = capped_view(graph, options.max_nodes, fold_repeats=True)
-    return replace(
-        name_storages(shown), totals=totals, not_allocated=not_allocated
-    )
+    if shown is graph:  # drawn whole (a capped drawing names its storages)
+        shown = name_storages(graph)
+    return replace(shown, totals=totals, not_allocated=not_allocated)
 
 
 def name_storages(graph: StorageGraph) -> StorageGraph:
     """``graph`` with each storage's ``owner`` set: the tensor it is named after."""
+    storages = _named(graph.storages, graph.tensors)
+    return replace(graph, storages=storages, _index={}, _storage_index={}, columns=None)
+
+
+def _named(
+    storages: Sequence[StorageNode], tensors: Sequence[TensorNode]
+) -> tuple[StorageNode, ...]:
+    """``storages``, each with its ``owner`` among ``tensors`` set."""
     views: dict[str, list[TensorNode]] = {}
-    for t in graph.tensors:
+    for t in tensors:
         if t.storage is not None:
             views.setdefault(t.storage, []).append(t)
-    storages = tuple(
+    return tuple(
         replace(s, owner=owner.id) if (owner := storage_owner(s, views.get(s.id, []))) else s
-        for s in graph.storages
+        for s in storages
     )
-    return replace(graph, storages=storages, _index={}, _storage_index={}, columns=None)
 
 
 def view_document(shown: StorageGraph) -> dict[str, Any]:
@@ -177,32 +187,36 @@ def interesting_view(
     of one matrix cost ``max_nodes`` nodes, not ten thousand).
     """
     index = graph.index()
-    keep_storages = set(index.shared)
-    keep_storages |= {graph.storage_position(w.storage) for w in waste}
+    shared = index.shared
+    # Every shared storage is drawn with all its tensors (``shared_rows``); then the tensors
+    # and storages worth a look besides them, alone on their storages.
     keep_tensors = set(index.special)
-    # A snapshot finds overlaps only among the views of a shared storage, all kept below.
+    # A snapshot finds overlaps only among the views of a shared storage, all kept already.
     for e in () if index.ids_by_position else graph.overlaps:
         keep_tensors |= {graph.tensor_position(e.a), graph.tensor_position(e.b)}
     if changes is not None:
         keep_tensors.update(graph.tensor_positions(chain.from_iterable(changes.new_sharing)))
-    keep_storages |= {index.tensor_storage[p] for p in keep_tensors}
-    keep_storages.discard(-1)
+    alone = {graph.storage_position(w.storage) for w in waste}
+    alone.update(map(index.tensor_storage.__getitem__, keep_tensors))
+    alone.discard(-1)
+    alone.difference_update(shared)
     biggest = False
-    if not keep_storages:
+    if not shared and not alone:
         # Nothing shared or wasted: the biggest storages, with the totals in the header.
         sizes = index.nbytes_column if index.nbytes_column is not None else index.storage_nbytes
         top = largest(sizes, BIGGEST_SHOWN)
-        keep_storages = {s for s in top if index.storage_first[s] >= 0}
-        biggest = bool(keep_storages)
-    for s in keep_storages:
-        keep_tensors.update(index.shared.get(s, [index.storage_first[s]]))
-    positions = sorted(keep_tensors)
+        alone = {s for s in top if index.storage_first[s] >= 0}
+        biggest = bool(alone)
+    keep_tensors.update(map(index.storage_first.__getitem__, alone))
+    rows = index.shared_rows()
+    more = [p for p in keep_tensors if not _among(rows, p)]
+    positions = sorted([*rows, *more]) if more else rows
     hidden = len(graph.tensors) - len(positions)
     summary: tuple[str, ...] = ()
     if biggest:
         summary = (
-            f"nothing shares memory: the {len(keep_storages)} biggest storage"
-            f"{'s are' if len(keep_storages) != 1 else ' is'} drawn",
+            f"nothing shares memory: the {len(alone)} biggest storage"
+            f"{'s are' if len(alone) != 1 else ' is'} drawn",
         )
     if hidden:
         summary += (
@@ -210,6 +224,11 @@ def interesting_view(
             "alone on their storages not drawn (%tensorgraph --all draws them)",
         )
     return _capped(graph, positions, max_nodes, summary)
+
+
+def _among(ascending: Sequence[int], p: int) -> bool:
+    i = bisect_left(ascending, p)
+    return i < len(ascending) and ascending[i] == p
 
 
 def largest(sizes: Sequence[int] | np.ndarray, k: int) -> list[int]:
@@ -231,28 +250,6 @@ def largest(sizes: Sequence[int] | np.ndarray, k: int) -> list[int]:
 
 
 _edge_a, _edge_b = attrgetter("a"), attrgetter("b")
-
-
-def _restrict(
-    graph: StorageGraph,
-    tensors: tuple[TensorNode, ...],
-    notes: tuple[str, ...],
-    storages: tuple[StorageNode, ...],
-) -> StorageGraph:
-    ids = {t.id for t in tensors}
-    edges = graph.overlaps  # ten thousand rows of one matrix: filtered in C-level passes
-    edges = tuple(compress(edges, map(ids.__contains__, map(_edge_a, edges))))
-    edges = tuple(compress(edges, map(ids.__contains__, map(_edge_b, edges))))
-    return replace(
-        graph,
-        storages=storages,
-        tensors=tensors,
-        overlaps=edges,
-        notes=graph.notes + notes,
-        _index={},
-        _storage_index={},
-        columns=None,
-    )
 
 
 def path_parts(path: str) -> list[str]:
@@ -410,6 +407,17 @@ def capped_view(
     return _capped(graph, range(len(graph.tensors)), max_nodes, (), fold_repeats)
 
 
+@dataclass(frozen=True)
+class _Drawn:
+    """What the node cap drew of a graph's tensors at some positions (storages named)."""
+
+    tensors: tuple[TensorNode, ...]
+    storages: tuple[StorageNode, ...]
+    overlaps: tuple[OverlapEdge, ...]
+    groups: tuple[GroupNode, ...]
+    notes: tuple[str, ...]
+
+
 def _capped(
     graph: StorageGraph,
     positions: Sequence[int],
@@ -418,9 +426,43 @@ def _capped(
     repeats: bool = False,
 ) -> StorageGraph:
     """The tensors at ``positions`` (sorted) with their storages, past ``max_nodes`` folded
-    into "N more" groups; worked out on the index, nodes built only for what is kept."""
+    into "N more" groups; worked out on the index, nodes built only for what is kept.
+
+    Kept on the index (``GraphIndex.drawings``): a patched graph whose patch left these
+    positions alone draws them as its parent did, and the same marks rank the same."""
+    index = graph.index()
+    marked = tuple(sorted(
+        node for node, why in graph.marks
+        if repeats or (why != "new" and node.startswith("s"))
+    ))
+    key = (max_nodes, repeats, marked)
+    kept = index.drawings.get(key)
+    if kept is not None and kept.rows == positions:
+        drawn: _Drawn = kept.drawing
+    else:
+        drawn = _draw(graph, positions, max_nodes, repeats)
+        storages = sorted({index.tensor_storage[p] for p in positions} - {-1})
+        index.drawings[key] = KeptDrawing(positions, storages, drawn)
+    return replace(
+        graph,
+        storages=drawn.storages,
+        tensors=drawn.tensors,
+        overlaps=drawn.overlaps,
+        groups=drawn.groups,
+        notes=graph.notes + notes + drawn.notes,
+        _index={},
+        _storage_index={},
+        columns=None,
+    )
+
+
+def _draw(
+    graph: StorageGraph, positions: Sequence[int], max_nodes: int, repeats: bool
+) -> _Drawn:
+    """``_capped``'s drawing, worked out."""
     index = graph.index()
     groups: tuple[GroupNode, ...] = ()
+    notes: tuple[str, ...] = ()
     if repeats and len(positions) > FOLD_OVER:
         keep = set(index.special)
         keep.update(p for members in index.shared.values() for p in members)
@@ -477,11 +519,13 @@ def _capped(
         groups += capped
         notes += (f"{folded} more tensors/arrays folded into {len(capped)} groups",)
     kept_storages = sorted({index.tensor_storage[p] for p in positions} - {-1})
-    view = _restrict(
-        graph, nodes_at(graph.tensors, positions), notes,
-        storages=nodes_at(graph.storages, kept_storages),
-    )
-    return replace(view, groups=groups) if groups else view
+    tensors = nodes_at(graph.tensors, positions)
+    ids = {t.id for t in tensors}
+    edges = graph.overlaps  # ten thousand rows of one matrix: filtered in C-level passes
+    edges = tuple(compress(edges, map(ids.__contains__, map(_edge_a, edges))))
+    edges = tuple(compress(edges, map(ids.__contains__, map(_edge_b, edges))))
+    named = _named(nodes_at(graph.storages, kept_storages), tensors)
+    return _Drawn(tensors, named, edges, groups, notes)
 
 
 # Folded tensors looked at to list the members of the node cap's groups: past it, a group

@@ -30,7 +30,8 @@ from tensorviews.graph.fingerprint import versions
 from tensorviews.graph.model import StorageGraph
 from tensorviews.graph.namespace_walk import BULK_MIN_ITEMS, BulkFound, walk_namespace
 from tensorviews.graph.table import read_plain_tensors
-from tensorviews.insight import diff_graphs
+from tensorviews.insight import GraphChanges, diff_graphs
+from tensorviews.view import ViewOptions, view, view_document
 
 Namespace = dict[str, Any]
 Draw = Callable[[st.SearchStrategy[Any]], Any]
@@ -969,6 +970,7 @@ def test_a_snapshotter_across_name_changes_matches_fresh_readings(
         assert_dicts_equal(fresh_graph.to_dict(), graph.to_dict(), f"step {step}")
         assert index_columns(graph) == index_columns(fresh_graph), f"step {step}"
         assert_kept_answers_hold(graph)
+        assert_drawn_alike(graph, fresh_graph, changes)
 
 
 def assert_kept_answers_hold(graph: StorageGraph) -> None:
@@ -986,6 +988,83 @@ def assert_kept_answers_hold(graph: StorageGraph) -> None:
     assert held.categories == Counter(t.category for t in graph.tensors)
     assert held.tensors_on_storages == sum(t.storage is not None for t in graph.tensors)
     assert held.nbytes == sum(s.nbytes for s in graph.storages if s.nbytes)
+
+
+# Drawings of a graph of about a hundred tensors: capped hard (folded groups), by default,
+# and everything (capped, repeated structure folded).
+DRAWN = (ViewOptions(max_nodes=4), ViewOptions(), ViewOptions(show_all=True, max_nodes=6))
+
+
+def assert_drawn_alike(graph: StorageGraph, fresh: StorageGraph, changes: GraphChanges) -> None:
+    """Every face's drawing of ``graph`` (which keeps it, and the next patched graph carries
+    it over) is that of a fresh reading of the same namespace."""
+    for options in DRAWN:
+        assert view_document(view(graph, changes, options)) == view_document(
+            view(fresh, changes, options)
+        ), options
+
+
+def test_a_name_rebound_beside_many_views_draws_them_as_the_last_cell_did() -> None:
+    """Past the node cap, the drawing of the views of one matrix is kept while cells rebind
+    another name (the drawn nodes are the last drawing's very objects), made again when a
+    change touches what it drew, and always that of a fresh reading."""
+    m = torch.zeros(400, 3)
+    ns: Namespace = {
+        "ts": [torch.zeros(3) for _ in range(100)], "m": m, "rows": list(m.unbind(0)),
+        "x": torch.zeros(3),
+    }
+    snap = Snapshotter()
+    last = snap.snapshot(ns)
+    last_drawn = view(last)
+    for make, kept in [
+        (lambda: torch.rand(3), True),
+        (lambda: torch.rand(5)[1:], True),  # a view of a tensor not in the namespace
+        (lambda: m[5], False),  # a view of the matrix: drawn with it
+        (lambda: torch.rand(2), False),  # gone from the matrix: drawn without it
+        (lambda: torch.rand(4), True),
+        (lambda: torch.zeros(3).expand(2, 3), False),  # overlaps itself: drawn
+        (lambda: torch.rand(3), False),
+        (lambda: torch.rand(3), True),
+    ]:
+        ns["x"] = make()
+        graph = snap.snapshot(ns)
+        changes = diff_graphs(last, graph)
+        drawn = view(graph, changes)
+        fresh = Snapshotter().snapshot(ns)
+        assert view_document(drawn) == view_document(view(fresh, changes)), repr(ns["x"])
+        assert (drawn.tensors is last_drawn.tensors) == kept, repr(ns["x"])
+        assert len(drawn.tensors) == 300 and any("folded" in note for note in drawn.notes)
+        last, last_drawn = graph, drawn
+
+
+def test_sharing_begun_and_ended_among_patched_rows_is_found() -> None:
+    """Two names rebound together to a tensor and its view (and back to tensors of their
+    own), or moved apart by ``set_``: the build is patched, and the changes since the last
+    cell are those the two graphs' nodes alone say."""
+    ns: Namespace = {"ts": [torch.zeros(3) for _ in range(200)], "x": torch.zeros(3),
+                     "y": torch.zeros(2)}
+    snap = Snapshotter()
+    last = snap.snapshot(ns)
+
+    def cell() -> GraphChanges:
+        nonlocal last
+        graph = snap.snapshot(ns)
+        assert graph.index().replaced is not None  # patched, not built afresh
+        changes = diff_graphs(last, graph)
+        assert changes == diff_graphs(replace(last, columns=None), replace(graph, columns=None))
+        last = graph
+        return changes
+
+    base = torch.rand(4)
+    ns["x"], ns["y"] = base, base[1:]
+    assert cell().new_sharing == [("t201", "t200")]
+    ns["x"], ns["y"] = torch.rand(3), torch.rand(2)
+    assert cell().new_sharing == []
+    ns["x"], ns["y"] = base, base[1:]
+    cell()
+    base.set_(torch.rand(5).untyped_storage())
+    ns["y"].set_(torch.rand(6).untyped_storage())
+    assert cell().ended_sharing == [("x", "y")]
 
 
 def test_a_name_rebound_beside_a_big_list_reuses_the_other_nodes() -> None:
