@@ -69,6 +69,8 @@ BIGGEST_SHOWN = 5
 MAX_MEMBERS = 500
 # Rows of a group's breakdown by the rest of the path.
 MAX_PARTS = 12
+# Drawings kept per graph (``GraphIndex.drawings``): the live file's, and a few asked for.
+KEPT_DRAWINGS = 4
 
 
 @dataclass(frozen=True)
@@ -442,7 +444,11 @@ def _capped(
     else:
         drawn = _draw(graph, positions, max_nodes, repeats)
         storages = sorted({index.tensor_storage[p] for p in positions} - {-1})
-        index.drawings[key] = KeptDrawing(positions, storages, drawn)
+        drawings = index.drawings
+        drawings.pop(key, None)
+        if len(drawings) >= KEPT_DRAWINGS:  # the oldest goes: marks vary from cell to cell
+            del drawings[next(iter(drawings))]
+        drawings[key] = KeptDrawing(positions, storages, drawn)
     return replace(
         graph,
         storages=drawn.storages,
