@@ -7,7 +7,8 @@ snapshot (``state.update()``) and hands it to the live snapshot file's writer
 (``state.notify(graph)``: the view, its DOT and JSON, the file). Both are timed as CPU time of
 the kernel's thread (the machine is shared; wall time counts waits for a core). The baseline,
 measured on the same graph in the same run, is the same document made from nothing: the view
-and ``json.dumps(view_document(...))`` with every remembered label forgotten. Namespaces:
+and ``json.dumps(view_document(...))`` with every remembered label and every drawing kept on the
+graph's index forgotten. Namespaces:
 
 - "one name changes": ``x = torch.rand(3)`` beside a list of 10,000 tensors and 1,000 views of
   the first 1,000 (a thousand shared storages: the drawing is capped at 300 tensors);
@@ -86,6 +87,7 @@ def measure(setup: str, cell: str, repeat: int) -> dict[str, float]:
         state.notify(graph)
         notify_ms = cpu_ms(start)
         forget_drawn_labels()
+        graph.index().forget_drawings()
         start = time.thread_time()
         json.dumps(view_document(state.display_graph(graph)))
         anew_ms = cpu_ms(start)

@@ -428,6 +428,12 @@ class GraphIndex:
             self._shared_rows = sorted(chain.from_iterable(self.shared.values()))
         return self._shared_rows
 
+    def forget_drawings(self) -> None:
+        """Drop what views kept on this index (drawings, the tensors on shared storages), as
+        if none had been drawn: a benchmark's baseline draws from nothing."""
+        self.drawings = {}
+        self._shared_rows = None
+
     def uid_set(self) -> set[int]:
         """Kept: a graph is diffed as the new one, then again as the old one."""
         if self._uid_set is None:
