@@ -18,10 +18,11 @@ after, steps 1 to 4 run on those rows alone and are patched into the last build.
 
 from __future__ import annotations
 
+import operator
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from itertools import repeat
+from itertools import compress, count, islice, repeat
 from typing import Any
 
 import numpy as np
@@ -298,6 +299,9 @@ class TablePart:
     count: int
 
 
+_key, _count = operator.attrgetter("key"), operator.attrgetter("count")
+
+
 @dataclass(slots=True)
 class _Lookup:
     """A build's storages sorted by key and by byte range, to check new rows against (made
@@ -422,16 +426,16 @@ class GraphBuilds:
             return None
         old = self.last.parts
         m = min(len(old), len(parts))
-        head = 0
-        while head < m and old[head] == parts[head]:
-            head += 1
-        tail = 0
-        while tail < m - head and old[-1 - tail] == parts[-1 - tail]:
-            tail += 1
-        n = sum(part.count for part in parts)
-        a = sum(part.count for part in parts[:head])
-        b = n - sum(part.count for part in parts[len(parts) - tail:])
-        old_b = len(self.last.table) - sum(part.count for part in old[len(old) - tail:])
+        # Parts compared by their keys (a key names its rows, so equal keys hold as many):
+        # C-level passes, ten thousand top-level names being ten thousand parts.
+        differ = map(operator.ne, map(_key, old), map(_key, parts))
+        head = next(compress(count(), differ), m)
+        differ = map(operator.ne, map(_key, reversed(old)), map(_key, reversed(parts)))
+        tail = min(next(compress(count(), differ), m), m - head)
+        n = sum(map(_count, parts))
+        a = sum(map(_count, islice(parts, head)))
+        b = n - sum(map(_count, islice(parts, len(parts) - tail, None)))
+        old_b = len(self.last.table) - sum(map(_count, islice(old, len(old) - tail, None)))
         if b - a != old_b - a and tail:
             return None  # the rows after the change moved
         if max(b, old_b) - a > min(self.PATCH_ROWS, n // 16):

@@ -66,7 +66,8 @@ class NameFilter:
         keys = list(dict.keys(namespace))
         known = len(self._keys)
         if skip is not self._skip or len(keys) < known or keys[:known] != self._keys:
-            self._skip, known, self._keep = skip, 0, []  # another rule, or names removed
+            # Another rule, or names removed (all of them, maybe: nothing kept then).
+            self._skip, known, self._keep, self._kept = skip, 0, [], []
         if known < len(keys):
             self._keep.extend(
                 [type(key) is not str or not skip(key) for key in keys[known:]]
@@ -632,6 +633,7 @@ def walk_namespace(
     on_error: Callable[[str, BaseException], None] | None = None,
     plain_tensor_ids: Mapping[int, BulkCheck] | None = None,
     checked_bulks: Mapping[int, set[int]] | None = None,
+    kept: tuple[list[Any], list[Any]] | None = None,
 ) -> WalkResult:
     """Every tensor/array reachable from ``namespace`` (in first-seen order) with its names.
 
@@ -641,22 +643,22 @@ def walk_namespace(
     set of their ids then: not checked again for gradients and nested tensors
     (``requires_grad_()`` on one of them shows at the container's next change, as in the
     fingerprint).
+    ``kept``: the names ``skip`` keeps and their values, in the namespace's order, when the
+    caller has them (``NameFilter.kept``): ten thousand names are not asked about again.
     """
     walker = _Walker(torch, np, limits or WalkLimits())
     walker.plain_tensor_ids = plain_tensor_ids or {}
     walker.checked_bulks = checked_bulks or {}
     walker.on_error = on_error
-    items = (
-        dict.items(cast(dict[Any, Any], namespace)) if issubclass(type(namespace), dict)
-        else namespace.items()
-    )
-    for key, value in list(items):
-        if type(key) is str:
-            if skip(key):
-                continue
-            name = key
-        else:  # ``globals()[1] = t``: the path that reaches it
-            name = f"globals()[{key_text(key, walker.result.found)}]"
+    if kept is None:
+        as_dict = (
+            cast(dict[Any, Any], namespace) if issubclass(type(namespace), dict)
+            else dict(namespace.items())
+        )
+        kept = NameFilter().kept(as_dict, skip)
+    for key, value in zip(*kept, strict=True):
+        # A key that is not a string (``globals()[1] = t``): named by the path that reaches it.
+        name = key if type(key) is str else f"globals()[{key_text(key, walker.result.found)}]"
         try:
             walker.visit(value, name, 0)
         except Exception as exc:  # a hostile object: skip it, report once, keep walking

@@ -213,12 +213,14 @@ class Snapshotter:
             if not block.deaths and block.check.keys is None  # sequences; dicts are checked whole
         }
         fingerprinter = Fingerprinter(torch, np_mod, self.limits.probe_items, known)
+        # The names walked and their values (user objects: dropped with the walk below).
+        kept = (
+            self._names.kept(cast(dict[Any, Any], namespace), skip)
+            if issubclass(type(namespace), dict) else None
+        )
         try:
             names_print = (
-                fingerprinter.namespace(
-                    *self._names.kept(cast(dict[Any, Any], namespace), skip), self._names_print
-                )
-                if issubclass(type(namespace), dict) else None
+                fingerprinter.namespace(*kept, self._names_print) if kept is not None else None
             )
         except Exception:  # a hostile object: no shortcut, the careful walk below copes
             names_print = None
@@ -253,8 +255,10 @@ class Snapshotter:
             }
         )
         walk = walk_namespace(
-            namespace, torch, np_mod, self.limits, skip, report, fingerprinter.columns, unchanged
+            namespace, torch, np_mod, self.limits, skip, report, fingerprinter.columns, unchanged,
+            kept,
         )
+        del kept
         # Everything below allocates in proportion to what is read: promoted when it is big.
         # An unchanged container is not read again.
         self._collector.will_keep(len(walk.found) + sum(
