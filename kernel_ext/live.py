@@ -20,10 +20,11 @@ import os
 import time
 import types
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tensorviews.graph.model import StorageGraph
+from tensorviews.graph.model import StorageGraph, TensorNode
 from tensorviews.graph.namespace_walk import NameFilter
 from tensorviews.live.files import (
     MAX_SNAPSHOT_BYTES,
@@ -117,12 +118,7 @@ def summarize(
                 if len(names) >= limit:
                     omitted += 1
                     continue
-                names[name] = {
-                    "kind": t.library, "type": t.type_name, "library": t.library,
-                    "shape": list(t.shape), "ndim": len(t.shape), "dtype": t.dtype,
-                    "device": t.device, "storage": t.storage, "offset": t.offset,
-                    "tensor": t.id,
-                }
+                names[name] = _entry(t)
     for name, (kind, type_name) in kinds.items():
         if name in names:
             continue
@@ -131,6 +127,48 @@ def summarize(
             continue
         names[name] = {"kind": kind, "type": type_name}
     return names, omitted
+
+
+def _entry(t: TensorNode) -> dict[str, Any]:
+    return {
+        "kind": t.library, "type": t.type_name, "library": t.library,
+        "shape": list(t.shape), "ndim": len(t.shape), "dtype": t.dtype,
+        "device": t.device, "storage": t.storage, "offset": t.offset, "tensor": t.id,
+    }
+
+
+@dataclass(frozen=True)
+class NamesSummary:
+    """A graph's ``summarize``, kept to make the next graph's from."""
+
+    graph: StorageGraph
+    kinds: Mapping[str, tuple[str, str]]
+    names: dict[str, Any]
+    omitted: int
+
+
+def summarize_after(
+    last: NamesSummary | None, graph: StorageGraph, kinds: Mapping[str, tuple[str, str]]
+) -> NamesSummary:
+    """``summarize(graph, kinds)``. For a graph patched from ``last``'s with the same kinds,
+    whose replaced rows carry the same names at the same places and storages (a name rebound
+    beside ten thousand), the last summary with those rows' entries made again."""
+    replaced = graph.index().replaced
+    if (
+        last is None or last.omitted or kinds is not last.kinds or replaced is None
+        or replaced.parent is not last.graph.index().token
+        or replaced.old_rows != replaced.rows
+        or len(replaced.old_storages) != len(replaced.storages)
+        or any(graph.tensors[p].names != last.graph.tensors[p].names for p in replaced.rows)
+    ):
+        return NamesSummary(graph, kinds, *summarize(graph, kinds))
+    names = dict(last.names)  # the other rows' entries: same names, tensors and storages
+    for p in replaced.rows:
+        for name in graph.tensors[p].names:
+            entry = names.get(name)
+            if entry is not None and entry.get("tensor") == f"t{p}":  # this row's name
+                names[name] = _entry(graph.tensors[p])
+    return NamesSummary(graph, kinds, names, 0)
 
 
 class LiveChannel:
@@ -150,6 +188,7 @@ class LiveChannel:
         self._kinds: dict[str, tuple[str, str]] = {}
         self._last_cleanup = -CLEANUP_EVERY_S
         self._documents = DocumentMemo()
+        self._summary: NamesSummary | None = None  # of the last graph written
         self._last_names: dict[str, Any] | None = None  # the last name summary, and its JSON
         self._names_text = "{}"
         self._written: tuple[str, int, str | None, str] | None = None  # what the file holds
@@ -185,7 +224,8 @@ class LiveChannel:
         namespace: Mapping[str, Any],
     ) -> None:
         now = time.time()
-        names, omitted = summarize(graph, kinds)
+        self._summary = summarize_after(self._summary, graph, kinds)
+        names, omitted = self._summary.names, self._summary.omitted
         if names != self._last_names:  # comparing costs a tenth of encoding ten thousand
             self._last_names, self._names_text = names, json.dumps(names)
         path = notebook_path(namespace)
@@ -240,6 +280,7 @@ class LiveChannel:
         """Delete this kernel's file (unload, exit, ``live off``); never through a link."""
         remove_snapshot(self.path)
         self._last_graph = self._last_kinds = self._last_names = self._written = None
+        self._summary = None
         self._documents.forget()
 
     def command(self, rest: str) -> None:

@@ -150,3 +150,40 @@ def test_a_capped_view_draws_each_shared_storage_with_all_its_views() -> None:
     odd = view_document(view(Snapshotter().snapshot(ns), options=ViewOptions(max_nodes=301)))
     assert len(odd["tensors"]) == 300 and len(odd["storages"]) == 150
     assert sum(g["count"] for g in odd["groups"]) == 800 - 300
+
+
+def test_the_names_summary_after_each_cell_is_the_summary_made_from_nothing() -> None:
+    """The live file's names summary, made again only for the rows a patched graph replaced,
+    is the summary made from the whole graph, in the same order, cell after cell."""
+    from kernel_ext.live import summarize, summarize_after
+
+    torch.manual_seed(0)
+    ns: dict[str, Any] = {f"t{i}": torch.rand(3) for i in range(80)}
+    ns["ts"] = [torch.rand(2) for _ in range(40)]
+    kinds = {"f": ("function", "function")}  # the same kinds object while the types are
+    changes = [
+        lambda: ns.update(t5=torch.rand(3)),  # the same shape: the same entry
+        lambda: ns.update(t7=torch.rand(2, 2)),  # another shape, dtype and device below
+        lambda: ns.update(t7=torch.zeros(4, dtype=torch.int64)),
+        lambda: ns.update(t9=torch.empty(3, device="meta")),
+        lambda: ns.update(t3=ns["t4"][1:]),  # a view of another name: built afresh
+        lambda: ns.update(t3=torch.rand(3)),
+        lambda: ns.update(late=torch.rand(3)),  # a name added last
+        lambda: ns.update(late=torch.rand(5)),
+        lambda: ns.pop("late"),
+        lambda: ns["ts"].__setitem__(3, torch.rand(4)),  # an item: no top-level name
+        lambda: ns.update(t0=np.zeros(3)),
+        lambda: ns.update(t0=torch.rand(3)),
+    ]
+    snapshotter = Snapshotter()
+    summary = summarize_after(None, snapshotter.snapshot(ns), kinds)
+    patched = 0
+    for change in changes:
+        change()
+        graph = snapshotter.snapshot(ns)
+        patched += graph.index().replaced is not None
+        summary = summarize_after(summary, graph, kinds)
+        fresh, omitted = summarize(graph, kinds)
+        assert list(summary.names.items()) == list(fresh.items())
+        assert summary.omitted == omitted == 0
+    assert patched >= 8  # most cells took the patched path
