@@ -656,11 +656,15 @@ def walk_namespace(
             else dict(namespace.items())
         )
         kept = NameFilter().kept(as_dict, skip)
-    for key, value in zip(*kept, strict=True):
+    tensor_type = walker.tensor_type
+    for key, value in zip(kept[0], kept[1], strict=True):
         # A key that is not a string (``globals()[1] = t``): named by the path that reaches it.
         name = key if type(key) is str else f"globals()[{key_text(key, walker.result.found)}]"
         try:
-            walker.visit(value, name, 0)
+            if type(value) is tensor_type and not _requires_grad(value):
+                walker.add(value, name)  # all ``visit`` does for it: no gradient, no inner tensors
+            else:
+                walker.visit(value, name, 0)
         except Exception as exc:  # a hostile object: skip it, report once, keep walking
             if on_error is not None:
                 on_error(printable_name(name), exc)
