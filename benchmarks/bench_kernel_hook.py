@@ -220,30 +220,33 @@ def views_of_one_storage(repeat: int, blocks: int = 3) -> dict[str, float]:
     }
 
 
+def one_name_beside(setup: str, names: str, repeat: int) -> dict[str, Any]:
+    """``x = torch.rand(3)`` bare and with the extension beside what ``setup`` makes; ``names``
+    are deleted afterwards."""
+    result = paired_cells(
+        f"import torch\n{setup}", {"one_new": "x = torch.rand(3)"}, repeat
+    )
+    InteractiveShell.instance().run_cell(f"del {names}, x", store_history=False)
+    return result
+
+
 def one_name_beside_views(repeat: int) -> dict[str, Any]:
     """Issue 14's row: one name changes beside 11,000 tensors, 10,000 in a list and 1,000
     views of one matrix (goal: at most 5 ms of hook per cell)."""
-    result = paired_cells(
-        "import torch\nts = [torch.rand(3) for _ in range(10_000)]\n"
+    return one_name_beside(
+        "ts = [torch.rand(3) for _ in range(10_000)]\n"
         "m = torch.rand(1_000, 3)\nviews = list(m.unbind(0))",
-        {"one_new": "x = torch.rand(3)"},
-        repeat,
+        "ts, m, views", repeat,
     )
-    InteractiveShell.instance().run_cell("del ts, m, views, x", store_history=False)
-    return result
 
 
 def one_name_beside_shared_storages(repeat: int) -> dict[str, Any]:
     """One name changes beside 10,000 tensors and a view of each (``rows = [t[1:] for t in
     ts]``): 10,000 shared storages, which every view draws up to the node cap."""
-    result = paired_cells(
-        "import torch\nts = [torch.rand(4) for _ in range(10_000)]\n"
-        "rows = [t[1:] for t in ts]",
-        {"one_new": "x = torch.rand(3)"},
-        repeat,
+    return one_name_beside(
+        "ts = [torch.rand(4) for _ in range(10_000)]\nrows = [t[1:] for t in ts]",
+        "ts, rows", repeat,
     )
-    InteractiveShell.instance().run_cell("del ts, rows, x", store_history=False)
-    return result
 
 
 def print_list_rows(rows: list[dict[str, Any]]) -> None:

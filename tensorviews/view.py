@@ -443,12 +443,11 @@ def _capped(
         drawn: _Drawn = kept.drawing
     else:
         drawn = _draw(graph, positions, max_nodes, repeats)
-        storages = sorted({index.tensor_storage[p] for p in positions} - {-1})
         drawings = index.drawings
         drawings.pop(key, None)
         if len(drawings) >= KEPT_DRAWINGS:  # the oldest goes: marks vary from cell to cell
             del drawings[next(iter(drawings))]
-        drawings[key] = KeptDrawing(positions, storages, drawn)
+        drawings[key] = KeptDrawing(positions, drawn)
     return replace(
         graph,
         storages=drawn.storages,

@@ -328,11 +328,10 @@ class ReplacedRows:
 @dataclass(frozen=True, slots=True)
 class KeptDrawing:
     """What a view drew of the graph of an index (the node cap's tensors, storages, edges,
-    groups and notes), with the rows it looked at and their storages, both ascending. A
-    patched index keeps the drawings its patch cannot have changed (``keep_from``)."""
+    groups and notes), with the rows it looked at, ascending. A patched index keeps the
+    drawings its patch cannot have changed (``keep_from``)."""
 
     rows: Sequence[int]
-    storages: Sequence[int]
     drawing: Any
 
 
@@ -477,12 +476,13 @@ class GraphIndex:
             uids.update(self.replaced.fresh())
             self._uid_set = uids
         if last.drawings:
-            rows_moved = len(old_rows) != len(rows)
-            storages_moved = len(old_storages) != len(storages)
+            # The other rows' storages are not the replaced ones, and storages are numbered by
+            # their first row: rows before the replaced ones keep their storages' numbers
+            # even when the replaced storages changed in number.
+            moved = len(old_rows) != len(rows) or len(old_storages) != len(storages)
             self.drawings = {
                 key: kept for key, kept in last.drawings.items()
-                if _untouched(kept.rows, old_rows, rows_moved)
-                and _untouched(kept.storages, old_storages, storages_moved)
+                if _untouched(kept.rows, old_rows, moved)
             }
         if last._held is not None and last.facts_at is not None and self.facts_at is not None:
             self._held = last._held.replaced(last, old_rows, old_storages, self, rows, storages)

@@ -394,7 +394,11 @@ class _Walker:
     def visit(self, obj: Any, name: str, depth: int, category: str = "other") -> None:
         kind = self.kind(type(obj))
         if kind == "tensor":
-            if self.add(obj, name, category):
+            # A plain tensor that does not require grad has no gradient and no inner tensors
+            # to look for (ten thousand top-level names).
+            if self.add(obj, name, category) and (
+                type(obj) is not self.tensor_type or _requires_grad(obj)
+            ):
                 self.visit_grad(obj, name)
                 self.visit_inner(obj, name)
             return
@@ -656,15 +660,11 @@ def walk_namespace(
             else dict(namespace.items())
         )
         kept = NameFilter().kept(as_dict, skip)
-    tensor_type = walker.tensor_type
     for key, value in zip(kept[0], kept[1], strict=True):
         # A key that is not a string (``globals()[1] = t``): named by the path that reaches it.
         name = key if type(key) is str else f"globals()[{key_text(key, walker.result.found)}]"
         try:
-            if type(value) is tensor_type and not _requires_grad(value):
-                walker.add(value, name)  # all ``visit`` does for it: no gradient, no inner tensors
-            else:
-                walker.visit(value, name, 0)
+            walker.visit(value, name, 0)
         except Exception as exc:  # a hostile object: skip it, report once, keep walking
             if on_error is not None:
                 on_error(printable_name(name), exc)
