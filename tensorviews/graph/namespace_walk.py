@@ -65,7 +65,11 @@ class NameFilter:
         """The walked names and their values, in the namespace's order."""
         keys = list(dict.keys(namespace))
         known = len(self._keys)
-        if skip is not self._skip or len(keys) < known or keys[:known] != self._keys:
+        try:  # the same key objects compare by identity; another key's ``__eq__`` may raise
+            same = keys[:known] == self._keys
+        except Exception:
+            same = False
+        if skip is not self._skip or len(keys) < known or not same:
             # Another rule, or names removed (all of them, maybe: nothing kept then).
             self._skip, known, self._keep, self._kept = skip, 0, [], []
         if known < len(keys):

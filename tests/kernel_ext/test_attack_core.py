@@ -332,3 +332,23 @@ def test_names_added_removed_and_readded_between_snapshots_are_walked_in_order()
     ns["a"] = torch.zeros(1)
     assert labels() == ["b", "a"]
     assert labels(skip=lambda name: name == "b") == ["_i3", "_5", "a"]  # another rule
+
+
+def test_a_namespace_key_whose_comparison_raises_is_walked_all_the_same() -> None:
+    """``globals()[key] = t`` with a key whose ``__eq__`` raises: when the names change, the
+    next snapshot still reads every tensor, as a fresh one does."""
+
+    class Key:
+        def __eq__(self, other: object) -> bool:
+            raise RuntimeError("no comparing me")
+
+        def __hash__(self) -> int:
+            return 1
+
+    snapshotter = Snapshotter()
+    ns: dict[Any, Any] = {Key(): torch.zeros(3), "x": torch.zeros(2)}
+    assert len(snapshotter.snapshot(ns).tensors) == 2
+    ns = {Key(): torch.zeros(3), "y": torch.zeros(2)}  # another key where the first was
+    graph = snapshotter.snapshot(ns)
+    assert [t.label for t in graph.tensors] == [t.label for t in snapshot(ns).tensors]
+    assert len(graph.tensors) == 2 and not graph.problems
