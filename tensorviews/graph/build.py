@@ -38,8 +38,6 @@ from tensorviews.graph.model import (
 from tensorviews.graph.overlap import Layout, holds_an_end, layouts_overlap
 from tensorviews.graph.table import (
     NO_STORAGE,
-    NUMERIC_COLUMNS,
-    OBJECT_COLUMNS,
     UNREAD_BASE,
     Columns,
     Flags,
@@ -48,6 +46,7 @@ from tensorviews.graph.table import (
     ranges_meet,
     replaced_items,
     replaced_rows,
+    rows_of,
     storage_ranges,
 )
 
@@ -289,14 +288,29 @@ def overlap_pairs(layouts: list[Layout]) -> list[tuple[int, int, bool]]:
     return pairs
 
 
+@dataclass(frozen=True, slots=True)
+class RowsWithin:
+    """The rows ``start <= i < stop`` of a part that differ from the rows ``start <= i <
+    old_stop`` of the part it was made from; the others are the same. As many, or to the
+    part's end."""
+
+    start: int
+    stop: int
+    old_stop: int
+
+
 @dataclass(slots=True)
 class TablePart:
     """Consecutive rows of a table that come from one thing read (a container read
     column-wise, an object read one by one): parts of two cells' tables with equal ``key``
-    hold the very same rows (metadata, ids, serial numbers, names, category, tying)."""
+    hold the very same rows (metadata, ids, serial numbers, names, category, tying). A part
+    made from a part of the last table (a container with a few items changed) names it:
+    ``origin`` is that part's key and ``within`` the rows that differ."""
 
     key: tuple[Any, ...]
     count: int
+    origin: tuple[Any, ...] | None = None
+    within: RowsWithin | None = None
 
 
 _key, _count = operator.attrgetter("key"), operator.attrgetter("count")
@@ -387,13 +401,15 @@ class _Built:
 class RowChange:
     """Where a table differs from the last one: its rows ``start <= p < stop`` are the last
     table's ``start <= p < old_stop``, between ``head`` equal parts before and ``tail``
-    equal parts after. As many rows, or the change is at the end (no part after it)."""
+    equal parts after. As many rows, or the change is at the end (no part after it). When
+    one part changed within (``TablePart.within``), ``within`` is the rows of it that did."""
 
     start: int
     stop: int
     old_stop: int
     head: int
     tail: int
+    within: RowsWithin | None = None
 
 
 class GraphBuilds:
@@ -436,11 +452,20 @@ class GraphBuilds:
         a = sum(map(_count, islice(parts, head)))
         b = n - sum(map(_count, islice(parts, len(parts) - tail, None)))
         old_b = len(self.last.table) - sum(map(_count, islice(old, len(old) - tail, None)))
+        within = None
+        if head + tail + 1 == len(parts) == len(old):  # one part changed: within, maybe
+            part = parts[head]
+            if part.within is not None and part.origin == old[head].key:
+                within = part.within
+                b, old_b = a + within.stop, a + within.old_stop
+                a += within.start
+                if b - a != old_b - a and within.stop != part.count:
+                    return None  # the part's rows after the change moved
         if b - a != old_b - a and tail:
             return None  # the rows after the change moved
         if max(b, old_b) - a > min(self.PATCH_ROWS, n // 16):
             return None
-        return RowChange(a, b, old_b, head, tail)
+        return RowChange(a, b, old_b, head, tail, within)
 
 
 # Reads the bases of the table rows at the given positions (rows read without
@@ -571,7 +596,7 @@ def _patch(
     if int(last.counts[sa:sb].sum()) != len(viewed):
         return None
     c = table.columns
-    rows = _rows(c, a, b)
+    rows = rows_of(c, a, b)
     local = group_storages(rows)
     new_sb = sa + len(local.first)
     if not local.disjoint or (new_sb != sb and sb != len(st.first)):
@@ -651,15 +676,6 @@ def _spliced(rows: list[int], a: int, b: int, new: Ints) -> list[int]:
     """Ascending ``rows`` with those in ``[a, b)`` replaced by ``new``."""
     i0, i1 = bisect_left(rows, a), bisect_left(rows, b)
     return [*rows[:i0], *new.tolist(), *rows[i1:]]
-
-
-def _rows(c: Columns, a: int, b: int) -> Columns:
-    """Rows ``a <= p < b`` of ``c``."""
-    return Columns(
-        **{name: getattr(c, name)[a:b] for name in NUMERIC_COLUMNS},
-        **{name: getattr(c, name)[a:b] for name in OBJECT_COLUMNS},
-        extra={p - a: e for p, e in c.extra.items() if a <= p < b},
-    )
 
 
 def _assemble(
@@ -770,7 +786,7 @@ def _fold(
     while k < n:
         p = positions[k]
         run = table.names.run_of(p)
-        if run.container is None:
+        if run.container is None or run.top_level:  # each row named on its own
             names = table.names(p)
             chunks.append((names[0] if names else f"<t{p}>", devices[p], 1, logical.item(p)))
             k += 1

@@ -28,9 +28,11 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from itertools import compress, islice
+from itertools import compress, count, islice
 from types import ModuleType
 from typing import Any
+
+import numpy as np
 
 from tensorviews.graph.namespace_walk import BulkCheck, instance_dict, jagged_type, leaf_grad
 
@@ -50,17 +52,32 @@ def change_token(t: Any) -> Any:
         return (tuple(t.shape), t.stride(), t.storage_offset())
 
 
-def first_of_each_counter(tensors: list[Any]) -> tuple[bool, ...]:
-    """Per tensor: is it the first among ``tensors`` with its version counter? Views share
-    their base's counter (``_base`` is the base of a view of a view too); a tensor that is not
-    a view has its own, or shares it with views of it."""
-    owners = [
-        id(t) if base is None else id(base)
-        for t, base in zip(tensors, map(_base, tensors), strict=True)
+def counter_owners(
+    tensors: list[Any], ids: tuple[int, ...], previous: NamesPrint | None = None
+) -> list[int]:
+    """Per tensor, the id of what owns its version counter: its base for a view (``_base``
+    is the base of a view of a view too), else itself. Read again only where ``previous``
+    held another tensor (a few names rebound among ten thousand): a base never changes."""
+    if previous is not None and len(previous.owners) == len(ids):
+        changed = list(compress(count(), map(operator.ne, ids, previous.tensor_ids)))
+        if len(changed) <= len(ids) // 4:
+            owners = list(previous.owners)
+            for i in changed:
+                base = tensors[i]._base
+                owners[i] = ids[i] if base is None else id(base)
+            return owners
+    return [
+        obj_id if base is None else id(base)
+        for obj_id, base in zip(ids, map(_base, tensors), strict=True)
     ]
-    # Filled from the end: each owner ends up with the position of its first tensor.
-    first = dict(zip(reversed(owners), range(len(owners) - 1, -1, -1), strict=True))
-    return tuple(map(operator.eq, map(first.__getitem__, owners), range(len(owners))))
+
+
+def first_of_each_counter(owners: list[int]) -> tuple[bool, ...]:
+    """Per tensor: is it the first with its version counter (see ``counter_owners``)?"""
+    column = np.array(owners, dtype=np.int64)
+    first = np.zeros(len(column), dtype=np.bool_)
+    first[np.unique(column, return_index=True)[1]] = True  # the first index of each owner
+    return tuple(first.tolist())
 
 
 def versions(items: Any) -> tuple[Any, ...]:
@@ -100,6 +117,7 @@ class NamesPrint:
     walked_mask: tuple[bool, ...] = field(compare=False)  # per name: walked? () if none is
     grad_positions: tuple[int, ...] = field(compare=False)  # of the tensors that require grad
     counters: tuple[bool, ...] = field(compare=False)  # first tensor of its version counter?
+    owners: list[int] = field(compare=False)  # per tensor, see ``counter_owners``
 
 
 class Fingerprinter:
@@ -166,13 +184,14 @@ class Fingerprinter:
         tensors = values if all(tensor_mask) else list(compress(values, tensor_mask))
         tensor_ids = tuple(map(id, tensors))
         if previous is not None and tensor_ids == previous.tensor_ids:
-            tensor_ids, grad_positions, counters = (
-                previous.tensor_ids, previous.grad_positions, previous.counters
+            tensor_ids, grad_positions, counters, owners = (
+                previous.tensor_ids, previous.grad_positions, previous.counters, previous.owners
             )
         else:
             requires_grad = map(_requires_grad, tensors)
             grad_positions = tuple(compress(range(len(tensors)), requires_grad))
-            counters = first_of_each_counter(tensors)
+            owners = counter_owners(tensors, tensor_ids, previous)
+            counters = first_of_each_counter(owners)
         try:
             tokens = tuple(map(_version, compress(tensors, counters)))
         except RuntimeError:  # an inference tensor has no version counter: layouts compared
@@ -205,6 +224,7 @@ class Fingerprinter:
             walked_mask=walked_mask,
             grad_positions=grad_positions,
             counters=counters,
+            owners=owners,
         )
 
     def _category(self, tp: type) -> int:

@@ -23,9 +23,11 @@ import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import compress
+from itertools import compress, repeat
 from types import ModuleType
 from typing import Any, cast
+
+import numpy as np
 
 from tensorviews.graph.distributed import fsdp_tensors, inner_tensors
 
@@ -152,10 +154,12 @@ BULK_MIN_ITEMS = 32
 
 @dataclass(slots=True)
 class BulkFound:
-    """The items of one container of plain tensors, found in one piece.
+    """The items of one container of plain tensors, found in one piece; or a run of
+    consecutive top-level names holding plain tensors (``top_level``).
 
-    Their access paths are ``name[i]`` (or ``name[key]``), built only when a node is drawn.
-    ``after`` places them in the walk's order: after that many entries of ``found``.
+    Their access paths are ``name[i]`` (or ``name[key]``; for top-level names, the key
+    itself), built only when a node is drawn. ``after`` places them in the walk's order: after
+    that many entries of ``found``.
     """
 
     name: str
@@ -172,8 +176,12 @@ class BulkFound:
     # ``requires_grad`` of each item, as the walk read it (None: not read, the container's
     # tensors are those checked at the last reading)
     requires_grad: list[bool] | None = None
+    top_level: bool = False  # the keys are top-level names (``name`` is empty)
 
     def item_name(self, i: int) -> str:
+        if self.top_level:
+            assert self.keys is not None
+            return printable_name(self.keys[i])
         return item_path(self.name, self.keys, i)
 
     def position(self, obj_id: int) -> int:
@@ -394,6 +402,77 @@ class _Walker:
             )
         )
         return True
+
+    def visit_top_level_run(self, keys: list[str], values: list[Any]) -> None:
+        """Consecutive top-level names (string keys) holding plain tensors, in order: read
+        column-wise like a container's items, but for the tensors that hold a gradient (found
+        one by one, each followed by its gradient, as anywhere else)."""
+        requires_grad = list(map(_requires_grad, values))
+        holding = (
+            [i for i in compress(range(len(values)), requires_grad)
+             if leaf_grad(values[i]) is not None]
+            if True in requires_grad else []
+        )
+        start = 0
+        for stop in [*holding, len(values)]:
+            self.try_top_level(keys[start:stop], values[start:stop], requires_grad[start:stop])
+            if stop < len(values):
+                self.visit_top_level(keys[stop], values[stop])
+            start = stop + 1
+
+    def try_top_level(self, keys: list[str], values: list[Any], requires_grad: list[bool]) -> None:
+        """Names and plain tensors of one run, none holding a gradient: one ``BulkFound`` of
+        the tensors not found before, in order; each further name of one of them (``b = a``)
+        or of a tensor found before is added as the one-by-one walk adds it."""
+        ids = tuple(map(id, values))
+        id_set = set(ids)
+        found = self.result.found
+        taken: list[int] | range = range(len(ids))
+        if (
+            len(id_set) != len(ids)
+            or not id_set.isdisjoint(found)
+            or not all(map(id_set.isdisjoint, self.bulk_id_sets))
+        ):
+            seen: set[int] = set()
+            taken = []
+            for i, obj_id in enumerate(ids):
+                if obj_id not in seen and obj_id not in found and not any(
+                    obj_id in other for other in self.bulk_id_sets
+                ):
+                    taken.append(i)
+                seen.add(obj_id)
+            id_set = {ids[i] for i in taken}
+        if (
+            len(taken) < BULK_MIN_ITEMS
+            or len(found) + self.bulk_total + len(taken) > self.limits.max_arrays
+        ):
+            for key, value in zip(keys, values, strict=True):
+                self.visit_top_level(key, value)  # a few, or the bound: named one by one
+            return
+        every = len(taken) == len(ids)
+        self.bulk_id_sets.append(id_set)
+        self.bulk_total += len(taken)
+        self.result.bulks.append(BulkFound(
+            "", -id(keys[taken[0]]), values if every else [values[i] for i in taken],
+            ids if every else [ids[i] for i in taken], id_set,
+            keys if every else [keys[i] for i in taken], after=len(found),
+            requires_grad=requires_grad if every else [requires_grad[i] for i in taken],
+            top_level=True,
+        ))
+        if not every:
+            kept = set(taken)
+            for i in range(len(ids)):
+                if i not in kept:
+                    self.add(values[i], keys[i])
+
+    def visit_top_level(self, key: Any, value: Any) -> None:
+        # A key that is not a string (``globals()[1] = t``): named by the path that reaches it.
+        name = key if type(key) is str else f"globals()[{key_text(key, self.result.found)}]"
+        try:
+            self.visit(value, name, 0)
+        except Exception as exc:  # a hostile object: skip it, report once, keep walking
+            if self.on_error is not None:
+                self.on_error(printable_name(name), exc)
 
     def visit(self, obj: Any, name: str, depth: int, category: str = "other") -> None:
         kind = self.kind(type(obj))
@@ -632,6 +711,26 @@ def _holds_a_gradient(items: list[Any], requires_grad: list[bool]) -> bool:
     )
 
 
+def _plain_tensor_runs(
+    keys: list[Any], values: list[Any], tensor_type: type | None
+) -> list[tuple[int, int]]:
+    """``(start, stop)`` of each run of at least ``BULK_MIN_ITEMS`` consecutive names that are
+    strings and hold plain ``torch.Tensor``s (ten thousand top-level tensors): C-level passes
+    over the names, one numpy pass to find the runs."""
+    if tensor_type is None or len(values) < BULK_MIN_ITEMS:
+        return []
+    plain = np.fromiter(
+        map(operator.and_, map(operator.is_, map(type, values), repeat(tensor_type)),
+            map(operator.is_, map(type, keys), repeat(str))),
+        dtype=np.bool_, count=len(values),
+    )
+    edges = np.flatnonzero(np.diff(plain, prepend=False, append=False)).tolist()
+    return [
+        (start, stop) for start, stop in zip(edges[::2], edges[1::2], strict=True)
+        if stop - start >= BULK_MIN_ITEMS
+    ]
+
+
 def walk_namespace(
     namespace: Mapping[str, Any],
     torch: ModuleType | None,
@@ -664,13 +763,14 @@ def walk_namespace(
             else dict(namespace.items())
         )
         kept = NameFilter().kept(as_dict, skip)
-    for key, value in zip(kept[0], kept[1], strict=True):
-        # A key that is not a string (``globals()[1] = t``): named by the path that reaches it.
-        name = key if type(key) is str else f"globals()[{key_text(key, walker.result.found)}]"
-        try:
-            walker.visit(value, name, 0)
-        except Exception as exc:  # a hostile object: skip it, report once, keep walking
-            if on_error is not None:
-                on_error(printable_name(name), exc)
+    keys, values = kept
+    done = 0
+    for start, stop in _plain_tensor_runs(keys, values, walker.tensor_type):
+        for key, value in zip(keys[done:start], values[done:start], strict=True):
+            walker.visit_top_level(key, value)
+        walker.visit_top_level_run(keys[start:stop], values[start:stop])
+        done = stop
+    for key, value in zip(keys[done:], values[done:], strict=True):
+        walker.visit_top_level(key, value)
     walker.visit_optimizers()
     return walker.result

@@ -8,9 +8,11 @@ only weak references and plain metadata, so that a cell pays for what it changed
 
 - the namespace's fingerprint (``fingerprint``): when it is that of the last snapshot and
   nothing died, the last graph is returned as it is (benchmark rows "unchanged");
-- per container of plain tensors, its rows, keyed by the container's id, its tensors' ids and
-  version counters: an unchanged list of 10,000 tensors is not read again when another name
-  changes (rows "one new name");
+- per container of plain tensors (and run of top-level names holding them), its rows, keyed
+  by the container's id, its tensors' ids and version counters: an unchanged list of 10,000
+  tensors is not read again when another name changes (rows "one new name"), and one with a
+  few items changed reads those alone (``_Reader.spliced``; row "one name among 10,000
+  top-level names");
 - per object read one by one, its row, keyed by id, version counter, requires_grad, shape and
   storage;
 - overlaps among the views of a shared storage, while their layouts are the same
@@ -26,10 +28,11 @@ only weak references and plain metadata, so that a cell pays for what it changed
 from __future__ import annotations
 
 import contextlib
+import operator
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from itertools import accumulate, repeat
+from itertools import accumulate, compress, repeat
 from types import ModuleType
 from typing import Any, cast
 
@@ -43,12 +46,20 @@ from tensorviews.graph.array_meta import (
     overlaps_itself,
     torch_meta,
 )
-from tensorviews.graph.build import BaseReader, GraphBuilds, RowChange, TablePart, build_graph
+from tensorviews.graph.build import (
+    BaseReader,
+    GraphBuilds,
+    RowChange,
+    RowsWithin,
+    TablePart,
+    build_graph,
+)
 from tensorviews.graph.collector import CollectorPause
 from tensorviews.graph.distributed import NotDrawn, process_group, subclass_change_token
 from tensorviews.graph.fingerprint import Fingerprinter, NamesPrint, bulk_check, change_token
 from tensorviews.graph.model import StorageGraph
 from tensorviews.graph.namespace_walk import (
+    CATEGORIES,
     BulkCheck,
     BulkFound,
     Found,
@@ -69,6 +80,8 @@ from tensorviews.graph.table import (
     columns_of,
     concat,
     read_plain_tensors,
+    rows_of,
+    rows_replaced,
     spliced,
 )
 
@@ -92,24 +105,37 @@ class _Block:
     check: BulkCheck
     id_set: set[int]
     refs: tuple[weakref.ReferenceType[Any], ...]
-    deaths: list[Any]  # the weak references of its tensors that died, appended by callbacks
+    # The weak references of its tensors that died, appended by callbacks. A block made from
+    # the last one (``_Reader.spliced``) shares its list: its first ``settled`` entries are
+    # the last block's tensors that this one does not hold.
+    deaths: list[Any]
     uids: Sequence[int]  # a range when all of them were new
     columns: Columns
     id_column: Ints  # the ids and serial numbers again, as the table's columns take them
     uid_column: Ints
+    settled: int = 0
+    # Made from this block of the last snapshot, its rows ``start <= i < stop`` read again
+    # (they were ``start <= i < old_stop`` there); the others are that block's.
+    spliced_from: _Block | None = None
+    changed: RowsWithin | None = None
     _positions: dict[int, int] | None = None
     # Position -> id of its base (0: none), for the tensors whose base was asked for: a base
     # never changes, and the block is reused only while it holds the same tensors.
     _bases: dict[int, int] = field(default_factory=dict)
 
+    def died(self) -> list[Any]:
+        """The weak references of its tensors that died since it was made (maybe some of the
+        last block's, not its own: a block made from it holds fewer)."""
+        return self.deaths[self.settled:]
+
     def holds(self, check: BulkCheck | None) -> bool:
         """Does the container whose check this is hold the very tensors read here, unchanged?
         Same ids and versions, and none of them died (after a death, an equal id is a new
         object's: the old one cannot be alive)."""
-        return not self.deaths and check == self.check
+        return len(self.deaths) == self.settled and check == self.check
 
     def has_survivors(self) -> bool:
-        return len(self.deaths) < len(self.refs)
+        return len(self.deaths) - self.settled < len(self.refs)
 
     def base_ids(self, positions: list[int]) -> list[int]:
         """The id of the base of the tensor at each of ``positions`` (0: none)."""
@@ -147,10 +173,22 @@ class _BlockRows:
     extra_names: dict[int, Names]
     category: str
     block: _Block
+    top_level: bool  # the keys are top-level names
+    # item -> its category, for the items also reached another way that it differs for (a
+    # buffer also bound to a top-level name)
+    extra_categories: dict[int, str]
 
     @classmethod
-    def of(cls, found: BulkFound, block: _Block) -> _BlockRows:
-        return cls(found.name, found.keys, found.extra_names, found.category, block)
+    def of(cls, found: BulkFound, block: _Block, categories: Mapping[int, str]) -> _BlockRows:
+        return cls(
+            found.name, found.keys, found.extra_names, found.category, block, found.top_level,
+            _extra_categories(found, categories),
+        )
+
+
+# At most this many items of one container are read again while its other rows are kept
+# (and at most half of them): a change beyond that reads the container whole.
+SPLICED_ROWS = 1024
 
 
 class Snapshotter:
@@ -210,7 +248,7 @@ class Snapshotter:
         known = {
             container_id: block.check
             for container_id, block in self._blocks.items()
-            if not block.deaths and block.check.keys is None  # sequences; dicts are checked whole
+            if not block.died() and block.check.keys is None  # sequences; dicts are checked whole
         }
         fingerprinter = Fingerprinter(torch, np_mod, self.limits.probe_items, known)
         # The names walked and their values (user objects: dropped with the walk below).
@@ -228,7 +266,7 @@ class Snapshotter:
         if (
             names_print is not None
             and not self._deaths
-            and not any(block.deaths for block in self._blocks.values())
+            and not any(block.died() for block in self._blocks.values())
             and names_print == self._last_fingerprint
             and self._last_graph is not None
         ):
@@ -281,7 +319,7 @@ class Snapshotter:
                     if row is not None:
                         ordered.append(((bulk.after, 0, k), row))
                 continue
-            ordered.append(((bulk.after, 0, k), _BlockRows.of(bulk, block)))
+            ordered.append(((bulk.after, 0, k), _BlockRows.of(bulk, block, walk.categories)))
         truncated = walk.truncated
         tied = frozenset(walk.tied)
         categories = walk.categories
@@ -293,7 +331,8 @@ class Snapshotter:
         signature: list[Any] = [
             (row.obj_id, row.names) if isinstance(row, _SingleRow)
             else (id(row.block), row.name,
-                  tuple((i, names.shown()) for i, names in row.extra_names.items()))
+                  tuple((i, names.shown()) for i, names in row.extra_names.items()),
+                  row.extra_categories)
             for row in rows
         ]
         signature.append(tied)
@@ -416,9 +455,17 @@ class _Reader:
         check = fingerprinter.columns.get(found.container_id)
         if check is None or check.keys != keys:
             check = bulk_check(found.items, keys)
-        if old is not None and not self.snapshotter._reread and old.holds(check):
-            self.blocks[found.container_id] = old
-            return old
+        if old is not None and not self.snapshotter._reread:
+            # Top-level names are checked for ``.data =`` swaps whenever the namespace
+            # changed, as those read one by one are: through ``spliced``.
+            spliced = (
+                old if old.holds(check) and not found.top_level
+                else self.spliced(old, found, check)
+            )
+            if spliced is not None:
+                self.blocks[found.container_id] = spliced
+                self.changed = self.changed or spliced is not old
+                return spliced
         columns = read_plain_tensors(
             found.items, check.versions, self.torch, found.requires_grad
         )
@@ -437,6 +484,84 @@ class _Reader:
         self.blocks[found.container_id] = block
         self.changed = True
         return block
+
+    def spliced(self, old: _Block, found: BulkFound, check: BulkCheck) -> _Block | None:
+        """The container's block made from its last one when only a few of its items changed
+        (a name rebound among ten thousand top-level names, ``ts[5] = t``, ``ts.append(t)``):
+        those read again, the others' rows copied; ``old`` itself when none changed. An item
+        changed when it is another object (another id, or the last one died: a new object at
+        its address), its version counter or data address moved, or it was appended. None
+        when the keys moved or many items changed."""
+        assert self.torch is not None
+        n, n_old = len(check.ids), len(old.check.ids)
+        m = min(n, n_old)
+        if (check.keys is None) != (old.check.keys is None) or (
+            check.keys is not None and old.check.keys is not None
+            and check.keys[:m] != old.check.keys[:m]
+        ):
+            return None
+        limit = min(SPLICED_ROWS, n // 2)
+        changed = set(compress(range(m), map(operator.ne, check.ids, old.check.ids)))
+        if len(changed) + n - m <= limit:
+            changed.update(
+                compress(range(m), map(operator.ne, check.versions, old.check.versions))
+            )
+            # ``t.data = u`` swaps the memory without a version bump: it shows at the
+            # container's next change, as when the container is read whole.
+            try:
+                starts = np.fromiter(
+                    map(self.torch.Tensor.data_ptr, found.items[:m]), dtype=np.int64, count=m
+                )
+            except RuntimeError:
+                return None
+            changed.update(np.flatnonzero(starts != old.columns.start[:m]).tolist())
+        dead = old.died()
+        if len(changed) + len(dead) + n - m > limit:
+            return None
+        for ref in dead:
+            try:
+                i = old.refs.index(ref)  # a dead reference equals itself only
+            except ValueError:
+                continue  # the last block's, not one of its tensors
+            changed.add(i)  # compared equal, it is a new object at a dead one's address
+        rows = [*sorted(i for i in changed if i < m), *range(m, n)]
+        if not rows:
+            if n != n_old:
+                return None  # only items dropped from the end: read whole, rarely
+            # The same tensors: what died was another block's (a replaced item kept alive
+            # elsewhere until now), not to be looked for again.
+            old.settled = len(old.deaths)
+            return old
+        items = list(map(found.items.__getitem__, rows))
+        requires_grad = found.requires_grad
+        columns = read_plain_tensors(
+            items, list(map(check.versions.__getitem__, rows)), self.torch,
+            list(map(requires_grad.__getitem__, rows)) if requires_grad is not None else None,
+        )
+        if columns is None:
+            return None
+        deaths = old.deaths
+        refs = list(old.refs[:n])
+        uids = list(old.uids[:n])
+        refs.extend(repeat(old.refs[0], n - len(refs)))  # places of the appended items
+        uids.extend(repeat(0, n - len(uids)))
+        for i, item in zip(rows, items, strict=True):
+            uids[i] = self.uid_of(id(item), item)
+            refs[i] = weakref.ref(item, deaths.append)
+        at = np.array(rows, dtype=np.int64)
+        start = rows[0]
+        stop = n if n != n_old else rows[-1] + 1
+        return _Block(
+            check, found.id_set, tuple(refs), deaths, uids,
+            rows_replaced(old.columns, n, at, columns),
+            _replaced(old.id_column, n, at, np.array(list(map(id, items)), dtype=np.int64)),
+            _replaced(old.uid_column, n, at, np.array(list(map(uids.__getitem__, rows)),
+                                                       dtype=np.int64)),
+            settled=len(deaths),
+            spliced_from=old,
+            changed=RowsWithin(start, stop, n_old if n != n_old else stop),
+            _bases={i: b for i, b in old._bases.items() if i < n and i not in changed},
+        )
 
     def uid_of(self, obj_id: int, obj: Any) -> int:
         """The object's serial number if it was in the last snapshot, else a new one."""
@@ -494,13 +619,21 @@ def _table(
             runs.append(NameRun(
                 start, n, container=row.name, keys=row.keys,
                 extra={i: names.shown() for i, names in row.extra_names.items()},
+                top_level=row.top_level,
             ))
             if first <= k < stop:
-                parts.append(block.columns)
-                ids.append(block.id_column)
-                uids.append(block.uid_column)
-                category.extend(repeat(row.category, n))
-                tied_rows.append(np.zeros(n, dtype=np.bool_))
+                # All its rows, or those of the change within it.
+                within = change.within if change is not None and last is not None else None
+                lo, hi = (0, n) if within is None else (within.start, within.stop)
+                parts.append(block.columns if within is None else rows_of(block.columns, lo, hi))
+                ids.append(block.id_column[lo:hi])
+                uids.append(block.uid_column[lo:hi])
+                at = len(category)
+                category.extend(repeat(row.category, hi - lo))
+                for i, item_category in row.extra_categories.items():
+                    if lo <= i < hi:
+                        category[at + i - lo] = item_category
+                tied_rows.append(np.zeros(hi - lo, dtype=np.bool_))
             start += n
             k += 1
             continue
@@ -544,18 +677,46 @@ def _parts(
     rows: Sequence[_SingleRow | _BlockRows], categories: Mapping[int, str], tied: frozenset[int]
 ) -> list[TablePart]:
     """What each of ``rows`` puts in the table, as the build compares it with the last
-    cell's: the same record (object or container read) under the same names."""
-    return [
-        TablePart(
-            (row.single, row.obj_id, row.names, categories.get(row.obj_id, "other"),
-             row.obj_id in tied), 1,
-        ) if isinstance(row, _SingleRow) else TablePart(
-            (row.block, row.name, row.keys,
-             {i: names.shown() for i, names in row.extra_names.items()}, row.category),
-            len(row.block.uids),
-        )
-        for row in rows
-    ]
+    cell's: the same record (object or container read) under the same names; a container
+    whose block was made from its last one names that one's part, and the rows that
+    differ."""
+    parts: list[TablePart] = []
+    for row in rows:
+        if isinstance(row, _SingleRow):
+            parts.append(TablePart(
+                (row.single, row.obj_id, row.names, categories.get(row.obj_id, "other"),
+                 row.obj_id in tied), 1,
+            ))
+            continue
+        block = row.block
+        extra = {i: names.shown() for i, names in row.extra_names.items()}
+        origin = block.spliced_from
+        parts.append(TablePart(
+            (block, row.name, row.keys, extra, row.category, row.extra_categories),
+            len(block.uids),
+            None if origin is None else (
+                origin, row.name, _keys_of(origin), extra, row.category, row.extra_categories
+            ),
+            block.changed,
+        ))
+    return parts
+
+
+def _keys_of(block: _Block) -> list[Any] | None:
+    """A block's keys as its part names them (a list, as the walk found them)."""
+    keys = block.check.keys
+    return None if keys is None else list(keys)
+
+
+def _extra_categories(found: BulkFound, categories: Mapping[int, str]) -> dict[int, str]:
+    """The category of each item reached another way too, where the first in ``CATEGORIES``
+    of the container's and that of the other way is not the container's."""
+    out: dict[int, str] = {}
+    for i in found.extra_names:
+        other = categories.get(found.ids[i])
+        if other is not None and _CATEGORY_RANK[other] < _CATEGORY_RANK[found.category]:
+            out[i] = other
+    return out
 
 
 def _base_reader(rows: Sequence[_SingleRow | _BlockRows]) -> BaseReader:
@@ -580,6 +741,18 @@ def _base_reader(rows: Sequence[_SingleRow | _BlockRows]) -> BaseReader:
         return ids
 
     return read
+
+
+_CATEGORY_RANK = {c: r for r, c in enumerate(CATEGORIES)}
+
+
+def _replaced(column: Ints, n: int, at: Ints, new: Ints) -> Ints:
+    """The first ``n`` values of ``column`` (more: appended) with those ``at`` replaced."""
+    out = np.empty(n, dtype=column.dtype)
+    m = min(n, len(column))
+    out[:m] = column[:m]
+    out[at] = new
+    return out
 
 
 def _joined(parts: list[Any], dtype: type) -> Any:

@@ -25,7 +25,7 @@ import operator
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import count
+from itertools import count, repeat
 from types import ModuleType
 from typing import Any, TypeVar
 
@@ -33,7 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from tensorviews.graph.array_meta import ArrayMeta, dtype_name
-from tensorviews.graph.namespace_walk import item_path
+from tensorviews.graph.namespace_walk import item_path, printable_name
 from tensorviews.graph.overlap import Layout, has_internal_overlap
 from tensorviews.graph.sharding import DTensorInfo, FlatParamInfo, UnshardedInfo
 
@@ -383,6 +383,40 @@ def spliced(last: MetaTable, rows: MetaTable, a: int, b: int) -> MetaTable:
     )
 
 
+def rows_of(c: Columns, a: int, b: int) -> Columns:
+    """Rows ``a <= p < b`` of ``c``."""
+    return Columns(
+        **{name: getattr(c, name)[a:b] for name in NUMERIC_COLUMNS},
+        **{name: getattr(c, name)[a:b] for name in OBJECT_COLUMNS},
+        extra={p - a: e for p, e in c.extra.items() if a <= p < b},
+    )
+
+
+def rows_replaced(c: Columns, n: int, at: Ints, new: Columns) -> Columns:
+    """The first ``n`` rows of ``c`` (more: rows appended) with the rows ``at`` (ascending,
+    all rows past ``c``'s end among them) replaced by those of ``new``, in order."""
+    m = min(n, len(c))
+    numeric: dict[str, Any] = {}
+    for name in NUMERIC_COLUMNS:
+        old = getattr(c, name)
+        column = np.empty(n, dtype=old.dtype)
+        column[:m] = old[:m]
+        column[at] = getattr(new, name)
+        numeric[name] = column
+    rows = at.tolist()
+    objects: dict[str, Any] = {}
+    for name in OBJECT_COLUMNS:
+        values = getattr(c, name)[:m]
+        values.extend(repeat(None, n - m))
+        for i, value in zip(rows, getattr(new, name), strict=True):
+            values[i] = value
+        objects[name] = values
+    replaced = set(rows)
+    extra = {p: e for p, e in c.extra.items() if p < m and p not in replaced}
+    extra.update((rows[i], e) for i, e in new.extra.items())
+    return Columns(**numeric, **objects, extra=extra)
+
+
 # Columns are never changed in place once made (a graph reads its table for as long as it
 # lives): a table patched with rows equal to those it replaces shares the last one's columns.
 
@@ -445,7 +479,8 @@ def ranges_meet(lo: Ints, hi: Ints) -> bool:
 @dataclass(slots=True)
 class NameRun:
     """The access paths of consecutive rows: a container read column-wise (``container``,
-    whose items are ``container[i]``, built only when asked) or rows read one by one."""
+    whose items are ``container[i]``, built only when asked), a run of top-level names read
+    column-wise (``top_level``: each row is named by its key) or rows read one by one."""
 
     start: int  # first row
     count: int
@@ -453,6 +488,12 @@ class NameRun:
     keys: list[Any] | None = None  # a dict's keys (str/int); None for a list or tuple
     extra: dict[int, tuple[str, ...]] = field(default_factory=dict)  # item -> all its paths
     names: list[tuple[str, ...]] = field(default_factory=list)  # rows read one by one
+    top_level: bool = False
+
+    def one_by_one(self) -> bool:
+        """Is each row named on its own (read one by one, or a top-level name), rather than
+        as an item of a container?"""
+        return self.container is None or self.top_level
 
 
 class RowNames:
@@ -473,14 +514,19 @@ class RowNames:
         if run.container is None:
             return run.names[i]
         names = run.extra.get(i)
-        return names if names is not None else (item_path(run.container, run.keys, i),)
+        if names is not None:
+            return names
+        if run.top_level:
+            assert run.keys is not None
+            return (printable_name(run.keys[i]),)
+        return (item_path(run.container, run.keys, i),)
 
     def named_rows(self) -> list[int]:
         """Rows that may have a top-level name: those read one by one, and container items
         also reached another way."""
         rows: list[int] = []
         for run in self._runs:
-            if run.container is None:
+            if run.one_by_one():
                 rows.extend(range(run.start, run.start + run.count))
             else:
                 rows.extend(run.start + i for i in sorted(run.extra))

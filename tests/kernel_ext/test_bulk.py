@@ -61,7 +61,10 @@ def spoiled(value: Any) -> Any:
 
 
 def one_by_one(ns: Namespace) -> StorageGraph:
-    items = {name: spoiled(value) for name, value in ns.items()}
+    items: Namespace = {}
+    for name, value in ns.items():
+        items[name] = spoiled(value)
+        items[f"{name} spoiled"] = NOT_A_TENSOR  # no run of top-level names holds tensors only
     assert not bulks_in(items)  # nothing is read column-wise
     return Snapshotter().snapshot(items)
 
@@ -247,6 +250,21 @@ def namespaces(draw: Draw) -> Namespace:
     if draw(st.booleans()):  # a list that is not all tensors
         containers["mixed"] = [*tensors(draw, sources, ts, 31, 34), np.zeros(2), 1.5]
 
+    # A run of top-level names holding plain tensors, read column-wise like a container:
+    # new tensors, views, a name for a tensor named before or earlier in the run (``b = a``),
+    # maybe one holding a gradient (found one by one, its gradient after it).
+    run: Namespace = {}
+    if draw(st.booleans()):
+        run_items = tensors(draw, sources, ts, 32, 40)
+        if draw(st.booleans()):
+            run_items.insert(draw(st.integers(0, len(run_items))), draw(st.sampled_from(run_items)))
+        if draw(st.booleans()):
+            leaf = torch.zeros(2, requires_grad=True)
+            leaf.sum().backward()
+            run_items.insert(draw(st.integers(0, len(run_items))), leaf)
+        run = {f"r{i}": t for i, t in enumerate(run_items)}
+        later += run_items
+
     tail: Namespace = {}
     everything = ts + later
     in_ts = set(map(id, ts))
@@ -260,7 +278,9 @@ def namespaces(draw: Draw) -> Namespace:
         if t.is_conj() or t.is_neg() or t.requires_grad:
             continue
         (head if draw(st.booleans()) else tail)[f"n{i}"] = t.numpy()
-    return {**head, **containers, **tail}
+    if draw(st.booleans()):  # the run after the containers, or before them
+        return {**head, **containers, **run, **tail}
+    return {**head, **run, **containers, **tail}
 
 
 @PROPERTY
@@ -870,10 +890,56 @@ def test_an_unchanged_container_is_not_read_again_when_another_name_changes() ->
     second = snap.snapshot(ns)
     assert second is not first and second.by_name("z") is not None
     assert all(second.tensors[p].shape is first.tensors[p].shape for p in range(100))
-    ts[7].add_(1)  # a version counter moves: the container is read again
+    ts[7].unsqueeze_(0)  # a version counter moves: that item is read again, not the others
     third = snap.snapshot(ns)
-    assert third.tensors[7].shape is not second.tensors[7].shape
-    assert_dicts_equal(Snapshotter().snapshot(ns).to_dict(), third.to_dict(), "after add_")
+    assert third.tensors[7].shape == (1, 3)
+    assert all(third.tensors[p].shape is first.tensors[p].shape for p in range(100) if p != 7)
+    assert_dicts_equal(Snapshotter().snapshot(ns).to_dict(), third.to_dict(), "after unsqueeze_")
+    ts[:60] = [t.clone() for t in ts[:60]]  # most items change: the container is read again
+    fourth = snap.snapshot(ns)
+    assert not any(fourth.tensors[p].shape is first.tensors[p].shape for p in range(60, 100))
+    assert_dicts_equal(Snapshotter().snapshot(ns).to_dict(), fourth.to_dict(), "after clones")
+
+
+def test_top_level_names_are_read_column_wise_and_only_what_changed_again() -> None:
+    """Two hundred top-level names holding tensors (half of them views of one matrix) are
+    read like a container's items, each named by its name: always the graph of the
+    one-by-one reading, and a rebound name is the only row read again."""
+    base = torch.zeros(100, 3)
+    ns: Namespace = {f"t{i}": torch.zeros(3) for i in range(100)}
+    ns.update({f"v{i}": base[i] for i in range(100)})
+    ns["base"] = base
+    assert [(b.top_level, len(b.items)) for b in bulks_in(ns)] == [(True, 201)]
+    snap = Snapshotter()
+    first = snap.snapshot(ns)
+    assert first.tensors[5].names == ("t5",) and first.overlapping("v3", "base")
+    assert_dicts_equal(one_by_one(ns).to_dict(), first.to_dict(), "first")
+
+    ns["t7"] = torch.zeros(2)  # rebound: that row alone is read again
+    second = snap.snapshot(ns)
+    assert second.tensors[7].shape == (2,) and second.tensors[7].names == ("t7",)
+    assert all(second.tensors[p].shape is first.tensors[p].shape for p in range(201) if p != 7)
+    assert_dicts_equal(one_by_one(ns).to_dict(), second.to_dict(), "a name rebound")
+
+    ns["alias"] = ns["v3"]  # a second name of a tensor of the run: no row of its own
+    ns["w"] = w = torch.zeros(2, requires_grad=True)  # holds a gradient: one by one
+    w.sum().backward()
+    ns["later"] = torch.zeros(1)
+    third = snap.snapshot(ns)
+    assert third.tensors[103].names == ("v3", "alias")
+    assert [t.names for t in third.tensors[201:]] == [("w",), ("w.grad",), ("later",)]
+    assert_dicts_equal(one_by_one(ns).to_dict(), third.to_dict(), "an alias, a gradient")
+
+    # ``.data =`` under a name of the run shows at the namespace's next change, as for a
+    # name read one by one.
+    ns["t9"].data = torch.zeros(4)
+    ns["z"] = torch.zeros(1)
+    fourth = snap.snapshot(ns)
+    assert fourth.tensors[9].shape == (4,)
+    assert_dicts_equal(one_by_one(ns).to_dict(), fourth.to_dict(), "a swap under a name")
+
+    del ns["t0"]  # every row moves: read again, the same graph as read one by one
+    assert_dicts_equal(one_by_one(ns).to_dict(), snap.snapshot(ns).to_dict(), "a name gone")
 
 
 # -- the last build patched: a few rows change beside big unchanged containers -----------------
