@@ -325,6 +325,12 @@ class Snapshotter:
         categories = walk.categories
         del walk  # the walk holds the user's objects: nothing below needs them
         self._singles, self._blocks = reader.singles, reader.blocks
+        for block in self._blocks.values():
+            # The last blocks are gone: what died of theirs is no longer looked at (a name
+            # rebound every cell would add one dead reference per cell).
+            if block.settled:
+                del block.deaths[:block.settled]
+                block.settled = 0
         self._reread = False
         ordered.sort(key=lambda item: item[0])
         rows = [row for _, row in ordered]
@@ -346,6 +352,9 @@ class Snapshotter:
             self._last_fingerprint = names_print
             return self._in_group(self._last_graph, torch)
         parts = _parts(rows, categories, tied)
+        for each in rows:  # named in the parts: the last block is not kept beyond this cell
+            if isinstance(each, _BlockRows):
+                each.block.spliced_from = None
         change = self._builds.change(parts)
         table = _table(rows, categories, tied, self._builds.last_table(), change)
         graph = build_graph(
