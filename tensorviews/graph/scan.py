@@ -569,7 +569,7 @@ class _Reader:
             settled=len(deaths),
             spliced_from=old,
             changed=RowsWithin(start, stop, n_old if n != n_old else stop),
-            _bases={i: b for i, b in old._bases.items() if i < n and i not in changed},
+            _bases=_kept_bases(old._bases, n, n_old, changed),
         )
 
     def uid_of(self, obj_id: int, obj: Any) -> int:
@@ -753,6 +753,19 @@ def _base_reader(rows: Sequence[_SingleRow | _BlockRows]) -> BaseReader:
 
 
 _CATEGORY_RANK = {c: r for r, c in enumerate(CATEGORIES)}
+
+
+def _kept_bases(
+    bases: dict[int, int], n: int, n_old: int, changed: set[int]
+) -> dict[int, int]:
+    """The bases known of the ``n_old`` positions of a block, for its first ``n`` positions
+    but the ``changed`` ones."""
+    kept = dict(bases)  # a C-level copy, then the few changed positions dropped
+    for i in changed:
+        kept.pop(i, None)
+    if n < n_old:
+        kept = {i: b for i, b in kept.items() if i < n}
+    return kept
 
 
 def _replaced(column: Ints, n: int, at: Ints, new: Ints) -> Ints:
