@@ -57,7 +57,8 @@ def counter_owners(
 ) -> list[int]:
     """Per tensor, the id of what owns its version counter: its base for a view (``_base``
     is the base of a view of a view too), else itself. Read again only where ``previous``
-    held another tensor (a few names rebound among ten thousand): a base never changes."""
+    held another tensor, when few did (a name rebound among ten thousand): a tensor's base
+    never changes."""
     if previous is not None and len(previous.owners) == len(ids):
         changed = list(compress(count(), map(operator.ne, ids, previous.tensor_ids)))
         if len(changed) <= len(ids) // 4:
@@ -188,6 +189,8 @@ class Fingerprinter:
                 previous.tensor_ids, previous.grad_positions, previous.counters, previous.owners
             )
         else:
+            # Which require grad is read again for all: a tensor that stays may have been
+            # made to (``requires_grad_()``), and its gradient must be fingerprinted then.
             requires_grad = map(_requires_grad, tensors)
             grad_positions = tuple(compress(range(len(tensors)), requires_grad))
             owners = counter_owners(tensors, tensor_ids, previous)

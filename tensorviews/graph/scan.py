@@ -524,6 +524,12 @@ class _Reader:
             except RuntimeError:
                 return None
             changed.update(np.flatnonzero(starts != old.columns.start[:m]).tolist())
+            # ``requires_grad_()`` bumps no version either: the walk read the flags.
+            if found.requires_grad is not None:
+                flags = np.fromiter(found.requires_grad, dtype=np.bool_, count=n)[:m]
+                changed.update(
+                    np.flatnonzero(flags != old.columns.requires_grad[:m]).tolist()
+                )
         dead = old.died()
         if len(changed) + len(dead) + n - m > limit:
             return None

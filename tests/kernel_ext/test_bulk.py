@@ -788,6 +788,33 @@ def test_new_tensor_at_a_dead_tensors_address_is_read_again() -> None:
     assert snap.snapshot(ns) is after  # and the shortcut is back
 
 
+def test_view_at_a_dead_views_address_is_read_again() -> None:
+    """Same list, same ids, versions and addresses (a view of one matrix at the same place):
+    only the death of the old item tells the new layout apart."""
+    snap = Snapshotter()
+    base = torch.zeros(4, 4)
+    ts = [torch.zeros(3) for _ in range(40)]
+    ts[3] = base[0]
+    ns: Namespace = {"ts": ts}
+    before = snap.snapshot(ns)
+    old_id = id(ts[3])
+    ts[3] = None  # type: ignore[call-overload]
+    candidates = []
+    for _ in range(1000):
+        t = base.as_strided((1, 4), (4, 1))  # where the dead view started, on its counter
+        if id(t) == old_id:
+            ts[3] = t
+            break
+        candidates.append(t)
+    else:
+        pytest.skip("the allocator did not hand out the dead view's address again")
+    del candidates
+    after = snap.snapshot(ns)
+    assert after.by_name("ts[3]").shape == (1, 4)  # type: ignore[union-attr]
+    assert after.by_name("ts[3]").uid != before.by_name("ts[3]").uid  # type: ignore[union-attr]
+    assert_dicts_equal(Snapshotter().snapshot(ns).to_dict(), after.to_dict(), "reborn view")
+
+
 def test_overlaps_of_unchanged_views_are_kept_and_changes_found() -> None:
     """Rows of one matrix, their overlaps kept from cell to cell while the views' layouts are
     the same: always what a fresh reading gives, whatever changed in between."""
@@ -895,6 +922,11 @@ def test_an_unchanged_container_is_not_read_again_when_another_name_changes() ->
     assert third.tensors[7].shape == (1, 3)
     assert all(third.tensors[p].shape is first.tensors[p].shape for p in range(100) if p != 7)
     assert_dicts_equal(Snapshotter().snapshot(ns).to_dict(), third.to_dict(), "after unsqueeze_")
+    ts[3].requires_grad_()  # no version moves: seen at the container's next change
+    ts.append(torch.zeros(1))
+    appended = snap.snapshot(ns)
+    assert appended.tensors[3].requires_grad and appended.tensors[100].shape == (1,)
+    assert_dicts_equal(Snapshotter().snapshot(ns).to_dict(), appended.to_dict(), "appended")
     ts[:60] = [t.clone() for t in ts[:60]]  # most items change: the container is read again
     fourth = snap.snapshot(ns)
     assert not any(fourth.tensors[p].shape is first.tensors[p].shape for p in range(60, 100))
@@ -937,6 +969,11 @@ def test_top_level_names_are_read_column_wise_and_only_what_changed_again() -> N
     fourth = snap.snapshot(ns)
     assert fourth.tensors[9].shape == (4,)
     assert_dicts_equal(one_by_one(ns).to_dict(), fourth.to_dict(), "a swap under a name")
+    ns["t11"].requires_grad_()  # bumps no version either: seen at the next change too
+    ns["z2"] = torch.zeros(1)
+    fifth = snap.snapshot(ns)
+    assert fifth.tensors[11].requires_grad
+    assert_dicts_equal(one_by_one(ns).to_dict(), fifth.to_dict(), "requires_grad_()")
 
     del ns["t0"]  # every row moves: read again, the same graph as read one by one
     assert_dicts_equal(one_by_one(ns).to_dict(), snap.snapshot(ns).to_dict(), "a name gone")
