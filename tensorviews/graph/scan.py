@@ -56,7 +56,7 @@ from tensorviews.graph.build import (
 )
 from tensorviews.graph.collector import CollectorPause
 from tensorviews.graph.distributed import NotDrawn, process_group, subclass_change_token
-from tensorviews.graph.fingerprint import Fingerprinter, NamesPrint, bulk_check, change_token
+from tensorviews.graph.fingerprint import Fingerprinter, NamesPrint, change_token, versions
 from tensorviews.graph.model import StorageGraph
 from tensorviews.graph.namespace_walk import (
     CATEGORIES,
@@ -463,7 +463,8 @@ class _Reader:
         keys = tuple(found.keys) if found.keys is not None else None
         check = fingerprinter.columns.get(found.container_id)
         if check is None or check.keys != keys:
-            check = bulk_check(found.items, keys)
+            # The ids the walk read (the fingerprint's, or its own): not read again.
+            check = BulkCheck(keys, tuple(found.ids), versions(found.items))
         if old is not None and not self.snapshotter._reread:
             # Top-level names are checked for ``.data =`` swaps whenever the namespace
             # changed, as those read one by one are: through ``spliced``.
