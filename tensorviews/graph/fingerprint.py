@@ -155,7 +155,8 @@ class Fingerprinter:
         self.columns: dict[int, BulkCheck] = {}
 
     def namespace(
-        self, keys: list[Any], values: list[Any], previous: NamesPrint | None = None
+        self, keys: list[Any], values: list[Any], previous: NamesPrint | None = None,
+        died: bool = False,
     ) -> NamesPrint | None:
         """The fingerprint of the names the walk visits and their values.
 
@@ -166,7 +167,8 @@ class Fingerprinter:
         tensors changed); gradient and address only for those that require grad. Only values
         that hold something else worth walking (containers, modules, arrays) are fingerprinted
         one by one. Parts equal to the last print's are that print's objects, so comparing the
-        two compares them by identity.
+        two compares them by identity. ``died``: an object the last print saw died since (an
+        equal id may be a new object's), so nothing is taken over about its tensors.
         """
         if previous is not None and keys == previous.keys:
             keys = previous.keys
@@ -184,7 +186,7 @@ class Fingerprinter:
             )
         tensors = values if all(tensor_mask) else list(compress(values, tensor_mask))
         tensor_ids = tuple(map(id, tensors))
-        if previous is not None and tensor_ids == previous.tensor_ids:
+        if previous is not None and not died and tensor_ids == previous.tensor_ids:
             tensor_ids, grad_positions, counters, owners = (
                 previous.tensor_ids, previous.grad_positions, previous.counters, previous.owners
             )
@@ -193,7 +195,7 @@ class Fingerprinter:
             # made to (``requires_grad_()``), and its gradient must be fingerprinted then.
             requires_grad = map(_requires_grad, tensors)
             grad_positions = tuple(compress(range(len(tensors)), requires_grad))
-            owners = counter_owners(tensors, tensor_ids, previous)
+            owners = counter_owners(tensors, tensor_ids, None if died else previous)
             counters = first_of_each_counter(owners)
         try:
             tokens = tuple(map(_version, compress(tensors, counters)))

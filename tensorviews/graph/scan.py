@@ -114,9 +114,13 @@ class _Block:
     id_column: Ints  # the ids and serial numbers again, as the table's columns take them
     uid_column: Ints
     settled: int = 0
-    # Made from this block of the last snapshot, its rows ``start <= i < stop`` read again
-    # (they were ``start <= i < old_stop`` there); the others are that block's.
-    spliced_from: _Block | None = None
+    # Who it is in the parts of a table (``_parts``): the build keeps the last parts, and
+    # holding the block there would keep its weak references (and columns) a cell longer.
+    token: object = field(default_factory=object)
+    # Made from a block of the last snapshot (its token and keys), its rows ``start <= i <
+    # stop`` read again (they were ``start <= i < old_stop`` there); the others are that
+    # block's.
+    origin: tuple[object, tuple[Any, ...] | None] | None = None
     changed: RowsWithin | None = None
     _positions: dict[int, int] | None = None
     # Position -> id of its base (0: none), for the tensors whose base was asked for: a base
@@ -256,17 +260,20 @@ class Snapshotter:
             self._names.kept(cast(dict[Any, Any], namespace), skip)
             if issubclass(type(namespace), dict) else None
         )
+        # After a death, an equal id may be a new object's: what the last print read of its
+        # tensors (which require grad, which share a counter) is read again.
+        died = bool(self._deaths) or any(block.died() for block in self._blocks.values())
         try:
             names_print = (
-                fingerprinter.namespace(*kept, self._names_print) if kept is not None else None
+                fingerprinter.namespace(*kept, self._names_print, died)
+                if kept is not None else None
             )
         except Exception:  # a hostile object: no shortcut, the careful walk below copes
             names_print = None
         self._names_print = names_print
         if (
             names_print is not None
-            and not self._deaths
-            and not any(block.died() for block in self._blocks.values())
+            and not died
             and names_print == self._last_fingerprint
             and self._last_graph is not None
         ):
@@ -336,7 +343,7 @@ class Snapshotter:
         rows = [row for _, row in ordered]
         signature: list[Any] = [
             (row.obj_id, row.names) if isinstance(row, _SingleRow)
-            else (id(row.block), row.name,
+            else (row.block.token, row.name,
                   tuple((i, names.shown()) for i, names in row.extra_names.items()),
                   row.extra_categories)
             for row in rows
@@ -352,9 +359,6 @@ class Snapshotter:
             self._last_fingerprint = names_print
             return self._in_group(self._last_graph, torch)
         parts = _parts(rows, categories, tied)
-        for each in rows:  # named in the parts: the last block is not kept beyond this cell
-            if isinstance(each, _BlockRows):
-                each.block.spliced_from = None
         change = self._builds.change(parts)
         table = _table(rows, categories, tied, self._builds.last_table(), change)
         graph = build_graph(
@@ -525,6 +529,10 @@ class _Reader:
             except RuntimeError:
                 return None
             changed.update(np.flatnonzero(starts != old.columns.start[:m]).tolist())
+            # ... and one that keeps the address (a view of the same memory) moves the shape.
+            changed.update(compress(
+                range(m), map(operator.ne, map(_shape_of, found.items), old.columns.shape)
+            ))
             # ``requires_grad_()`` bumps no version either: the walk read the flags.
             if found.requires_grad is not None:
                 flags = np.fromiter(found.requires_grad, dtype=np.bool_, count=n)[:m]
@@ -574,7 +582,7 @@ class _Reader:
             _replaced(old.uid_column, n, at, np.array(list(map(uids.__getitem__, rows)),
                                                        dtype=np.int64)),
             settled=len(deaths),
-            spliced_from=old,
+            origin=(old.token, old.check.keys),
             changed=RowsWithin(start, stop, n_old if n != n_old else stop),
             _bases=_kept_bases(old._bases, n, n_old, changed),
         )
@@ -706,22 +714,17 @@ def _parts(
             continue
         block = row.block
         extra = {i: names.shown() for i, names in row.extra_names.items()}
-        origin = block.spliced_from
+        origin = block.origin
         parts.append(TablePart(
-            (block, row.name, row.keys, extra, row.category, row.extra_categories),
+            (block.token, row.name, row.keys, extra, row.category, row.extra_categories),
             len(block.uids),
             None if origin is None else (
-                origin, row.name, _keys_of(origin), extra, row.category, row.extra_categories
+                origin[0], row.name, None if origin[1] is None else list(origin[1]), extra,
+                row.category, row.extra_categories,
             ),
             block.changed,
         ))
     return parts
-
-
-def _keys_of(block: _Block) -> list[Any] | None:
-    """A block's keys as its part names them (a list, as the walk found them)."""
-    keys = block.check.keys
-    return None if keys is None else list(keys)
 
 
 def _extra_categories(found: BulkFound, categories: Mapping[int, str]) -> dict[int, str]:
@@ -760,6 +763,7 @@ def _base_reader(rows: Sequence[_SingleRow | _BlockRows]) -> BaseReader:
 
 
 _CATEGORY_RANK = {c: r for r, c in enumerate(CATEGORIES)}
+_shape_of = operator.attrgetter("shape")
 
 
 def _kept_bases(

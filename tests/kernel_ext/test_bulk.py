@@ -815,6 +815,76 @@ def test_view_at_a_dead_views_address_is_read_again() -> None:
     assert_dicts_equal(Snapshotter().snapshot(ns).to_dict(), after.to_dict(), "reborn view")
 
 
+def test_tensor_reborn_at_a_dead_views_address_among_top_level_names_is_tracked() -> None:
+    """A plain tensor at the address of a dead view of a matrix, while another name changes:
+    its own version counter is read from then on (its later ``unsqueeze_`` shows)."""
+    snap = Snapshotter()
+    matrix = torch.zeros(4, 4)
+    ns: Namespace = {f"t{i}": torch.zeros(3) for i in range(40)}
+    ns.update(matrix=matrix, v=matrix[0])  # v shares the matrix's version counter
+    snap.snapshot(ns)
+    old_id = id(ns["v"])
+    ns["v"] = None
+    candidates = []
+    for _ in range(1000):
+        t = torch.zeros(5)
+        if id(t) == old_id:
+            ns["v"] = t
+            break
+        candidates.append(t)
+    else:
+        pytest.skip("the allocator did not hand out the dead view's address again")
+    del candidates
+    ns["t5"] = torch.zeros(7)  # another name changes in the same cell
+    snap.snapshot(ns)
+    ns["v"].unsqueeze_(0)  # its own counter moves, not the matrix's
+    assert snap.snapshot(ns).by_name("v").shape == (1, 5)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("where", ["top-level names", "list"])
+def test_data_swapped_to_another_layout_of_the_same_memory_shows_at_the_next_change(
+    where: str,
+) -> None:
+    """``t.data = t.view(2, 2)`` keeps the id, the version and the data address: the shape
+    tells, at the next change of the namespace (or of the list)."""
+    snap = Snapshotter()
+    tensors = [torch.zeros(4) for _ in range(40)]
+    ns: Namespace = (
+        {"ts": tensors} if where == "list" else {f"t{i}": t for i, t in enumerate(tensors)}
+    )
+    name = "ts[3]" if where == "list" else "t3"
+    snap.snapshot(ns)
+    tensors[3].data = tensors[3].view(2, 2)
+    if where == "list":
+        tensors[7] = torch.zeros(1)
+    else:
+        ns["t7"] = torch.zeros(1)
+    assert snap.snapshot(ns).by_name(name).shape == (2, 2)  # type: ignore[union-attr]
+    assert_dicts_equal(Snapshotter().snapshot(ns).to_dict(), snap.snapshot(ns).to_dict(), where)
+
+
+def test_a_tensor_replaced_but_kept_elsewhere_keeps_its_serial_number() -> None:
+    """Items replaced while something else holds them, which dies a cell later: the
+    container's tensors that stayed keep their serial numbers when it is read again, and
+    what changed is what changed."""
+    snap = Snapshotter()
+    ts = [torch.zeros(3) for _ in range(40)]
+    ns: Namespace = {"ts": ts}
+    snap.snapshot(ns)
+    kept = ts[:16]
+    ts[:16] = [torch.zeros(2) for _ in range(16)]  # a few: those read again alone
+    second = snap.snapshot(ns)
+    del kept  # the replaced tensors die now
+    ts[16:] = [torch.zeros(1) for _ in range(24)]  # most: the list read whole
+    third = snap.snapshot(ns)
+    assert third.by_name("ts[0]").uid == second.by_name("ts[0]").uid  # type: ignore[union-attr]
+    changes = diff_graphs(second, third)
+    assert changes == diff_graphs(replace(second, columns=None), replace(third, columns=None))
+    assert [line.split(":")[0] for line in changes.text] == [
+        "+ 24 new storages", "- 24 storages no longer held"
+    ]
+
+
 def test_overlaps_of_unchanged_views_are_kept_and_changes_found() -> None:
     """Rows of one matrix, their overlaps kept from cell to cell while the views' layouts are
     the same: always what a fresh reading gives, whatever changed in between."""
