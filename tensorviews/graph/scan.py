@@ -435,9 +435,14 @@ class _Reader:
                     obj_id, obj
                 )
                 meta = self._meta(obj)
-                ref = weakref.ref(obj, self.snapshotter._deaths.append)
-                single = _Single(ref, check, meta, overlaps_itself(meta), version, uid)
-                self.changed = True
+                if single is not None and same_object and meta == single.meta:
+                    # Written in place (an optimizer's step, ``x.add_(1)``): its version moved,
+                    # its row did not. The same row, checked against the new version.
+                    single.check = check
+                else:
+                    ref = weakref.ref(obj, self.snapshotter._deaths.append)
+                    single = _Single(ref, check, meta, overlaps_itself(meta), version, uid)
+                    self.changed = True
         except Exception as exc:
             self.problems.append(
                 Problem(found.names.first[0], type(obj).__name__, "not drawn", _reason(exc))
@@ -516,29 +521,42 @@ class _Reader:
             return None
         limit = min(SPLICED_ROWS, n // 2)
         changed = set(compress(range(m), map(operator.ne, check.ids, old.check.ids)))
-        if len(changed) + n - m <= limit:
-            changed.update(
-                compress(range(m), map(operator.ne, check.versions, old.check.versions))
-            )
+        if len(changed) + n - m > limit:
+            return None
+        moved = list(compress(range(m), map(operator.ne, check.versions, old.check.versions)))
+        # Many versions moved under the same tensors: written in place (a view of one matrix
+        # each, and the matrix written), which moves no layout, or a layout changed in place
+        # (``t_()``, ``unsqueeze_()``), which the layout's columns tell: compared below, with
+        # the strides, instead of reading every moved tensor again.
+        written = len(changed) + len(moved) + n - m > limit
+        if not written:
+            changed.update(moved)
+        items = found.items[:m]
+        tensor = self.torch.Tensor
+        try:
             # ``t.data = u`` swaps the memory without a version bump: it shows at the
             # container's next change, as when the container is read whole.
-            try:
-                starts = np.fromiter(
-                    map(self.torch.Tensor.data_ptr, found.items[:m]), dtype=np.int64, count=m
-                )
-            except RuntimeError:
-                return None
+            starts = np.fromiter(map(tensor.data_ptr, items), dtype=np.int64, count=m)
             changed.update(np.flatnonzero(starts != old.columns.start[:m]).tolist())
             # ... and one that keeps the address (a view of the same memory) moves the shape.
             changed.update(compress(
-                range(m), map(operator.ne, map(_shape_of, found.items), old.columns.shape)
+                range(m), map(operator.ne, map(_shape_of, items), old.columns.shape)
             ))
-            # ``requires_grad_()`` bumps no version either: the walk read the flags.
-            if found.requires_grad is not None:
-                flags = np.fromiter(found.requires_grad, dtype=np.bool_, count=n)[:m]
-                changed.update(
-                    np.flatnonzero(flags != old.columns.requires_grad[:m]).tolist()
-                )
+            if written:
+                strides = _element_strides(old.columns, m)
+                if strides is None:
+                    return None
+                changed.update(compress(
+                    range(m), map(operator.ne, map(tensor.stride, items), strides)
+                ))
+        except RuntimeError:
+            return None
+        # ``requires_grad_()`` bumps no version either: the walk read the flags.
+        if found.requires_grad is not None:
+            flags = np.fromiter(found.requires_grad, dtype=np.bool_, count=n)[:m]
+            changed.update(np.flatnonzero(flags != old.columns.requires_grad[:m]).tolist())
+        if len(changed) + n - m > limit:
+            return None
         dead = old.died()
         if len(changed) + len(dead) + n - m > limit:
             return None
@@ -552,8 +570,10 @@ class _Reader:
         if not rows:
             if n != n_old:
                 return None  # only items dropped from the end: read whole, rarely
-            # The same tensors: what died was another block's (a replaced item kept alive
-            # elsewhere until now), not to be looked for again.
+            # The same tensors and rows (maybe written in place: checked against the new
+            # versions from now on). What died was another block's (a replaced item kept
+            # alive elsewhere until now), not to be looked for again.
+            old.check = check
             old.settled = len(old.deaths)
             return old
         items = list(map(found.items.__getitem__, rows))
@@ -764,6 +784,19 @@ def _base_reader(rows: Sequence[_SingleRow | _BlockRows]) -> BaseReader:
 
 _CATEGORY_RANK = {c: r for r, c in enumerate(CATEGORIES)}
 _shape_of = operator.attrgetter("shape")
+
+
+def _element_strides(columns: Columns, m: int) -> list[tuple[int, ...]] | None:
+    """The strides in elements of the first ``m`` rows of a block's columns (worked out once
+    per distinct layout), or None when they do not all have one item size."""
+    itemsize = columns.itemsize[:m]
+    if not m or itemsize.min() != itemsize.max():
+        return None
+    size = int(itemsize[0])
+    in_elements: dict[tuple[int, ...], tuple[int, ...]] = {}
+    for strides in set(columns.strides_bytes[:m]):
+        in_elements[strides] = tuple(s // size for s in strides)
+    return list(map(in_elements.__getitem__, columns.strides_bytes[:m]))
 
 
 def _kept_bases(

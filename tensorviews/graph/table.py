@@ -65,7 +65,9 @@ class Columns:
     itemsize: Ints
     ndim: Ints
     numel: Ints
-    version: Ints  # torch's version counter; -1 for arrays and inference tensors
+    # torch's version counter when the row was read (a row kept after a write in place
+    # keeps it); -1 for arrays and inference tensors
+    version: Ints
     # id() of the object this is a view of; 0: none; UNREAD_BASE: not read (see
     # ``read_plain_tensors``)
     base_id: Ints

@@ -885,6 +885,25 @@ def test_a_tensor_replaced_but_kept_elsewhere_keeps_its_serial_number() -> None:
     ]
 
 
+def test_a_write_in_place_keeps_every_row_and_a_layout_changed_in_place_shows() -> None:
+    """Forty square views of one tensor: written in place, every version counter moves and
+    no row does (the last graph is the graph); one of them transposed in place (the counter
+    they share moves again, one layout with it, shape and address kept) is the one row read
+    again."""
+    big = torch.zeros(40, 2, 2)
+    ns: Namespace = {"big": big, "sq": list(big.unbind(0))}
+    snap = Snapshotter()
+    first = snap.snapshot(ns)
+    big.add_(1)
+    assert snap.snapshot(ns) is first
+    ns["sq"][3].t_()
+    third = snap.snapshot(ns)
+    assert third.by_name("sq[3]").stride == (1, 2)  # type: ignore[union-attr]
+    assert third.by_name("sq[4]").stride == (2, 1)  # type: ignore[union-attr]
+    assert all(third.tensors[p].shape is first.tensors[p].shape for p in range(41) if p != 4)
+    assert_dicts_equal(Snapshotter().snapshot(ns).to_dict(), third.to_dict(), "transposed")
+
+
 def test_overlaps_of_unchanged_views_are_kept_and_changes_found() -> None:
     """Rows of one matrix, their overlaps kept from cell to cell while the views' layouts are
     the same: always what a fresh reading gives, whatever changed in between."""
