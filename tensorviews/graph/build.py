@@ -786,7 +786,7 @@ def _fold(
     while k < n:
         p = positions[k]
         run = table.names.run_of(p)
-        if run.container is None or run.top_level:  # each row named on its own
+        if run.one_by_one():
             names = table.names(p)
             chunks.append((names[0] if names else f"<t{p}>", devices[p], 1, logical.item(p)))
             k += 1
@@ -798,6 +798,7 @@ def _fold(
             length = 1
             while p + length < end and positions[k + length] == p + length:
                 length += 1
+        assert run.container is not None
         label = run.container + "[*]"  # every item path of a container: one group prefix
         if len(set(devices[p:p + length])) == 1:
             chunks.append((label, devices[p], length, int(logical[p:p + length].sum())))

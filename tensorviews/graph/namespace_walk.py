@@ -140,6 +140,11 @@ CATEGORIES = ("parameters", "buffers", "gradients", "optimizer state", "other")
 _CATEGORY_RANK = {c: r for r, c in enumerate(CATEGORIES)}
 
 
+def first_category(a: str, b: str) -> str:
+    """Of two categories of one object, the one that applies (the first in ``CATEGORIES``)."""
+    return b if _CATEGORY_RANK[b] < _CATEGORY_RANK[a] else a
+
+
 @dataclass(slots=True)
 class Found:
     obj: Any
@@ -179,10 +184,7 @@ class BulkFound:
     top_level: bool = False  # the keys are top-level names (``name`` is empty)
 
     def item_name(self, i: int) -> str:
-        if self.top_level:
-            assert self.keys is not None
-            return printable_name(self.keys[i])
-        return item_path(self.name, self.keys, i)
+        return item_path(self.name, self.keys, i, self.top_level)
 
     def position(self, obj_id: int) -> int:
         if self._positions is None:  # built once, at the first second path: never quadratic
@@ -190,8 +192,12 @@ class BulkFound:
         return self._positions[obj_id]
 
 
-def item_path(name: str, keys: list[Any] | None, i: int) -> str:
-    """``name[i]`` for a sequence, ``name['key']`` for a dict with str/int keys."""
+def item_path(name: str, keys: list[Any] | None, i: int, top_level: bool = False) -> str:
+    """``name[i]`` for a sequence, ``name['key']`` for a dict with str/int keys; the key
+    itself for a run of top-level names."""
+    if top_level:
+        assert keys is not None
+        return printable_name(keys[i])
     return f"{name}[{i if keys is None else repr(keys[i])}]"
 
 
@@ -211,7 +217,7 @@ class WalkResult:
         """The object was found as ``category`` too: the first in ``CATEGORIES`` wins."""
         if category != "other":
             known = self.categories.get(obj_id, "other")
-            if _CATEGORY_RANK[category] < _CATEGORY_RANK[known]:
+            if first_category(known, category) != known:
                 self.categories[obj_id] = category
 
 
@@ -393,15 +399,16 @@ class _Walker:
             or len(self.result.found) + self.bulk_total + len(ids) > self.limits.max_arrays
         ):
             return False  # repeats and bounds: the item walk names them one by one
-        self.bulk_id_sets.append(id_set)
-        self.bulk_total += len(ids)
-        self.result.bulks.append(
-            BulkFound(
-                name, id(obj), items, ids, id_set, keys, after=len(self.result.found),
-                category=category, requires_grad=requires_grad,
-            )
-        )
+        self.add_bulk(BulkFound(
+            name, id(obj), items, ids, id_set, keys, after=len(self.result.found),
+            category=category, requires_grad=requires_grad,
+        ))
         return True
+
+    def add_bulk(self, bulk: BulkFound) -> None:
+        self.bulk_id_sets.append(bulk.id_set)
+        self.bulk_total += len(bulk.ids)
+        self.result.bulks.append(bulk)
 
     def visit_top_level_run(self, keys: list[str], values: list[Any]) -> None:
         """Consecutive top-level names (string keys) holding plain tensors, in order: read
@@ -450,9 +457,7 @@ class _Walker:
                 self.visit_top_level(key, value)  # a few, or the bound: named one by one
             return
         every = len(taken) == len(ids)
-        self.bulk_id_sets.append(id_set)
-        self.bulk_total += len(taken)
-        self.result.bulks.append(BulkFound(
+        self.add_bulk(BulkFound(
             "", -id(keys[taken[0]]), values if every else [values[i] for i in taken],
             ids if every else [ids[i] for i in taken], id_set,
             keys if every else [keys[i] for i in taken], after=len(found),

@@ -59,13 +59,13 @@ from tensorviews.graph.distributed import NotDrawn, process_group, subclass_chan
 from tensorviews.graph.fingerprint import Fingerprinter, NamesPrint, change_token, versions
 from tensorviews.graph.model import StorageGraph
 from tensorviews.graph.namespace_walk import (
-    CATEGORIES,
     BulkCheck,
     BulkFound,
     Found,
     NameFilter,
     Names,
     WalkLimits,
+    first_category,
     is_ipython_name,
     walk_namespace,
 )
@@ -77,6 +77,7 @@ from tensorviews.graph.table import (
     MetaTable,
     NameRun,
     RowNames,
+    column_replaced,
     columns_of,
     concat,
     read_plain_tensors,
@@ -509,8 +510,9 @@ class _Reader:
         (a name rebound among ten thousand top-level names, ``ts[5] = t``, ``ts.append(t)``):
         those read again, the others' rows copied; ``old`` itself when none changed. An item
         changed when it is another object (another id, or the last one died: a new object at
-        its address), its version counter or data address moved, or it was appended. None
-        when the keys moved or many items changed."""
+        its address), its version counter (unless most moved: a write in place, the strides
+        compared instead), data address, shape or ``requires_grad`` moved, or it was
+        appended. None when the keys moved or many items changed."""
         assert self.torch is not None
         n, n_old = len(check.ids), len(old.check.ids)
         m = min(n, n_old)
@@ -555,8 +557,6 @@ class _Reader:
         if found.requires_grad is not None:
             flags = np.fromiter(found.requires_grad, dtype=np.bool_, count=n)[:m]
             changed.update(np.flatnonzero(flags != old.columns.requires_grad[:m]).tolist())
-        if len(changed) + n - m > limit:
-            return None
         dead = old.died()
         if len(changed) + len(dead) + n - m > limit:
             return None
@@ -598,9 +598,9 @@ class _Reader:
         return _Block(
             check, found.id_set, tuple(refs), deaths, uids,
             rows_replaced(old.columns, n, at, columns),
-            _replaced(old.id_column, n, at, np.array(list(map(id, items)), dtype=np.int64)),
-            _replaced(old.uid_column, n, at, np.array(list(map(uids.__getitem__, rows)),
-                                                       dtype=np.int64)),
+            column_replaced(old.id_column, n, at, np.fromiter(map(id, items), np.int64)),
+            column_replaced(old.uid_column, n, at, np.fromiter(map(uids.__getitem__, rows),
+                                                               np.int64)),
             settled=len(deaths),
             origin=(old.token, old.check.keys),
             changed=RowsWithin(start, stop, n_old if n != n_old else stop),
@@ -752,9 +752,9 @@ def _extra_categories(found: BulkFound, categories: Mapping[int, str]) -> dict[i
     of the container's and that of the other way is not the container's."""
     out: dict[int, str] = {}
     for i in found.extra_names:
-        other = categories.get(found.ids[i])
-        if other is not None and _CATEGORY_RANK[other] < _CATEGORY_RANK[found.category]:
-            out[i] = other
+        category = first_category(found.category, categories.get(found.ids[i], "other"))
+        if category != found.category:
+            out[i] = category
     return out
 
 
@@ -782,7 +782,6 @@ def _base_reader(rows: Sequence[_SingleRow | _BlockRows]) -> BaseReader:
     return read
 
 
-_CATEGORY_RANK = {c: r for r, c in enumerate(CATEGORIES)}
 _shape_of = operator.attrgetter("shape")
 
 
@@ -810,15 +809,6 @@ def _kept_bases(
     if n < n_old:
         kept = {i: b for i, b in kept.items() if i < n}
     return kept
-
-
-def _replaced(column: Ints, n: int, at: Ints, new: Ints) -> Ints:
-    """The first ``n`` values of ``column`` (more: appended) with those ``at`` replaced."""
-    out = np.empty(n, dtype=column.dtype)
-    m = min(n, len(column))
-    out[:m] = column[:m]
-    out[at] = new
-    return out
 
 
 def _joined(parts: list[Any], dtype: type) -> Any:

@@ -33,7 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from tensorviews.graph.array_meta import ArrayMeta, dtype_name
-from tensorviews.graph.namespace_walk import item_path, printable_name
+from tensorviews.graph.namespace_walk import item_path
 from tensorviews.graph.overlap import Layout, has_internal_overlap
 from tensorviews.graph.sharding import DTensorInfo, FlatParamInfo, UnshardedInfo
 
@@ -394,17 +394,24 @@ def rows_of(c: Columns, a: int, b: int) -> Columns:
     )
 
 
+def column_replaced(column: Any, n: int, at: Ints, new: Any) -> Any:
+    """The first ``n`` values of the array ``column`` (more: appended) with those ``at``
+    replaced by ``new``."""
+    out = np.empty(n, dtype=column.dtype)
+    m = min(n, len(column))
+    out[:m] = column[:m]
+    out[at] = new
+    return out
+
+
 def rows_replaced(c: Columns, n: int, at: Ints, new: Columns) -> Columns:
     """The first ``n`` rows of ``c`` (more: rows appended) with the rows ``at`` (ascending,
     all rows past ``c``'s end among them) replaced by those of ``new``, in order."""
     m = min(n, len(c))
-    numeric: dict[str, Any] = {}
-    for name in NUMERIC_COLUMNS:
-        old = getattr(c, name)
-        column = np.empty(n, dtype=old.dtype)
-        column[:m] = old[:m]
-        column[at] = getattr(new, name)
-        numeric[name] = column
+    numeric: dict[str, Any] = {
+        name: column_replaced(getattr(c, name), n, at, getattr(new, name))
+        for name in NUMERIC_COLUMNS
+    }
     rows = at.tolist()
     objects: dict[str, Any] = {}
     for name in OBJECT_COLUMNS:
@@ -516,12 +523,9 @@ class RowNames:
         if run.container is None:
             return run.names[i]
         names = run.extra.get(i)
-        if names is not None:
-            return names
-        if run.top_level:
-            assert run.keys is not None
-            return (printable_name(run.keys[i]),)
-        return (item_path(run.container, run.keys, i),)
+        return names if names is not None else (
+            item_path(run.container, run.keys, i, run.top_level),
+        )
 
     def named_rows(self) -> list[int]:
         """Rows that may have a top-level name: those read one by one, and container items

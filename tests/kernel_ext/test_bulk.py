@@ -762,6 +762,18 @@ def test_invalidate_rereads_containers_but_keeps_uids() -> None:
     assert after.to_dict() == before.to_dict()
 
 
+def reborn_at(old_id: int, make: Callable[[], torch.Tensor]) -> torch.Tensor:
+    """A tensor made by ``make`` (in one step: no intermediate takes the address) at the
+    address of the dead object ``old_id``: freed object memory is handed out again soon."""
+    candidates = []
+    for _ in range(1000):
+        t = make()
+        if id(t) == old_id:
+            return t
+        candidates.append(t)
+    pytest.skip("the allocator did not hand out the dead object's address again")
+
+
 def test_new_tensor_at_a_dead_tensors_address_is_read_again() -> None:
     """Same list, same ids, same versions: only the death of the old item tells them apart."""
     snap = Snapshotter()
@@ -771,16 +783,7 @@ def test_new_tensor_at_a_dead_tensors_address_is_read_again() -> None:
     assert before.by_name("ts[3]").shape == (3,)  # type: ignore[union-attr]
     old_id = id(ts[3])
     ts[3] = None  # type: ignore[call-overload]
-    candidates = []
-    for _ in range(1000):  # freed object memory is handed out again soon
-        t = torch.zeros(5)
-        if id(t) == old_id:
-            ts[3] = t
-            break
-        candidates.append(t)
-    else:
-        pytest.skip("the allocator did not hand out the dead tensor's address again")
-    del candidates
+    ts[3] = reborn_at(old_id, lambda: torch.zeros(5))
     after = snap.snapshot(ns)
     assert after is not before
     assert after.by_name("ts[3]").shape == (5,)  # type: ignore[union-attr]
@@ -799,16 +802,8 @@ def test_view_at_a_dead_views_address_is_read_again() -> None:
     before = snap.snapshot(ns)
     old_id = id(ts[3])
     ts[3] = None  # type: ignore[call-overload]
-    candidates = []
-    for _ in range(1000):
-        t = base.as_strided((1, 4), (4, 1))  # where the dead view started, on its counter
-        if id(t) == old_id:
-            ts[3] = t
-            break
-        candidates.append(t)
-    else:
-        pytest.skip("the allocator did not hand out the dead view's address again")
-    del candidates
+    # Where the dead view started, on its counter:
+    ts[3] = reborn_at(old_id, lambda: base.as_strided((1, 4), (4, 1)))
     after = snap.snapshot(ns)
     assert after.by_name("ts[3]").shape == (1, 4)  # type: ignore[union-attr]
     assert after.by_name("ts[3]").uid != before.by_name("ts[3]").uid  # type: ignore[union-attr]
@@ -825,16 +820,7 @@ def test_tensor_reborn_at_a_dead_views_address_among_top_level_names_is_tracked(
     snap.snapshot(ns)
     old_id = id(ns["v"])
     ns["v"] = None
-    candidates = []
-    for _ in range(1000):
-        t = torch.zeros(5)
-        if id(t) == old_id:
-            ns["v"] = t
-            break
-        candidates.append(t)
-    else:
-        pytest.skip("the allocator did not hand out the dead view's address again")
-    del candidates
+    ns["v"] = reborn_at(old_id, lambda: torch.zeros(5))
     ns["t5"] = torch.zeros(7)  # another name changes in the same cell
     snap.snapshot(ns)
     ns["v"].unsqueeze_(0)  # its own counter moves, not the matrix's
