@@ -23,7 +23,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from itertools import compress, count, islice, repeat
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -657,10 +657,11 @@ def _patch(
         replaced_items(index.storage_first, sa, sb, first[sa:new_sb].tolist()),
     )
     # Nodes of the other rows already built are the same: their storages are not the changed
-    # rows', and neither are their bases (a base is drawn only on its view's storage).
-    tensors = {p: node for p, node in last.tensors.built().items() if not a <= p < old_b}
-    storage_nodes = {s: node for s, node in last.storage_nodes.built().items()
-                     if not sa <= s < sb}
+    # rows', and neither are their bases (a base is drawn only on its view's storage). The
+    # rows after the change keep their positions (``GraphBuilds.change``). A summary of every
+    # name builds every node: copied in C, the changed ones dropped.
+    tensors = _without(last.tensors.built(), range(a, old_b))
+    storage_nodes = _without(last.storage_nodes.built(), range(sa, sb))
     built = _assemble(
         table, parts, storages, counts, shared, overlaps, edge_at, special, unallocated,
         lists, tensors, storage_nodes,
@@ -670,6 +671,18 @@ def _patch(
                           range(sa, new_sb))
     return built
 
+
+
+_Node = TypeVar("_Node")
+
+
+def _without(nodes: dict[int, _Node], positions: range) -> dict[int, _Node]:
+    """``nodes`` (a copy of its own) without those at ``positions``."""
+    if len(positions) < len(nodes):
+        for p in positions:
+            nodes.pop(p, None)
+        return nodes
+    return {p: node for p, node in nodes.items() if p not in positions}
 
 
 def _spliced(rows: list[int], a: int, b: int, new: Ints) -> list[int]:

@@ -2,8 +2,9 @@
 
 After most cells the tensors a user holds are exactly those of the cell before. Walking them
 again costs about a microsecond per tensor in Python; a fingerprint built with C-level loops
-(``map(id, items)``, ``map(version, items)``) costs a tenth of that, so a list of 10,000
-tensors is checked in about a millisecond.
+(``map(version, items)``, and the items' ids copied in one piece: see ``object_ids``) costs
+a tenth of that, so a list of 10,000 tensors is checked in under a millisecond, most of it
+reading the version counters.
 
 A fingerprint covers identity and torch's version counter (bumped by every in-place write and
 by ``resize_``/``set_``/``t_``; a view shares its base's counter, so one read per counter covers a
@@ -28,19 +29,22 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from itertools import compress, count, islice
+from itertools import compress, islice
 from types import ModuleType
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from tensorviews.graph.namespace_walk import BulkCheck, instance_dict, jagged_type, leaf_grad
+from tensorviews.graph.object_ids import id_column, packed_ids
 
 MAX_DICT_ITEMS = 256  # dicts larger than this are walked, not fingerprinted
 
 _version = operator.attrgetter("_version")
 _requires_grad = operator.attrgetter("requires_grad")
 _base = operator.attrgetter("_base")
+_NONE_ID = id(None)
 _IGNORED, _TENSOR, _WALKED = 0, 1, 2
 
 def change_token(t: Any) -> Any:
@@ -53,31 +57,34 @@ def change_token(t: Any) -> Any:
 
 
 def counter_owners(
-    tensors: list[Any], ids: tuple[int, ...], previous: NamesPrint | None = None
-) -> list[int]:
+    tensors: list[Any], ids: bytes, previous: NamesPrint | None = None
+) -> npt.NDArray[np.int64]:
     """Per tensor, the id of what owns its version counter: its base for a view (``_base``
-    is the base of a view of a view too), else itself. Read again only where ``previous``
-    held another tensor, when few did (a name rebound among ten thousand): a tensor's base
-    never changes."""
-    if previous is not None and len(previous.owners) == len(ids):
-        changed = list(compress(count(), map(operator.ne, ids, previous.tensor_ids)))
-        if len(changed) <= len(ids) // 4:
-            owners = list(previous.owners)
-            for i in changed:
-                base = tensors[i]._base
-                owners[i] = ids[i] if base is None else id(base)
+    is the base of a view of a view too), else itself. ``ids``: the tensors', packed. Read
+    again only where ``previous`` held another tensor, when few did (a name rebound among ten
+    thousand): a tensor's base never changes."""
+    own = id_column(ids)
+    if previous is not None and len(previous.owners) == len(tensors):
+        changed = np.flatnonzero(own != id_column(previous.tensor_ids))
+        if len(changed) <= len(tensors) // 4:
+            owners = previous.owners.copy()
+            if len(changed):
+                owners[changed] = _owners(own[changed], [tensors[i] for i in changed.tolist()])
             return owners
-    return [
-        obj_id if base is None else id(base)
-        for obj_id, base in zip(ids, map(_base, tensors), strict=True)
-    ]
+    return _owners(own, tensors)
 
 
-def first_of_each_counter(owners: list[int]) -> tuple[bool, ...]:
+def _owners(own: npt.NDArray[np.int64], tensors: list[Any]) -> npt.NDArray[np.int64]:
+    """``counter_owners`` read for all of ``tensors`` in C-level passes: a tensor without a
+    base has ``None`` there, whose id stands for "itself"."""
+    bases = id_column(packed_ids(map(_base, tensors)))
+    return np.where(bases == _NONE_ID, own, bases)
+
+
+def first_of_each_counter(owners: npt.NDArray[np.int64]) -> tuple[bool, ...]:
     """Per tensor: is it the first with its version counter (see ``counter_owners``)?"""
-    column = np.array(owners, dtype=np.int64)
-    first = np.zeros(len(column), dtype=np.bool_)
-    first[np.unique(column, return_index=True)[1]] = True  # the first index of each owner
+    first = np.zeros(len(owners), dtype=np.bool_)
+    first[np.unique(owners, return_index=True)[1]] = True  # the first index of each owner
     return tuple(first.tolist())
 
 
@@ -92,7 +99,7 @@ def versions(items: Any) -> tuple[Any, ...]:
 
 def bulk_check(items: Any, keys: tuple[Any, ...] | None) -> BulkCheck:
     """What must be equal for a container of plain tensors to count as unchanged."""
-    return BulkCheck(keys, tuple(map(id, items)), versions(items))
+    return BulkCheck(keys, packed_ids(items), versions(items))
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +115,7 @@ class NamesPrint:
 
     keys: list[Any]
     types: tuple[type, ...]
-    tensor_ids: tuple[int, ...]
+    tensor_ids: bytes  # packed (``object_ids.packed_ids``): compared in one memcmp
     versions: tuple[Any, ...]  # of the first tensor of each version counter
     grads: tuple[int, ...]  # id of the gradient of each tensor that requires grad, or 0
     addresses: tuple[int, ...]  # data address of each tensor that requires grad
@@ -118,7 +125,7 @@ class NamesPrint:
     walked_mask: tuple[bool, ...] = field(compare=False)  # per name: walked? () if none is
     grad_positions: tuple[int, ...] = field(compare=False)  # of the tensors that require grad
     counters: tuple[bool, ...] = field(compare=False)  # first tensor of its version counter?
-    owners: list[int] = field(compare=False)  # per tensor, see ``counter_owners``
+    owners: npt.NDArray[np.int64] = field(compare=False)  # per tensor, see ``counter_owners``
 
 
 class Fingerprinter:
@@ -185,7 +192,7 @@ class Fingerprinter:
                 tuple(map(_WALKED.__eq__, categories)) if _WALKED in category.values() else ()
             )
         tensors = values if all(tensor_mask) else list(compress(values, tensor_mask))
-        tensor_ids = tuple(map(id, tensors))
+        tensor_ids = packed_ids(tensors)
         if previous is not None and not died and tensor_ids == previous.tensor_ids:
             tensor_ids, grad_positions, counters, owners = (
                 previous.tensor_ids, previous.grad_positions, previous.counters, previous.owners
@@ -316,7 +323,7 @@ class Fingerprinter:
             return None
         try:
             return (
-                tuple(map(id, items)),
+                packed_ids(items),
                 versions(items),
                 tuple(map(data_ptr, items)),
             )
@@ -326,8 +333,8 @@ class Fingerprinter:
     def _sequence(self, items: list[Any] | tuple[Any, ...], depth: int) -> Any:
         known = self.known.get(id(items))
         if (
-            known is not None and len(known.ids) == len(items)
-            and tuple(map(id, items)) == known.ids
+            known is not None and len(known.versions) == len(items)
+            and packed_ids(items) == known.ids
         ):
             tokens = versions(items)
             check = known if tokens == known.versions else BulkCheck(None, known.ids, tokens)

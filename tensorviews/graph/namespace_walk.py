@@ -21,15 +21,17 @@ from __future__ import annotations
 import operator
 import re
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from itertools import compress, repeat
 from types import ModuleType
 from typing import Any, cast
 
 import numpy as np
+import numpy.typing as npt
 
 from tensorviews.graph.distributed import fsdp_tensors, inner_tensors
+from tensorviews.graph.object_ids import id_column, packed_ids
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +39,7 @@ class BulkCheck:
     """What must be equal for a container of plain tensors to count as unchanged."""
 
     keys: tuple[Any, ...] | None  # a dict's keys; None for a list or tuple
-    ids: tuple[int, ...]
+    ids: bytes  # of the tensors, packed (``object_ids.packed_ids``): compared in one memcmp
     versions: tuple[Any, ...]  # ``change_token`` of each tensor
 
 
@@ -170,7 +172,7 @@ class BulkFound:
     name: str
     container_id: int
     items: list[Any]
-    ids: Sequence[int]
+    ids: npt.NDArray[np.int64]
     id_set: set[int]
     keys: list[Any] | None  # dict keys (str/int), None for a list or tuple
     after: int
@@ -188,7 +190,7 @@ class BulkFound:
 
     def position(self, obj_id: int) -> int:
         if self._positions is None:  # built once, at the first second path: never quadratic
-            self._positions = dict(zip(self.ids, range(len(self.ids)), strict=True))
+            self._positions = dict(zip(self.ids.tolist(), range(len(self.ids)), strict=True))
         return self._positions[obj_id]
 
 
@@ -390,8 +392,8 @@ class _Walker:
             requires_grad = list(map(_requires_grad, items))
             if True in requires_grad and _holds_a_gradient(items, requires_grad):
                 return False
-        ids: Sequence[int] = known.ids if known is not None else tuple(map(id, items))
-        id_set = checked_ids if checked_ids is not None else set(ids)
+        ids = id_column(known.ids if known is not None else packed_ids(items))
+        id_set = checked_ids if checked_ids is not None else set(ids.tolist())
         if (
             len(id_set) != len(ids)
             or not id_set.isdisjoint(self.result.found)
@@ -431,7 +433,8 @@ class _Walker:
         """Names and plain tensors of one run, none holding a gradient: one ``BulkFound`` of
         the tensors not found before, in order; each further name of one of them (``b = a``)
         or of a tensor found before is added as the one-by-one walk adds it."""
-        ids = tuple(map(id, values))
+        column = id_column(packed_ids(values))
+        ids = column.tolist()
         id_set = set(ids)
         found = self.result.found
         taken: list[int] | range = range(len(ids))
@@ -459,7 +462,7 @@ class _Walker:
         every = len(taken) == len(ids)
         self.add_bulk(BulkFound(
             "", -id(keys[taken[0]]), values if every else [values[i] for i in taken],
-            ids if every else [ids[i] for i in taken], id_set,
+            column if every else column[list(taken)], id_set,
             keys if every else [keys[i] for i in taken], after=len(found),
             requires_grad=requires_grad if every else [requires_grad[i] for i in taken],
             top_level=True,

@@ -69,6 +69,7 @@ from tensorviews.graph.namespace_walk import (
     is_ipython_name,
     walk_namespace,
 )
+from tensorviews.graph.object_ids import id_column
 from tensorviews.graph.problems import Problem, grouped_problems
 from tensorviews.graph.table import (
     Columns,
@@ -154,7 +155,7 @@ class _Block:
 
     def position(self, obj_id: int) -> int:
         if self._positions is None:
-            ids = self.check.ids
+            ids = id_column(self.check.ids).tolist()
             self._positions = dict(zip(ids, range(len(ids)), strict=True))
         return self._positions[obj_id]
 
@@ -306,9 +307,11 @@ class Snapshotter:
         )
         del kept
         # Everything below allocates in proportion to what is read: promoted when it is big.
-        # An unchanged container is not read again.
+        # An unchanged container is not read again; one read last time is counted when it is
+        # read (whole, or its changed items alone: ``_Reader.read_bulk``).
         self._collector.will_keep(len(walk.found) + sum(
-            len(b.items) for b in walk.bulks if b.container_id not in unchanged
+            len(b.items) for b in walk.bulks
+            if b.container_id not in self._blocks or self._reread
         ))
         reader = _Reader(self, torch, np_mod, problems)
         # Rows in walk order: a container found after n single objects sorts before the n-th.
@@ -320,7 +323,7 @@ class Snapshotter:
         for k, bulk in enumerate(walk.bulks):
             block = reader.read_bulk(bulk, unchanged, fingerprinter)
             if block is None:  # exotic tensors among them: one by one after all
-                for i, (obj_id, obj) in enumerate(zip(bulk.ids, bulk.items, strict=True)):
+                for i, (obj_id, obj) in enumerate(zip(bulk.ids.tolist(), bulk.items, strict=True)):
                     names = bulk.extra_names.get(i) or Names([bulk.item_name(i)])
                     walk.note_category(obj_id, bulk.category)  # as the walk's item by item
                     row = reader.read(obj_id, Found(obj, names))
@@ -474,7 +477,7 @@ class _Reader:
         check = fingerprinter.columns.get(found.container_id)
         if check is None or check.keys != keys:
             # The ids the walk read (the fingerprint's, or its own): not read again.
-            check = BulkCheck(keys, tuple(found.ids), versions(found.items))
+            check = BulkCheck(keys, found.ids.tobytes(), versions(found.items))
         if old is not None and not self.snapshotter._reread:
             # Top-level names are checked for ``.data =`` swaps whenever the namespace
             # changed, as those read one by one are: through ``spliced``.
@@ -486,18 +489,20 @@ class _Reader:
                 self.blocks[found.container_id] = spliced
                 self.changed = self.changed or spliced is not old
                 return spliced
+        n = len(found.items)
+        if old is not None and not self.snapshotter._reread:
+            self.snapshotter._collector.will_keep(n)  # not counted before the walk
         columns = read_plain_tensors(
             found.items, check.versions, self.torch, found.requires_grad
         )
         if columns is None:
             return None
-        n = len(found.items)
         deaths: list[Any] = []
         refs = tuple(map(weakref.ref, found.items, repeat(deaths.append, n)))
         uids = self.uids_of(found)
         block = _Block(
             check, found.id_set, refs, deaths, uids, columns,
-            np.fromiter(check.ids, dtype=np.int64, count=n),
+            id_column(check.ids),
             np.arange(uids.start, uids.stop, dtype=np.int64) if isinstance(uids, range)
             else np.fromiter(uids, dtype=np.int64, count=n),
         )
@@ -514,7 +519,7 @@ class _Reader:
         compared instead), data address, shape or ``requires_grad`` moved, or it was
         appended. None when the keys moved or many items changed."""
         assert self.torch is not None
-        n, n_old = len(check.ids), len(old.check.ids)
+        n, n_old = len(check.versions), len(old.check.versions)
         m = min(n, n_old)
         if (check.keys is None) != (old.check.keys is None) or (
             check.keys is not None and old.check.keys is not None
@@ -522,7 +527,9 @@ class _Reader:
         ):
             return None
         limit = min(SPLICED_ROWS, n // 2)
-        changed = set(compress(range(m), map(operator.ne, check.ids, old.check.ids)))
+        changed = set(np.flatnonzero(
+            id_column(check.ids)[:m] != id_column(old.check.ids)[:m]
+        ).tolist())
         if len(changed) + n - m > limit:
             return None
         moved = list(compress(range(m), map(operator.ne, check.versions, old.check.versions)))
@@ -576,6 +583,7 @@ class _Reader:
             old.check = check
             old.settled = len(old.deaths)
             return old
+        self.snapshotter._collector.will_keep(len(rows))
         items = list(map(found.items.__getitem__, rows))
         requires_grad = found.requires_grad
         columns = read_plain_tensors(
@@ -629,7 +637,7 @@ class _Reader:
         )
         if not seen:
             return self.snapshotter.new_uids(len(found.ids))
-        return tuple(map(self.uid_of, found.ids, found.items))
+        return tuple(map(self.uid_of, found.ids.tolist(), found.items))
 
 
 def _table(
@@ -752,7 +760,7 @@ def _extra_categories(found: BulkFound, categories: Mapping[int, str]) -> dict[i
     of the container's and that of the other way is not the container's."""
     out: dict[int, str] = {}
     for i in found.extra_names:
-        category = first_category(found.category, categories.get(found.ids[i], "other"))
+        category = first_category(found.category, categories.get(int(found.ids[i]), "other"))
         if category != found.category:
             out[i] = category
     return out

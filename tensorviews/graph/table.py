@@ -34,6 +34,7 @@ from numpy.typing import NDArray
 
 from tensorviews.graph.array_meta import ArrayMeta, dtype_name
 from tensorviews.graph.namespace_walk import item_path
+from tensorviews.graph.object_ids import id_column, packed_ids
 from tensorviews.graph.overlap import Layout, has_internal_overlap
 from tensorviews.graph.sharding import DTensorInfo, FlatParamInfo, UnshardedInfo
 
@@ -243,7 +244,7 @@ def read_plain_tensors(
         # the address. Nothing else tells a storage's size; PyTorch keeps each object with
         # its storage once made.
         storages = list(map(tensor.untyped_storage, items))
-        keys = np.fromiter(map(id, storages), dtype=np.int64, count=n)
+        keys = id_column(packed_ids(storages))
         nbytes = _int_column(list(map(torch.UntypedStorage.nbytes, storages)))
         storage_start = np.fromiter(
             map(torch.UntypedStorage.data_ptr, storages), dtype=np.int64, count=n

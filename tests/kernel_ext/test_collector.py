@@ -143,7 +143,10 @@ def test_snapshots_leave_no_cyclic_garbage() -> None:
         lambda: namespace.update(x=base[:2].detach()),
         lambda: namespace.pop("x"),
     ]
-    for _ in range(2):  # a second snapshotter, with the first one's graphs still around
+    # The first round is not judged: what numpy and torch import on first use (``np.unique``
+    # imports ``numpy.ma``) leaves cycles from the import itself, and run alone this test is
+    # the first to use them. The third snapshotter runs with the second one's graphs around.
+    for round_ in range(3):
         snapshotter = Snapshotter()
         gc.collect()
         gc.set_debug(gc.DEBUG_SAVEALL)
@@ -159,7 +162,7 @@ def test_snapshots_leave_no_cyclic_garbage() -> None:
         finally:
             gc.set_debug(0)
             gc.garbage.clear()
-        assert garbage == []
+        assert round_ == 0 or garbage == []
 
 
 def test_a_snapshot_that_fails_half_way_leaves_the_collector_as_it_was(
