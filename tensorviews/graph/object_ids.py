@@ -16,7 +16,6 @@ is and copying it.
 
 from __future__ import annotations
 
-import ctypes
 import sys
 from collections.abc import Iterable
 from typing import Any
@@ -24,9 +23,16 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-_POINTER = ctypes.sizeof(ctypes.c_void_p)
+try:
+    import ctypes
+except ImportError:  # a Python built without ctypes: ids from ``map(id, ...)``
+    ctypes = None  # type: ignore[assignment]
+
+_POINTER = 8
 # A list object ends with its array's address and its capacity (``ob_item``, ``allocated``).
 _ITEMS_AT = list.__basicsize__ - 2 * _POINTER
+# ``string_at`` takes its size as a C int: longer lists are packed from ``map(id, ...)``.
+_MAX_COPIED = (2**31 - 1) // _POINTER
 
 
 def _copied(mine: list[Any]) -> bytes:
@@ -45,7 +51,11 @@ def _mapped(items: Iterable[Any]) -> bytes:
 
 def copy_gives_ids() -> bool:
     """Does a copy of a list's pointer array give its items' ids here (see above)?"""
-    if sys.implementation.name != "cpython" or _POINTER != 8:
+    if (
+        sys.implementation.name != "cpython"
+        or ctypes is None
+        or ctypes.sizeof(ctypes.c_void_p) != _POINTER
+    ):
         return False
     probe = [object() for _ in range(7)]
     try:
@@ -61,7 +71,8 @@ def packed_ids(items: Iterable[Any]) -> bytes:
     """The ids of ``items`` in order, as native 64-bit integers in one bytes object. Equal
     bytes: the same objects at the same places, while they all stay alive."""
     if _COPY_GIVES_IDS:
-        return _copied(list(items))
+        mine = list(items)
+        return _copied(mine) if len(mine) <= _MAX_COPIED else _mapped(mine)
     return _mapped(items)
 
 
