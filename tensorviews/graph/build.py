@@ -60,8 +60,7 @@ class _Storages:
     nbytes: Ints
     first: Ints  # first row of each storage
     merged: set[int]  # storages made of several keys (one memory under numpy and torch)
-    # No two storages' byte ranges meet (the common case): one key per storage, and a cell
-    # that changes a few rows can be patched in (``_patch``).
+    # No two keys' byte ranges meet (the common case): one key per storage.
     disjoint: bool
 
 
@@ -328,12 +327,19 @@ class _Lookup:
     range_storage: Ints
 
     @classmethod
-    def of(cls, c: Columns, st: _Storages) -> _Lookup:
-        keys = c.storage_key[st.first]  # disjoint: one key per storage
+    def of(cls, c: Columns, st: _Storages) -> _Lookup | None:
+        """None when two storages' byte ranges meet (they are on different devices): a
+        range is then not told by its start alone."""
+        # The key of each storage's first row. A memory merged from several keys (a numpy
+        # array over torch memory) is found by its byte range, the union of its keys':
+        # whatever holds one of its other keys lies in it.
+        keys = c.storage_key[st.first]
         by_key = np.argsort(keys, kind="stable")
         lo, hi = _range_bounds(st.origin, st.nbytes)
         valid = np.flatnonzero(hi > lo)
         by_lo = valid[np.argsort(lo[valid], kind="stable")]
+        if not st.disjoint and ranges_meet(lo, hi):
+            return None
         return cls(keys[by_key], by_key, lo[by_lo], hi[by_lo], by_lo)
 
     def replaced(self, sa: int, sb: int, keys: Ints, lo: Ints, hi: Ints) -> _Lookup:
@@ -584,7 +590,8 @@ def _patch(
     needed (the changed rows' storages are not their own)."""
     a, b, old_b = change.start, change.stop, change.old_stop
     st = last.storages
-    if not st.disjoint:
+    lookup = last.lookup if last.lookup is not None else _Lookup.of(last.table.columns, st)
+    if lookup is None:
         return None
     # The storages whose first row changed: numbered sa..sb-1, and none of them may have a
     # row outside the change.
@@ -599,20 +606,22 @@ def _patch(
     rows = rows_of(c, a, b)
     local = group_storages(rows)
     new_sb = sa + len(local.first)
-    if not local.disjoint or (new_sb != sb and sb != len(st.first)):
+    if new_sb != sb and sb != len(st.first):
         return None  # storages after the change would be numbered otherwise
-    lookup = last.lookup if last.lookup is not None else _Lookup.of(last.table.columns, st)
     keys = rows.storage_key[local.first]
     lo, hi = _range_bounds(local.origin, local.nbytes)
-    if lookup.others_meet(sa, sb, keys, lo, hi):
-        return None
+    if (not local.disjoint and ranges_meet(lo, hi)) or lookup.others_meet(sa, sb, keys, lo, hi):
+        return None  # (the first: ranges that meet on two devices, see ``_Lookup.of``)
     # The rows' storages are their own: patch them in.
     local_of_row = np.where(local.of_row >= 0, local.of_row + sa, -1)
     of_row = replaced_rows(st.of_row, a, old_b, local_of_row)
     origin = replaced_rows(st.origin, sa, sb, local.origin)
     nbytes = replaced_rows(st.nbytes, sa, sb, local.nbytes)
     first = replaced_rows(st.first, sa, sb, local.first + a)
-    storages = _Storages(of_row, origin, nbytes, first, set(), True)
+    # Memory merged from several keys: the other storages' stay where they were (those after
+    # the change keep their numbers), the change's are numbered from ``sa``.
+    merged = {k for k in st.merged if not sa <= k < sb} | {k + sa for k in local.merged}
+    storages = _Storages(of_row, origin, nbytes, first, merged, not merged)
     local_shared = _shared(rows, local.of_row, new_sb - sa)
     if local_shared.rows:
         table = _with_bases(table, np.array(

@@ -1215,6 +1215,52 @@ def test_a_name_rebound_beside_many_views_draws_them_as_the_last_cell_did() -> N
         last, last_drawn = graph, drawn
 
 
+def test_memory_under_numpy_and_torch_is_patched_like_any_other() -> None:
+    """A numpy array over torch memory (one storage of two libraries) beside a list: a name
+    rebound elsewhere, the merged memory replaced by another, and a merge begun and ended
+    are patched into the last build (its other rows' nodes are the very objects), and each
+    graph, its index and its changes are those of a fresh reading."""
+    base = torch.zeros(8, 4)
+    ns: Namespace = {"ts": [torch.zeros(3) for _ in range(200)], "base": base,
+                     "arr": base.numpy()[1:3], "x": torch.zeros(3)}
+    snap = Snapshotter()
+    last = snap.snapshot(ns)
+    assert "numpy" in last.storages[200].libraries and len(last.storages) == 202
+    kept = [last.tensors[p] for p in range(200)]  # built, as a drawing builds them
+
+    def replaced_base() -> None:
+        other = torch.zeros(6, 2)
+        ns["base"], ns["arr"] = other, other.numpy()[2:]
+
+    def merge_begun() -> None:  # rows at the end: a name rebound, one added
+        ns["x"] = torch.zeros(5)
+        ns["y"] = ns["x"].numpy()[1:]
+
+    def merge_ended() -> None:  # both sides of the memory rebound
+        ns["x"], ns["y"] = torch.zeros(4), np.zeros(2)
+
+    def merge_left() -> None:
+        # The array alone: the tensor's storage, not among the rows that changed, is no
+        # longer shared with numpy. Built afresh.
+        ns["arr"] = np.zeros(3)
+
+    for change, patched in (
+        (lambda: ns.update(x=torch.rand(3)), True), (replaced_base, True),
+        (merge_begun, True), (merge_ended, True), (merge_left, False),
+    ):
+        change()
+        graph = snap.snapshot(ns)
+        assert (graph.index().replaced is not None) == patched
+        assert all(graph.tensors[p] is node for p, node in enumerate(kept)) == patched
+        fresh = Snapshotter().snapshot(ns)
+        assert_dicts_equal(fresh.to_dict(), graph.to_dict(), "patched")
+        assert index_columns(graph) == index_columns(fresh)
+        changes = diff_graphs(last, graph)
+        assert changes == diff_graphs(replace(last, columns=None), replace(graph, columns=None))
+        assert_drawn_alike(graph, fresh, changes)
+        last = graph
+
+
 def test_sharing_begun_and_ended_among_patched_rows_is_found() -> None:
     """Two names rebound together to a tensor and its view (and back to tensors of their
     own), or moved apart by ``set_``: the build is patched, and the changes since the last
