@@ -320,7 +320,7 @@ class _Lookup:
     """A build's storages sorted by key and by byte range, to check new rows against (made
     the first time a build is patched, then patched along with it)."""
 
-    keys: Ints  # the key of each storage, sorted
+    keys: Ints  # every key of the rows, sorted (a merged storage has several)
     key_storage: Ints  # the storage position of each
     range_lo: Ints  # the non-empty byte ranges, sorted (disjoint: so are their ends)
     range_hi: Ints
@@ -330,24 +330,29 @@ class _Lookup:
     def of(cls, c: Columns, st: _Storages) -> _Lookup | None:
         """None when two storages' byte ranges meet (they are on different devices): a
         range is then not told by its start alone."""
-        # The key of each storage's first row. A memory merged from several keys (a numpy
-        # array over torch memory) is found by its byte range, the union of its keys':
-        # whatever holds one of its other keys lies in it.
-        keys = c.storage_key[st.first]
+        if st.disjoint:  # one key per storage: its first row's
+            keys, key_storage = c.storage_key[st.first], np.arange(len(st.first))
+        else:
+            # A memory merged from several keys (a numpy array over torch memory): each of
+            # them, since a row with one of them belongs to it whatever its byte range (an
+            # empty array, or one that reaches past the others over the same memory).
+            keys, key_storage = storage_keys(c.storage_key, st.of_row)
         by_key = np.argsort(keys, kind="stable")
         lo, hi = _range_bounds(st.origin, st.nbytes)
         valid = np.flatnonzero(hi > lo)
         by_lo = valid[np.argsort(lo[valid], kind="stable")]
         if not st.disjoint and ranges_meet(lo, hi):
             return None
-        return cls(keys[by_key], by_key, lo[by_lo], hi[by_lo], by_lo)
+        return cls(keys[by_key], key_storage[by_key], lo[by_lo], hi[by_lo], by_lo)
 
-    def replaced(self, sa: int, sb: int, keys: Ints, lo: Ints, hi: Ints) -> _Lookup:
-        """This lookup with storages ``sa <= s < sb`` replaced by those of ``keys`` (and
-        byte ranges ``[lo, hi)``), numbered from ``sa``."""
+    def replaced(
+        self, sa: int, sb: int, keys: Ints, key_storage: Ints, lo: Ints, hi: Ints
+    ) -> _Lookup:
+        """This lookup with storages ``sa <= s < sb`` replaced by the new ones: their keys
+        (each with its storage) and byte ranges ``[lo, hi)``, numbered from ``sa``."""
         keep = (self.key_storage < sa) | (self.key_storage >= sb)
         old_keys, old_storage = self.keys[keep], self.key_storage[keep]
-        new_storage = np.arange(sa, sa + len(keys), dtype=np.int64)
+        new_storage = np.arange(sa, sa + len(lo), dtype=np.int64)
         by_key = np.argsort(keys, kind="stable")
         at = np.searchsorted(old_keys, keys[by_key])
         keep = (self.range_storage < sa) | (self.range_storage >= sb)
@@ -356,7 +361,7 @@ class _Lookup:
         valid = valid[np.argsort(lo[valid], kind="stable")]
         r_at = np.searchsorted(r_lo, lo[valid])
         return _Lookup(
-            np.insert(old_keys, at, keys[by_key]), np.insert(old_storage, at, new_storage[by_key]),
+            np.insert(old_keys, at, keys[by_key]), np.insert(old_storage, at, key_storage[by_key]),
             np.insert(r_lo, r_at, lo[valid]), np.insert(r_hi, r_at, hi[valid]),
             np.insert(r_st, r_at, new_storage[valid]),
         )
@@ -376,6 +381,14 @@ class _Lookup:
             if ((met < sa) | (met >= sb)).any():
                 return True
         return False
+
+
+def storage_keys(key: Ints, of_row: Ints) -> tuple[Ints, Ints]:
+    """Every distinct key of the rows on a storage, and the storage of each (rows of one key
+    are on one storage)."""
+    on = np.flatnonzero(of_row >= 0)
+    keys, first = np.unique(key[on], return_index=True)
+    return keys, of_row[on][first]
 
 
 def _range_bounds(origin: Ints, nbytes: Ints) -> tuple[Ints, Ints]:
@@ -608,7 +621,8 @@ def _patch(
     new_sb = sa + len(local.first)
     if new_sb != sb and sb != len(st.first):
         return None  # storages after the change would be numbered otherwise
-    keys = rows.storage_key[local.first]
+    keys, key_storage = storage_keys(rows.storage_key, local.of_row)
+    key_storage = key_storage + sa
     lo, hi = _range_bounds(local.origin, local.nbytes)
     if (not local.disjoint and ranges_meet(lo, hi)) or lookup.others_meet(sa, sb, keys, lo, hi):
         return None  # (the first: ranges that meet on two devices, see ``_Lookup.of``)
@@ -675,7 +689,7 @@ def _patch(
         table, parts, storages, counts, shared, overlaps, edge_at, special, unallocated,
         lists, tensors, storage_nodes,
     )
-    built.lookup = lookup.replaced(sa, sb, keys, lo, hi)
+    built.lookup = lookup.replaced(sa, sb, keys, key_storage, lo, hi)
     built.index.keep_from(last.index, range(a, old_b), range(a, b), range(sa, sb),
                           range(sa, new_sb))
     return built

@@ -1244,14 +1244,31 @@ def test_memory_under_numpy_and_torch_is_patched_like_any_other() -> None:
         # longer shared with numpy. Built afresh.
         ns["arr"] = np.zeros(3)
 
+    whole = torch.zeros(100).numpy()
+
+    def merged_at_the_end() -> None:
+        ns["w"] = torch.zeros(4)
+        ns["wa"] = ns["w"].numpy()
+        ns["n1"], ns["t1"] = whole[:10], torch.from_numpy(whole[2:5])
+
+    def empty_view() -> None:
+        # No bytes, so no byte range to meet; its key is the merged memory's own.
+        ns["z"] = ns["wa"][:0]
+
+    def far_view() -> None:
+        # Past the merged memory's bytes so far, over the same numpy memory (its key).
+        ns["n2"] = whole[50:60]
+
     for change, patched in (
         (lambda: ns.update(x=torch.rand(3)), True), (replaced_base, True),
         (merge_begun, True), (merge_ended, True), (merge_left, False),
+        (merged_at_the_end, True), (empty_view, False), (far_view, False),
     ):
         change()
         graph = snap.snapshot(ns)
         assert (graph.index().replaced is not None) == patched
         assert all(graph.tensors[p] is node for p, node in enumerate(kept)) == patched
+        kept = [graph.tensors[p] for p in range(200)]
         fresh = Snapshotter().snapshot(ns)
         assert_dicts_equal(fresh.to_dict(), graph.to_dict(), "patched")
         assert index_columns(graph) == index_columns(fresh)
