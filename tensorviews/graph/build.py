@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import operator
 from bisect import bisect_left
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from itertools import compress, count, islice, repeat
 from typing import Any, TypeVar
@@ -330,20 +330,16 @@ class _Lookup:
     def of(cls, c: Columns, st: _Storages) -> _Lookup | None:
         """None when two storages' byte ranges meet (they are on different devices): a
         range is then not told by its start alone."""
-        if st.disjoint:  # one key per storage: its first row's
-            keys, key_storage = c.storage_key[st.first], np.arange(len(st.first))
-        else:
-            # A memory merged from several keys (a numpy array over torch memory): each of
-            # them, since a row with one of them belongs to it whatever its byte range (an
-            # empty array, or one that reaches past the others over the same memory).
-            keys, key_storage = storage_keys(c.storage_key, st.of_row)
-        by_key = np.argsort(keys, kind="stable")
+        # Every key, with a memory merged from several (a numpy array over torch memory):
+        # a row with one of them belongs to it whatever its byte range (an empty array, or
+        # one that reaches past the others over the same memory).
+        keys, key_storage = storage_keys(c.storage_key, st.of_row)
         lo, hi = _range_bounds(st.origin, st.nbytes)
         valid = np.flatnonzero(hi > lo)
         by_lo = valid[np.argsort(lo[valid], kind="stable")]
         if not st.disjoint and ranges_meet(lo, hi):
             return None
-        return cls(keys[by_key], key_storage[by_key], lo[by_lo], hi[by_lo], by_lo)
+        return cls(keys, key_storage, lo[by_lo], hi[by_lo], by_lo)
 
     def replaced(
         self, sa: int, sb: int, keys: Ints, key_storage: Ints, lo: Ints, hi: Ints
@@ -384,8 +380,8 @@ class _Lookup:
 
 
 def storage_keys(key: Ints, of_row: Ints) -> tuple[Ints, Ints]:
-    """Every distinct key of the rows on a storage, and the storage of each (rows of one key
-    are on one storage)."""
+    """Every distinct key of the rows on a storage, sorted, and the storage of each (rows of
+    one key are on one storage)."""
     on = np.flatnonzero(of_row >= 0)
     keys, first = np.unique(key[on], return_index=True)
     return keys, of_row[on][first]
@@ -683,8 +679,8 @@ def _patch(
     # rows', and neither are their bases (a base is drawn only on its view's storage). The
     # rows after the change keep their positions (``GraphBuilds.change``). A summary of every
     # name builds every node: copied in C, the changed ones dropped.
-    tensors = _without(last.tensors.built(), range(a, old_b))
-    storage_nodes = _without(last.storage_nodes.built(), range(sa, sb))
+    tensors = without_positions(last.tensors.built(), range(a, old_b))
+    storage_nodes = without_positions(last.storage_nodes.built(), range(sa, sb))
     built = _assemble(
         table, parts, storages, counts, shared, overlaps, edge_at, special, unallocated,
         lists, tensors, storage_nodes,
@@ -696,16 +692,19 @@ def _patch(
 
 
 
-_Node = TypeVar("_Node")
+_Value = TypeVar("_Value")
 
 
-def _without(nodes: dict[int, _Node], positions: range) -> dict[int, _Node]:
-    """``nodes`` (a copy of its own) without those at ``positions``."""
-    if len(positions) < len(nodes):
+def without_positions(
+    by_position: dict[int, _Value], positions: Collection[int]
+) -> dict[int, _Value]:
+    """``by_position`` (a dict of the caller's own, changed in place) without the entries at
+    ``positions``: a few popped, or the rest kept when they are most."""
+    if len(positions) < len(by_position):
         for p in positions:
-            nodes.pop(p, None)
-        return nodes
-    return {p: node for p, node in nodes.items() if p not in positions}
+            by_position.pop(p, None)
+        return by_position
+    return {p: value for p, value in by_position.items() if p not in positions}
 
 
 def _spliced(rows: list[int], a: int, b: int, new: Ints) -> list[int]:

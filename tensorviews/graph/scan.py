@@ -53,6 +53,7 @@ from tensorviews.graph.build import (
     RowsWithin,
     TablePart,
     build_graph,
+    without_positions,
 )
 from tensorviews.graph.collector import CollectorPause
 from tensorviews.graph.distributed import NotDrawn, process_group, subclass_change_token
@@ -489,9 +490,8 @@ class _Reader:
                 self.blocks[found.container_id] = spliced
                 self.changed = self.changed or spliced is not old
                 return spliced
+            self.snapshotter._collector.will_keep(len(found.items))  # not counted before
         n = len(found.items)
-        if old is not None and not self.snapshotter._reread:
-            self.snapshotter._collector.will_keep(n)  # not counted before the walk
         columns = read_plain_tensors(
             found.items, check.versions, self.torch, found.requires_grad
         )
@@ -606,7 +606,7 @@ class _Reader:
         return _Block(
             check, found.id_set, tuple(refs), deaths, uids,
             rows_replaced(old.columns, n, at, columns),
-            column_replaced(old.id_column, n, at, np.fromiter(map(id, items), np.int64)),
+            id_column(check.ids),  # the ids of all its items
             column_replaced(old.uid_column, n, at, np.fromiter(map(uids.__getitem__, rows),
                                                                np.int64)),
             settled=len(deaths),
@@ -811,12 +811,7 @@ def _kept_bases(
 ) -> dict[int, int]:
     """The bases known of the ``n_old`` positions of a block, for its first ``n`` positions
     but the ``changed`` ones."""
-    kept = dict(bases)  # a C-level copy, then the few changed positions dropped
-    for i in changed:
-        kept.pop(i, None)
-    if n < n_old:
-        kept = {i: b for i, b in kept.items() if i < n}
-    return kept
+    return without_positions(dict(bases), changed if n >= n_old else {*changed, *range(n, n_old)})
 
 
 def _joined(parts: list[Any], dtype: type) -> Any:
